@@ -1,0 +1,145 @@
+/**
+ * Every error netget throws across a module boundary. Each has a stable `code`
+ * (documented in docs/errors.md, checked by test/errors.test.ts) so callers never
+ * match on messages.
+ */
+
+const NETGET_ERROR = Symbol.for('netget.error')
+
+export class NetgetError extends Error {
+  readonly code: string = 'NETGET_ERR'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'NetgetError'
+  }
+
+  /** Works across two loaded copies of netget, where `instanceof` would not. */
+  static override [Symbol.hasInstance] (value: unknown): boolean {
+    if (this === NetgetError) {
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[NETGET_ERROR] === true
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+
+  get [NETGET_ERROR] (): boolean {
+    return true
+  }
+}
+
+/** An option given to `new Netget()` or a method is missing, of the wrong type or out of range. */
+export class InvalidOptionError extends NetgetError {
+  override readonly code = 'NETGET_ERR_INVALID_OPTION'
+  /** Name of the offending option, e.g. `registryNodes[1]`. */
+  readonly option: string
+
+  constructor (option: string, message: string) {
+    super(`Invalid option "${option}": ${message}`)
+    this.name = 'InvalidOptionError'
+    this.option = option
+  }
+}
+
+/** No registry node could be reached (or none accepted the request) before the deadline. */
+export class NoRegistryReachableError extends NetgetError {
+  override readonly code = 'NETGET_ERR_NO_REGISTRY_REACHABLE'
+
+  constructor (message = 'No registry node could be reached', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'NoRegistryReachableError'
+  }
+}
+
+/** Reasons a record can be refused; the same strings travel on the wire in `RegistryResponse.code`. */
+export const RecordErrorCodes = {
+  TOO_LARGE: 'NETGET_ERR_RECORD_TOO_LARGE',
+  MALFORMED: 'NETGET_ERR_RECORD_MALFORMED',
+  BAD_FIELD: 'NETGET_ERR_RECORD_BAD_FIELD',
+  BAD_SIGNATURE: 'NETGET_ERR_RECORD_BAD_SIGNATURE',
+  WRONG_NETWORK: 'NETGET_ERR_RECORD_WRONG_NETWORK',
+  WRONG_NAME: 'NETGET_ERR_RECORD_WRONG_NAME',
+  WRONG_PUBLISHER: 'NETGET_ERR_RECORD_WRONG_PUBLISHER',
+  EXPIRED: 'NETGET_ERR_RECORD_EXPIRED',
+  FUTURE: 'NETGET_ERR_RECORD_FUTURE',
+  LIFETIME: 'NETGET_ERR_RECORD_LIFETIME',
+  STALE: 'NETGET_ERR_RECORD_STALE'
+} as const
+
+export type RecordErrorCode = typeof RecordErrorCodes[keyof typeof RecordErrorCodes]
+
+/** A record failed validation; `code` says which rule (see protocols/service-record.md). */
+export class RecordValidationError extends NetgetError {
+  override readonly code: RecordErrorCode
+
+  constructor (code: RecordErrorCode, message: string) {
+    super(message)
+    this.name = 'RecordValidationError'
+    this.code = code
+  }
+}
+
+/** Publishing reached registries but fewer than `minAcks` stored the record. */
+export class PublishFailedError extends NetgetError {
+  override readonly code = 'NETGET_ERR_PUBLISH_FAILED'
+  /** Registries that stored the record. */
+  readonly accepted: number
+  /** Refusals by registry peer id: `code: message`. */
+  readonly refusals: Record<string, string>
+
+  constructor (message: string, accepted: number, refusals: Record<string, string>) {
+    super(message)
+    this.name = 'PublishFailedError'
+    this.accepted = accepted
+    this.refusals = refusals
+  }
+}
+
+/** A registry answered with something that is not a valid protocol message. */
+export class ProtocolError extends NetgetError {
+  override readonly code = 'NETGET_ERR_PROTOCOL'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ProtocolError'
+  }
+}
+
+/** The operation was cancelled by the caller's signal or its own timeout. */
+export class TimeoutError extends NetgetError {
+  override readonly code = 'NETGET_ERR_TIMEOUT'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'TimeoutError'
+  }
+}
+
+/** A method that needs a running node was called after `stop()` began. */
+export class NotStartedError extends NetgetError {
+  override readonly code = 'NETGET_ERR_NOT_STARTED'
+
+  constructor (message = 'The node is stopped') {
+    super(message)
+    this.name = 'NotStartedError'
+  }
+}
+
+/** A key file or data directory could not be read or has the wrong format. */
+export class KeyFileError extends NetgetError {
+  override readonly code = 'NETGET_ERR_KEY_FILE'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'KeyFileError'
+  }
+}
+
+/** `registerWithNetwork()` on a node that has no service name (metadata.name) or is not a service. */
+export class NotAServiceError extends NetgetError {
+  override readonly code = 'NETGET_ERR_NOT_A_SERVICE'
+
+  constructor (message: string) {
+    super(message)
+    this.name = 'NotAServiceError'
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * netget: service registration and discovery over a libp2p Kademlia DHT, with no central server.
+ * See README.md and docs/api.md.
+ */
+export { Netget } from './netget.js'
+export type {
+  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, HealthCheckOptions, NetgetEvents
+} from './netget.js'
+export type { NetgetOptions, NodeType } from './options.js'
+export { DEFAULTS } from './options.js'
+export type { HealthCheck } from './health/health-service.js'
+export type { ProbeResult } from './health/probe.js'
+export type { Metadata } from './records/service-record.js'
+export * from './errors.js'
+export { formatPublicKey, parsePublicKey, writeNewKeyFile, readKeyFile } from './node/identity.js'

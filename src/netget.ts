@@ -1,0 +1,510 @@
+/**
+ * The facade: options → one libp2p node → registry server/client, health, records.
+ * It owns the lifecycle and the lease of the node's own record; the work is done by the modules it wires.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
+import { InvalidOptionError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
+import { handleHealth } from './health/health-service.js'
+import { probe } from './health/probe.js'
+import { Prober } from './health/prober.js'
+import { createNode } from './node/create-node.js'
+import { generateKey, loadOrCreateDataDirKey, readKeyFile } from './node/identity.js'
+import { checkRegistryAddress, resolveOptions } from './options.js'
+import { checkName, openRecord, signRecord } from './records/service-record.js'
+import { RecordStore } from './registry/record-store.js'
+import { RegistryClient } from './registry/registry-client.js'
+import { RegistryServer } from './registry/registry-server.js'
+import type { ProbeResult } from './health/probe.js'
+import type { NetgetLibp2p } from './node/create-node.js'
+import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
+import type { Metadata, RecordExpectations, VerifiedRecord } from './records/service-record.js'
+import type { PublishResult } from './registry/registry-client.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+/** One instance of a service, as discovery returns it: verified, live, the newest record of its publisher. */
+export interface ServiceInstance {
+  /** The instance's libp2p peer id (the key that signed its record). */
+  peerId: string
+  name: string
+  network: string
+  metadata: Metadata
+  /** libp2p multiaddrs (each ending in /p2p/<peerId>) and announced application endpoints. */
+  addresses: string[]
+  /** Monotonic per instance: higher means newer. */
+  sequence: bigint
+  /** ms since the epoch. */
+  issuedAt: number
+  /** ms since the epoch: the lease ends here unless republished. */
+  expiresAt: number
+}
+
+export interface RegistrationResult {
+  /** What was published. */
+  instance: ServiceInstance
+  /** Number of registries that stored the record. */
+  accepted: number
+  /** Their peer ids. */
+  registries: string[]
+}
+
+export interface RegisterOptions {
+  signal?: AbortSignal
+  /** Overall deadline (ms). @default options.registerTimeout */
+  timeout?: number
+  /** Registries that must store the record. @default options.minAcks */
+  minAcks?: number
+}
+
+export interface DiscoverOptions {
+  signal?: AbortSignal
+  /** Overall deadline (ms). @default options.discoverTimeout */
+  timeout?: number
+  /** Return a cached answer for this name if it is at most this old (ms); 0 always asks the registries. @default 0 */
+  maxAge?: number
+  /** Probe each instance directly before returning it; instances that do not answer are left out. @default false */
+  probe?: boolean
+}
+
+export interface HealthCheckOptions {
+  signal?: AbortSignal
+  /** @default options.healthTimeout */
+  timeout?: number
+}
+
+export interface NetgetEvents {
+  /** The node is running; detail: its peer id. */
+  start: CustomEvent<string>
+  stop: CustomEvent<void>
+  /** A connection to a peer opened; detail: its peer id. */
+  'peer:connect': CustomEvent<string>
+  'peer:disconnect': CustomEvent<string>
+  /** `registerWithNetwork()` published the node's record. */
+  registered: CustomEvent<RegistrationResult>
+  /** The lease was renewed. */
+  republished: CustomEvent<RegistrationResult>
+  /** A renewal failed; it is retried sooner. */
+  'republish:error': CustomEvent<Error>
+  /** `stop()` withdrew the record; detail: registries that stored the tombstone. */
+  withdrawn: CustomEvent<number>
+  /** Registry: a record was stored. */
+  'record:stored': CustomEvent<ServiceInstance>
+  /** Registry: a record was refused. */
+  'record:rejected': CustomEvent<{ code: string, message: string, from: string }>
+  /** Registry: an instance stopped answering probes and is hidden from discovery. */
+  'instance:down': CustomEvent<{ peerId: string, reason: string }>
+  /** Registry: a hidden instance answered again. */
+  'instance:up': CustomEvent<{ peerId: string }>
+  /** A background task failed (logged, never thrown). */
+  error: CustomEvent<Error>
+}
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+interface Running {
+  node: NetgetLibp2p
+  privateKey: PrivateKey
+  client: RegistryClient
+  server?: RegistryServer
+  prober?: Prober
+  store?: RecordStore
+}
+
+export class Netget extends TypedEventEmitter<NetgetEvents> {
+  readonly nodeType: NodeType
+  /** The node's metadata; `metadata.name` is its service name. Change it and call `registerWithNetwork()` again to republish. */
+  metadata: Metadata
+  readonly network: string
+  /** Registry multiaddrs (strings ending in /p2p/<peerId>). Use addRegistryNode/removeRegistryNode to change it. */
+  readonly registryNodes: Set<string>
+
+  private readonly options: ResolvedOptions
+  private state: State = 'idle'
+  private running?: Running
+  private starting?: Promise<Running>
+  private stopping?: Promise<void>
+  private lastSequence = 0n
+  private registered = false
+  private republishTimer?: ReturnType<typeof setTimeout>
+  private readonly discoveryCache = new Map<string, { at: number, instances: ServiceInstance[] }>()
+  private readonly lifetime = new AbortController()
+
+  constructor (options: NetgetOptions = {}) {
+    super()
+    this.options = resolveOptions(options)
+    this.nodeType = this.options.nodeType
+    this.metadata = this.options.metadata
+    this.network = this.options.network
+    this.registryNodes = this.options.registryNodes
+  }
+
+  /** This node's peer id; throws NotStartedError before `start()`. */
+  get peerId (): string {
+    return this.requireRunning().node.peerId.toString()
+  }
+
+  /** Dialable multiaddrs, each ending in /p2p/<peerId>; empty before `start()`. */
+  getMultiaddrs (): string[] {
+    return this.running?.node.getMultiaddrs().map(ma => ma.toString()) ?? []
+  }
+
+  isRunning (): boolean {
+    return this.state === 'running'
+  }
+
+  /** Starts the node (idempotent); resolves once it listens. Registries are dialled in the background. */
+  async start (): Promise<void> {
+    await this.ensureStarted()
+  }
+
+  /**
+   * Stops the node (idempotent): withdraws a registered record (so the instance leaves discovery at once),
+   * then releases every socket, timer and stream.
+   */
+  async stop (): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping
+    if (this.state === 'idle') {
+      this.state = 'stopped'
+      return
+    }
+    this.stopping = this.doStop()
+    return this.stopping
+  }
+
+  addRegistryNode (address: string): void {
+    const peerId = checkRegistryAddress(address, 'registryNode')
+    this.registryNodes.add(address)
+    const running = this.running
+    if (running === undefined) return
+    running.client.invalidateRoutes()
+    void this.connectRegistry(running.node, address, peerId).catch(() => {})
+  }
+
+  removeRegistryNode (address: string): void {
+    const peerId = checkRegistryAddress(address, 'registryNode')
+    if (!this.registryNodes.delete(address)) return
+    const running = this.running
+    if (running === undefined) return
+    running.client.invalidateRoutes()
+    const stillConfigured = [...this.registryNodes].some(a => checkRegistryAddress(a) === peerId)
+    if (!stillConfigured) void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
+  }
+
+  /**
+   * Publishes this node's signed record to the registries closest to its service key and keeps the lease
+   * alive until `stop()`. Calling it again republishes at once with a higher sequence (e.g. new metadata).
+   */
+  async registerWithNetwork (options: RegisterOptions = {}): Promise<RegistrationResult> {
+    const name = this.serviceName()
+    const running = await this.ensureStarted()
+    const minAcks = options.minAcks ?? this.options.minAcks
+    const result = await this.withDeadline(options.signal, options.timeout ?? this.options.registerTimeout, 'registerWithNetwork',
+      async signal => this.publish(running, name, false, minAcks, signal))
+    this.registered = true
+    this.scheduleRepublish(this.options.recordTtl / 3)
+    this.safeDispatchEvent('registered', { detail: result })
+    return result
+  }
+
+  /** Every live, verified instance of `name` in this node's network; `[]` when there is none. */
+  async discoverServiceNode (name: string, options: DiscoverOptions = {}): Promise<ServiceInstance[]> {
+    if (typeof name !== 'string') throw new InvalidOptionError('name', `expected a string, got ${typeof name}`)
+    try {
+      checkName(name)
+    } catch (err) {
+      throw new InvalidOptionError('name', (err as Error).message)
+    }
+    const maxAge = options.maxAge ?? 0
+    if (maxAge > 0) {
+      const cached = this.discoveryCache.get(name)
+      if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.map(i => ({ ...i }))
+    }
+    const running = await this.ensureStarted()
+    return this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'discoverServiceNode', async signal => {
+      let records = await running.client.discover(name, signal)
+      if (options.probe === true) {
+        const verdicts = await Promise.all(records.map(async r => (await probe(running.node, this.network, peerIdFromString(r.peerId), signal)).healthy))
+        records = records.filter((_, i) => verdicts[i])
+      }
+      const instances = records.map(toInstance)
+      this.discoveryCache.set(name, { at: Date.now(), instances })
+      if (this.discoveryCache.size > 1024) this.discoveryCache.delete(this.discoveryCache.keys().next().value as string)
+      return instances.map(i => ({ ...i }))
+    })
+  }
+
+  /**
+   * Verifies a signed record (encoded SignedServiceRecord) against every rule for this network:
+   * size, structure, binding, signature, time. Throws RecordValidationError with the failing rule's code.
+   */
+  async _validateNode (record: Uint8Array, expect: Omit<RecordExpectations, 'network'> = {}): Promise<ServiceInstance> {
+    return toInstance(await openRecord(record, { ...expect, network: this.network }))
+  }
+
+  /** Probes one instance over the Noise-authenticated health protocol. Never throws for an unhealthy peer. */
+  async _checkNodeHealth (instance: string | PeerId | Pick<ServiceInstance, 'peerId'>, options: HealthCheckOptions = {}): Promise<ProbeResult> {
+    const running = await this.ensureStarted()
+    const id = typeof instance === 'string' ? instance : 'peerId' in instance ? instance.peerId : instance.toString()
+    let peer: PeerId
+    try {
+      peer = peerIdFromString(id)
+    } catch (err) {
+      throw new InvalidOptionError('instance', `not a peer id: ${(err as Error).message}`)
+    }
+    const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(options.timeout ?? this.options.healthTimeout),
+      ...(options.signal !== undefined ? [options.signal] : [])])
+    return probe(running.node, this.network, peer, signal)
+  }
+
+  private serviceName (): string {
+    const name = this.metadata?.name
+    if (typeof name !== 'string') throw new NotAServiceError('registerWithNetwork() needs metadata.name, the service name to register')
+    try {
+      checkName(name, 'metadata.name')
+    } catch (err) {
+      throw new InvalidOptionError('metadata.name', (err as Error).message)
+    }
+    return name
+  }
+
+  private requireRunning (): Running {
+    if (this.running === undefined || this.state !== 'running') throw new NotStartedError('The node is not running: call start() first')
+    return this.running
+  }
+
+  private async ensureStarted (): Promise<Running> {
+    if (this.state === 'stopping' || this.state === 'stopped') throw new NotStartedError('The node was stopped; create a new Netget to start again')
+    if (this.running !== undefined) return this.running
+    this.starting ??= this.doStart()
+    return this.starting
+  }
+
+  private async loadKey (): Promise<PrivateKey> {
+    if (this.options.privateKey !== undefined) return this.options.privateKey
+    if (this.options.keyFile !== undefined) return readKeyFile(this.options.keyFile)
+    if (this.options.dataDir !== undefined) return loadOrCreateDataDirKey(this.options.dataDir)
+    return generateKey()
+  }
+
+  private async doStart (): Promise<Running> {
+    this.state = 'starting'
+    const o = this.options
+    const privateKey = await this.loadKey()
+    const node = await createNode({
+      privateKey,
+      network: o.network,
+      dhtServer: o.nodeType === 'registry',
+      listen: o.listen,
+      bootstrapList: [...this.registryNodes],
+      dialTimeout: o.dialTimeout
+    })
+    const onError = (err: Error): void => { this.safeDispatchEvent('error', { detail: err }) }
+    let store: RecordStore | undefined
+    let server: RegistryServer | undefined
+    let prober: Prober | undefined
+    if (o.nodeType === 'registry') {
+      store = new RecordStore()
+      const heldStore = store
+      prober = new Prober(node, {
+        network: o.network,
+        interval: o.healthInterval,
+        timeout: o.healthTimeout,
+        unhealthyThreshold: o.unhealthyThreshold,
+        targets: () => liveInstances(heldStore, node.peerId.toString()),
+        onDown: (peerId, reason) => { this.safeDispatchEvent('instance:down', { detail: { peerId, reason } }) },
+        onUp: peerId => { this.safeDispatchEvent('instance:up', { detail: { peerId } }) }
+      })
+      const heldProber = prober
+      server = new RegistryServer(node, {
+        network: o.network,
+        store,
+        requestTimeout: o.requestTimeout,
+        replicationFactor: o.replicationFactor,
+        sweepInterval: Math.min(5000, o.healthInterval),
+        isDown: peerId => heldProber.isDown(peerId),
+        onStored: (record, from) => {
+          this.discoveryCache.delete(record.name)
+          this.safeDispatchEvent('record:stored', { detail: toInstance(record) })
+          void from
+        },
+        onRejected: (err, from) => { this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } }) },
+        onError
+      })
+    }
+    const client = new RegistryClient(node, {
+      network: o.network,
+      configuredRegistries: () => [...this.registryNodes].map(a => checkRegistryAddress(a)),
+      ...(server !== undefined ? { localRegistry: server } : {}),
+      replicationFactor: o.replicationFactor,
+      queryFanout: o.queryFanout,
+      requestTimeout: o.requestTimeout,
+      routeCacheTtl: o.routeCacheTtl,
+      lookupTimeout: Math.min(o.requestTimeout, 3000)
+    })
+    node.addEventListener('peer:connect', evt => {
+      this.safeDispatchEvent('peer:connect', { detail: evt.detail.toString() })
+    })
+    node.addEventListener('peer:disconnect', evt => {
+      const id = evt.detail.toString()
+      this.safeDispatchEvent('peer:disconnect', { detail: id })
+      // A closed connection from an instance we hold is the earliest sign of a crash: probe it now.
+      if (prober !== undefined && store !== undefined && [...liveInstances(store, '')].includes(id)) prober.probeSoon(id)
+    })
+    try {
+      await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
+      await server?.start()
+      await node.start()
+      prober?.start()
+    } catch (err) {
+      await server?.stop().catch(() => {})
+      prober?.stop()
+      await Promise.resolve(node.stop()).catch(() => {})
+      this.state = 'stopped'
+      throw err
+    }
+    const running: Running = { node, privateKey, client, ...(server !== undefined ? { server } : {}), ...(prober !== undefined ? { prober } : {}), ...(store !== undefined ? { store } : {}) }
+    this.running = running
+    this.state = 'running'
+    for (const address of this.registryNodes) {
+      void this.connectRegistry(node, address, checkRegistryAddress(address)).catch(() => {})
+    }
+    this.safeDispatchEvent('start', { detail: node.peerId.toString() })
+    return running
+  }
+
+  private async connectRegistry (node: NetgetLibp2p, address: string, peerId: string): Promise<void> {
+    if (peerId === node.peerId.toString()) return
+    const ma = multiaddr(address)
+    await node.peerStore.merge(peerIdFromString(peerId), { multiaddrs: [ma.decapsulateCode(421)] })
+    await node.dial(ma, { signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.options.dialTimeout)]) })
+  }
+
+  private async doStop (): Promise<void> {
+    this.state = 'stopping'
+    clearTimeout(this.republishTimer)
+    this.republishTimer = undefined
+    let running: Running | undefined
+    try {
+      running = this.running ?? await this.starting
+    } catch {
+      // start() failed and cleaned up after itself.
+    }
+    if (running !== undefined) {
+      if (this.registered) {
+        try {
+          const signal = AbortSignal.timeout(Math.min(2000, this.options.requestTimeout))
+          const result = await this.publish(running, this.serviceName(), true, 1, signal)
+          this.safeDispatchEvent('withdrawn', { detail: result.accepted })
+        } catch (err) {
+          this.safeDispatchEvent('error', { detail: err as Error })
+        }
+      }
+      this.lifetime.abort()
+      running.prober?.stop()
+      await running.server?.stop()
+      await running.node.stop()
+    }
+    this.lifetime.abort()
+    this.running = undefined
+    this.discoveryCache.clear()
+    this.state = 'stopped'
+    this.safeDispatchEvent('stop')
+  }
+
+  private nextSequence (): bigint {
+    // Microseconds since the epoch: a restarted instance with the same key still publishes a higher sequence.
+    const now = BigInt(Date.now()) * 1000n
+    this.lastSequence = now > this.lastSequence ? now : this.lastSequence + 1n
+    return this.lastSequence
+  }
+
+  private async publish (running: Running, name: string, withdrawn: boolean, minAcks: number, signal: AbortSignal): Promise<RegistrationResult> {
+    const issuedAt = Date.now()
+    const fields = {
+      network: this.network,
+      name,
+      addresses: [...running.node.getMultiaddrs().map(ma => ma.toString()), ...this.options.announce],
+      metadata: this.metadata,
+      sequence: this.nextSequence(),
+      issuedAt,
+      expiresAt: issuedAt + this.options.recordTtl,
+      withdrawn
+    }
+    let bytes: Uint8Array
+    try {
+      bytes = await signRecord(running.privateKey, fields)
+    } catch (err) {
+      if (err instanceof RecordValidationError) throw new InvalidOptionError('metadata', err.message)
+      throw err
+    }
+    const outcome: PublishResult = await running.client.publish(name, bytes, signal)
+    if (outcome.accepted.length < minAcks) {
+      if (Object.keys(outcome.refusals).length === 0) {
+        const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')
+        throw new NoRegistryReachableError(`No registry stored the record of "${name}": ${reasons === '' ? 'none reachable' : reasons}`)
+      }
+      throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required`,
+        outcome.accepted.length, outcome.refusals)
+    }
+    const instance = toInstance({ ...fields, peerId: running.node.peerId.toString(), withdrawn, bytes })
+    return { instance, accepted: outcome.accepted.length, registries: outcome.accepted }
+  }
+
+  private scheduleRepublish (delay: number): void {
+    clearTimeout(this.republishTimer)
+    if (this.state !== 'running') return
+    this.republishTimer = setTimeout(() => { void this.republish() }, delay)
+    // The lease timer alone never keeps a process alive: the libp2p node's sockets decide that.
+    this.republishTimer.unref()
+  }
+
+  private async republish (): Promise<void> {
+    const running = this.running
+    if (running === undefined || this.state !== 'running') return
+    try {
+      const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.options.registerTimeout)])
+      const result = await this.publish(running, this.serviceName(), false, 1, signal)
+      this.safeDispatchEvent('republished', { detail: result })
+      this.scheduleRepublish(this.options.recordTtl / 3)
+    } catch (err) {
+      if (this.state !== 'running') return
+      this.safeDispatchEvent('republish:error', { detail: err as Error })
+      this.scheduleRepublish(Math.max(1000, this.options.recordTtl / 10))
+    }
+  }
+
+  /** Runs `fn` under the caller's signal, a deadline and the node's lifetime; maps an expiry to a typed error. */
+  private async withDeadline<T> (callerSignal: AbortSignal | undefined, timeout: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', `expected a positive number of ms, got ${timeout}`)
+    const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(timeout), ...(callerSignal !== undefined ? [callerSignal] : [])])
+    try {
+      return await fn(signal)
+    } catch (err) {
+      if (signal.aborted && !(err instanceof NoRegistryReachableError) && !(err instanceof PublishFailedError)) {
+        throw new TimeoutError(`${what} did not complete within ${timeout} ms`, { cause: err })
+      }
+      throw err
+    }
+  }
+}
+
+function* liveInstances (store: RecordStore, self: string): Iterable<string> {
+  const now = Date.now()
+  for (const record of store.all()) {
+    if (!record.withdrawn && record.expiresAt > now && record.peerId !== self) yield record.peerId
+  }
+}
+
+function toInstance (record: VerifiedRecord): ServiceInstance {
+  return {
+    peerId: record.peerId,
+    name: record.name,
+    network: record.network,
+    metadata: record.metadata,
+    addresses: record.addresses,
+    sequence: record.sequence,
+    issuedAt: record.issuedAt,
+    expiresAt: record.expiresAt
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Assembles one libp2p node: TCP + Noise + Yamux, bootstrap to the registry nodes, identify + ping,
+ * and a kad-dht namespaced to the network. Registries are DHT servers; every other node is a DHT client,
+ * so the DHT's routing tables hold registries only.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { kadProtocol } from '../constants.js'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+export type NetgetServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+}
+
+export type NetgetLibp2p = Libp2p<NetgetServices>
+
+export interface CreateNodeInit {
+  privateKey: PrivateKey
+  network: string
+  /** Registries serve the DHT; everyone else is a DHT client. */
+  dhtServer: boolean
+  listen: string[]
+  bootstrapList: string[]
+  dialTimeout: number
+  logger?: ComponentLogger
+}
+
+export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
+  return createLibp2p<NetgetServices>({
+    start: false,
+    privateKey: init.privateKey,
+    ...(init.logger !== undefined ? { logger: init.logger } : {}),
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: init.bootstrapList.length > 0
+      ? [bootstrap({ list: init.bootstrapList, timeout: 10 })]
+      : [],
+    connectionManager: {
+      dialTimeout: init.dialTimeout,
+      // Many peers share one host on loopback/LAN test networks; the default (5/s per host) refuses the sixth.
+      inboundConnectionThreshold: 1000,
+      maxIncomingPendingConnections: 100
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: kadProtocol(init.network),
+        clientMode: !init.dhtServer,
+        // The default mapper drops private addresses, which leaves loopback/LAN routing tables empty forever.
+        peerInfoMapper: passthroughMapper,
+        initialQuerySelfInterval: 50,
+        allowQueryWithZeroPeers: true
+      })
+    }
+  })
+}

@@ -1,0 +1,79 @@
+/**
+ * One request, one response, one stream: the shape of the registry and health protocols.
+ * Every read is length-capped and every exchange has a deadline; the stream is always closed or aborted.
+ */
+import { pbStream } from '@libp2p/utils'
+import { ProtocolError, TimeoutError } from '../errors.js'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { NetgetLibp2p } from './create-node.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface Codec<T> {
+  encode(message: Partial<T>): Uint8Array
+  decode(bytes: Uint8Array | import('uint8arraylist').Uint8ArrayList): T
+}
+
+export interface RequestOptions {
+  signal: AbortSignal
+  maxDataLength: number
+}
+
+/** Sends `request` to `peer` over a new stream and returns the decoded response. */
+export async function request<Req, Res> (
+  node: NetgetLibp2p,
+  peer: PeerId | Multiaddr,
+  protocol: string,
+  message: Req,
+  codecs: { request: Codec<Req>, response: Codec<Res> },
+  options: RequestOptions
+): Promise<Res> {
+  let stream: Stream | undefined
+  try {
+    // negotiateFully: false sends the protocol id together with the request: one round trip, not two.
+    stream = await node.dialProtocol(peer, protocol, { signal: options.signal, negotiateFully: false })
+    const pb = pbStream(stream, { maxDataLength: options.maxDataLength })
+    await pb.write(message, codecs.request, { signal: options.signal })
+    const response = await pb.read(codecs.response, { signal: options.signal })
+    await stream.close({ signal: options.signal })
+    return response
+  } catch (err) {
+    stream?.abort(err as Error)
+    if (options.signal.aborted) {
+      throw new TimeoutError(`${protocol} request to ${peer.toString()} did not complete in time`, { cause: err })
+    }
+    throw err
+  }
+}
+
+export type RequestHandler<Req, Res> = (request: Req, connection: Connection, signal: AbortSignal) => Promise<Res>
+
+/**
+ * Wraps a request handler as a libp2p stream handler: reads one capped request within `timeout` ms,
+ * answers, closes. A malformed request aborts the stream (the caller sees a reset), never the process.
+ */
+export function serve<Req, Res> (
+  codecs: { request: Codec<Req>, response: Codec<Res> },
+  maxDataLength: number,
+  timeout: number,
+  handler: RequestHandler<Req, Res>,
+  onError: (err: Error) => void
+): (stream: Stream, connection: Connection) => Promise<void> {
+  return async (stream, connection) => {
+    const signal = AbortSignal.timeout(timeout)
+    try {
+      const pb = pbStream(stream, { maxDataLength })
+      let req: Req
+      try {
+        req = await pb.read(codecs.request, { signal })
+      } catch (err) {
+        throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
+      }
+      const res = await handler(req, connection, signal)
+      await pb.write(res, codecs.response, { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      stream.abort(err as Error)
+      onError(err as Error)
+    }
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * `new Netget(options)`: the options, their documented defaults, and their validation.
+ * Every bad value throws InvalidOptionError naming the option, at construction.
+ */
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN } from './constants.js'
+import { InvalidOptionError } from './errors.js'
+import type { HealthCheck } from './health/health-service.js'
+import type { Metadata } from './records/service-record.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export type NodeType = 'service' | 'registry'
+
+export interface NetgetOptions {
+  /** `'service'` joins through registries and may register; `'registry'` serves the DHT and holds records. @default 'service' */
+  nodeType?: NodeType
+  /** Describes the node; `metadata.name` is the service name registered. JSON object, ≤ 8 KiB, ≤ 64 keys. @default {} */
+  metadata?: Metadata
+  /** Isolated network to join: `[A-Za-z0-9._-]`, ≤ 64 bytes. @default 'development' */
+  network?: string
+  /** Registry multiaddrs, each ending in `/p2p/<peerId>`. @default [] */
+  registryNodes?: Iterable<string>
+  /** Multiaddrs to listen on. Loopback by default: pass `/ip4/0.0.0.0/tcp/<port>` to be reachable from other hosts. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Application endpoints to publish with the record besides the libp2p multiaddrs (e.g. `http://10.0.0.5:8080`). @default [] */
+  announce?: string[]
+  /** Identity from a key file written by `netget keygen`. */
+  keyFile?: string
+  /** Identity as a libp2p private key, or its protobuf bytes. */
+  privateKey?: PrivateKey | Uint8Array
+  /** Directory holding a persistent identity (`identity.key`, created on first start). */
+  dataDir?: string
+  /** A user-defined health check answered to registry probes; false or a throw means NOT_SERVING. */
+  healthCheck?: HealthCheck
+  /** Dial deadline per peer (ms). @default 5000 */
+  dialTimeout?: number
+  /** Deadline of one request to one registry (ms). @default 3000 */
+  requestTimeout?: number
+  /** Deadline of `registerWithNetwork()` as a whole (ms). @default 10000 */
+  registerTimeout?: number
+  /** Deadline of `discoverServiceNode()` as a whole (ms). @default 5000 */
+  discoverTimeout?: number
+  /** Lifetime of a published record (ms); it is republished at a third of it. ≤ 1 h. @default 60000 */
+  recordTtl?: number
+  /** Registries that must store a record for `registerWithNetwork()` to succeed. @default 1 */
+  minAcks?: number
+  /** Registries closest to a service key that hold its records. @default 20 */
+  replicationFactor?: number
+  /** Registries asked in parallel by one discovery. @default 2 */
+  queryFanout?: number
+  /** Health probe period on registries (ms). @default 5000 */
+  healthInterval?: number
+  /** Deadline of one health probe (ms). @default 2000 */
+  healthTimeout?: number
+  /** Consecutive failed probes before an instance is hidden from discovery. @default 2 */
+  unhealthyThreshold?: number
+  /** How long a Kademlia lookup of a service's registries is reused (ms). @default 30000 */
+  routeCacheTtl?: number
+}
+
+export interface ResolvedOptions {
+  nodeType: NodeType
+  metadata: Metadata
+  network: string
+  registryNodes: Set<string>
+  listen: string[]
+  announce: string[]
+  keyFile?: string
+  privateKey?: PrivateKey
+  dataDir?: string
+  healthCheck?: HealthCheck
+  dialTimeout: number
+  requestTimeout: number
+  registerTimeout: number
+  discoverTimeout: number
+  recordTtl: number
+  minAcks: number
+  replicationFactor: number
+  queryFanout: number
+  healthInterval: number
+  healthTimeout: number
+  unhealthyThreshold: number
+  routeCacheTtl: number
+}
+
+export const DEFAULTS = {
+  nodeType: 'service',
+  network: 'development',
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  dialTimeout: 5000,
+  requestTimeout: 3000,
+  registerTimeout: 10_000,
+  discoverTimeout: 5000,
+  recordTtl: 60_000,
+  minAcks: 1,
+  replicationFactor: 20,
+  queryFanout: 2,
+  healthInterval: 5000,
+  healthTimeout: 2000,
+  unhealthyThreshold: 2,
+  routeCacheTtl: 30_000
+} as const
+
+/** Checks a registry multiaddr: parses, and ends in /p2p/<peerId>. Returns the peer id. */
+export function checkRegistryAddress (value: unknown, option = 'registryNodes'): string {
+  if (typeof value !== 'string') throw new InvalidOptionError(option, `expected a multiaddr string, got ${typeof value}`)
+  let peerId: string | undefined
+  try {
+    peerId = multiaddr(value).getComponents().findLast(c => c.name === 'p2p')?.value
+  } catch (err) {
+    throw new InvalidOptionError(option, `"${value}" is not a multiaddr: ${(err as Error).message}`)
+  }
+  if (peerId === undefined) {
+    throw new InvalidOptionError(option, `"${value}" must end in /p2p/<peerId> (the registry's identity), as "netget registry" prints it`)
+  }
+  return peerId
+}
+
+export function checkNetwork (value: unknown, option = 'network'): string {
+  if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_NETWORK_BYTES || !NAME_PATTERN.test(value)) {
+    throw new InvalidOptionError(option, `expected 1–${MAX_NETWORK_BYTES} characters of [A-Za-z0-9._-], got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function positiveInt (options: Record<string, unknown>, name: keyof typeof DEFAULTS, max = Number.MAX_SAFE_INTEGER): number {
+  const value = options[name] ?? DEFAULTS[name]
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+    throw new InvalidOptionError(name, `expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` ≤ ${max}` : ''}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function stringList (value: unknown, option: string, check: (s: string, option: string) => void): string[] {
+  if (value === undefined) return []
+  if (typeof value === 'string' || value === null || typeof (value as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new InvalidOptionError(option, 'expected an array (or iterable) of strings')
+  }
+  const out: string[] = []
+  let i = 0
+  for (const item of value as Iterable<unknown>) {
+    if (typeof item !== 'string') throw new InvalidOptionError(`${option}[${i}]`, `expected a string, got ${typeof item}`)
+    check(item, `${option}[${i}]`)
+    out.push(item)
+    i++
+  }
+  return out
+}
+
+function checkMultiaddr (value: string, option: string): void {
+  try {
+    multiaddr(value)
+  } catch (err) {
+    throw new InvalidOptionError(option, `"${value}" is not a multiaddr: ${(err as Error).message}`)
+  }
+}
+
+function checkMetadata (value: unknown): Metadata {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError('metadata', 'expected a plain object')
+  }
+  const name = (value as Metadata).name
+  if (name !== undefined && (typeof name !== 'string' || !NAME_PATTERN.test(name) || Buffer.byteLength(name) > 253)) {
+    throw new InvalidOptionError('metadata.name', `expected 1–253 characters of [A-Za-z0-9._-], got ${JSON.stringify(name)}`)
+  }
+  try {
+    JSON.stringify(value)
+  } catch (err) {
+    throw new InvalidOptionError('metadata', `must be serialisable as JSON: ${(err as Error).message}`)
+  }
+  return value as Metadata
+}
+
+function checkPrivateKey (value: unknown): PrivateKey | undefined {
+  if (value === undefined) return undefined
+  let key: PrivateKey
+  if (value instanceof Uint8Array) {
+    try {
+      key = privateKeyFromProtobuf(value)
+    } catch (err) {
+      throw new InvalidOptionError('privateKey', `bytes do not decode as a libp2p private key: ${(err as Error).message}`)
+    }
+  } else if (typeof value === 'object' && value !== null && typeof (value as PrivateKey).sign === 'function' && 'publicKey' in value) {
+    key = value as PrivateKey
+  } else {
+    throw new InvalidOptionError('privateKey', 'expected a libp2p PrivateKey or its protobuf bytes')
+  }
+  if (key.type !== 'Ed25519') throw new InvalidOptionError('privateKey', `expected an Ed25519 key, got ${key.type}`)
+  return key
+}
+
+function optionalString (options: Record<string, unknown>, name: string): string | undefined {
+  const value = options[name]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(name, 'expected a non-empty string (a path)')
+  return value
+}
+
+export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
+  if (input === null || typeof input !== 'object') throw new InvalidOptionError('options', 'expected an object')
+  const options = input as Record<string, unknown>
+  const nodeType = options.nodeType ?? DEFAULTS.nodeType
+  if (nodeType !== 'service' && nodeType !== 'registry') {
+    throw new InvalidOptionError('nodeType', `expected 'service' or 'registry', got ${JSON.stringify(nodeType)}`)
+  }
+  const identities = ['keyFile', 'privateKey', 'dataDir'].filter(k => options[k] !== undefined)
+  if (identities.length > 1) {
+    throw new InvalidOptionError(identities[1], `give only one of keyFile, privateKey and dataDir (got ${identities.join(', ')})`)
+  }
+  if (options.healthCheck !== undefined && typeof options.healthCheck !== 'function') {
+    throw new InvalidOptionError('healthCheck', 'expected a function')
+  }
+  const listen = options.listen === undefined ? [...DEFAULTS.listen] : stringList(options.listen, 'listen', checkMultiaddr)
+  const resolved: ResolvedOptions = {
+    nodeType,
+    metadata: checkMetadata(options.metadata),
+    network: checkNetwork(options.network ?? DEFAULTS.network),
+    registryNodes: new Set(stringList(options.registryNodes, 'registryNodes', checkRegistryAddress)),
+    listen,
+    announce: stringList(options.announce, 'announce', (s, option) => {
+      if (s.length === 0 || Buffer.byteLength(s) > 256) throw new InvalidOptionError(option, 'expected 1–256 bytes')
+    }),
+    dialTimeout: positiveInt(options, 'dialTimeout'),
+    requestTimeout: positiveInt(options, 'requestTimeout'),
+    registerTimeout: positiveInt(options, 'registerTimeout'),
+    discoverTimeout: positiveInt(options, 'discoverTimeout'),
+    recordTtl: positiveInt(options, 'recordTtl', MAX_RECORD_LIFETIME_MS),
+    minAcks: positiveInt(options, 'minAcks'),
+    replicationFactor: positiveInt(options, 'replicationFactor', 64),
+    queryFanout: positiveInt(options, 'queryFanout', 64),
+    healthInterval: positiveInt(options, 'healthInterval'),
+    healthTimeout: positiveInt(options, 'healthTimeout'),
+    unhealthyThreshold: positiveInt(options, 'unhealthyThreshold', 1000),
+    routeCacheTtl: positiveInt(options, 'routeCacheTtl')
+  }
+  if (resolved.recordTtl < 3000) throw new InvalidOptionError('recordTtl', 'must be at least 3000 ms (it is republished at a third of it)')
+  const keyFile = optionalString(options, 'keyFile')
+  const dataDir = optionalString(options, 'dataDir')
+  const privateKey = checkPrivateKey(options.privateKey)
+  if (keyFile !== undefined) resolved.keyFile = keyFile
+  if (dataDir !== undefined) resolved.dataDir = dataDir
+  if (privateKey !== undefined) resolved.privateKey = privateKey
+  if (options.healthCheck !== undefined) resolved.healthCheck = options.healthCheck as HealthCheck
+  return resolved
+}

@@ -1,0 +1,209 @@
+/**
+ * The client side of the registry protocol: find the registries closest to a service key (Kademlia lookup,
+ * cached), publish a record to them, and discover a name from a few of them in one round trip each,
+ * verifying and merging what they return.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, registryProtocol } from '../constants.js'
+import { NoRegistryReachableError, RecordValidationError } from '../errors.js'
+import { request } from '../node/rpc.js'
+import { compareRecords, isLive, openRecord } from '../records/service-record.js'
+import { serviceKey } from '../records/service-key.js'
+import { closestTo } from './distance.js'
+import type { RegistryServer } from './registry-server.js'
+import type { NetgetLibp2p } from '../node/create-node.js'
+import type { VerifiedRecord } from '../records/service-record.js'
+
+export interface RegistryClientInit {
+  network: string
+  /** Peer ids of the configured registry nodes (their addresses are in the peer store). */
+  configuredRegistries: () => Iterable<string>
+  /** The local registry, when this node is one: it is part of every closest set it belongs to. */
+  localRegistry?: RegistryServer
+  replicationFactor: number
+  /** Registries asked in parallel per discovery. */
+  queryFanout: number
+  /** Deadline of one request to one registry (ms). */
+  requestTimeout: number
+  /** How long a routing lookup result is reused (ms). */
+  routeCacheTtl: number
+  /** Deadline of one Kademlia lookup (ms). */
+  lookupTimeout: number
+}
+
+export interface PublishResult {
+  /** Registries (peer ids) that hold the record now. */
+  accepted: string[]
+  /** Registries that refused it: peer id → `code: message`. */
+  refusals: Record<string, string>
+  /** Registries that could not be reached: peer id → reason. */
+  unreachable: Record<string, string>
+}
+
+interface Route {
+  registries: string[]
+  expires: number
+}
+
+export class RegistryClient {
+  private readonly node: NetgetLibp2p
+  private readonly init: RegistryClientInit
+  private readonly routes = new Map<string, Route>()
+  /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
+  private readonly seen = new Map<string, VerifiedRecord>()
+
+  constructor (node: NetgetLibp2p, init: RegistryClientInit) {
+    this.node = node
+    this.init = init
+  }
+
+  /** Registries this node knows now: configured ones and any identified peer that speaks the registry protocol. */
+  async knownRegistries (): Promise<string[]> {
+    const ids = new Set(this.init.configuredRegistries())
+    const protocol = registryProtocol(this.init.network)
+    for (const peer of await this.node.peerStore.all()) {
+      if (peer.protocols.includes(protocol)) ids.add(peer.id.toString())
+    }
+    ids.delete(this.node.peerId.toString())
+    return [...ids]
+  }
+
+  /** The registries closest to a service's key, nearest first (the local registry as "self"). */
+  async closestRegistries (name: string, signal: AbortSignal): Promise<string[]> {
+    const cached = this.routes.get(name)
+    if (cached !== undefined && cached.expires > Date.now()) return cached.registries
+    const key = await serviceKey(this.init.network, name)
+    const candidates = new Set(await this.knownRegistries())
+    const found = await this.lookup(key, signal)
+    for (const id of found) candidates.add(id)
+    const self = this.node.peerId.toString()
+    if (this.init.localRegistry !== undefined) candidates.add(self)
+    const registries = await closestTo(key, candidates, this.init.replicationFactor)
+    // A lookup that found nothing (routing table not filled yet) is retried soon, not reused for long.
+    const ttl = found.length > 0 ? this.init.routeCacheTtl : Math.min(1000, this.init.routeCacheTtl)
+    if (registries.length > 0) this.routes.set(name, { registries, expires: Date.now() + ttl })
+    return registries
+  }
+
+  /** Forgets cached routes, e.g. after the set of registries changed. */
+  invalidateRoutes (): void {
+    this.routes.clear()
+  }
+
+  async publish (name: string, bytes: Uint8Array, signal: AbortSignal): Promise<PublishResult> {
+    const registries = await this.closestRegistries(name, signal)
+    if (registries.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    const result: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
+    const self = this.node.peerId.toString()
+    await Promise.all(registries.map(async id => {
+      try {
+        if (id === self && this.init.localRegistry !== undefined) {
+          await this.init.localRegistry.accept(bytes, self, 'publish')
+        } else {
+          const response = await this.send(id, { type: RegistryRequest.Type.PUBLISH, record: bytes as Uint8Array<ArrayBuffer> }, signal)
+          if (response.status !== RegistryResponse.Status.OK) {
+            result.refusals[id] = `${response.code}: ${response.message}`
+            return
+          }
+        }
+        result.accepted.push(id)
+      } catch (err) {
+        if (err instanceof RecordValidationError) result.refusals[id] = `${err.code}: ${err.message}`
+        else result.unreachable[id] = (err as Error).message
+      }
+    }))
+    if (result.accepted.length === 0 && Object.keys(result.refusals).length === 0) this.routes.delete(name)
+    return result
+  }
+
+  /** Every live, verified instance of `name` from the closest registries, merged by publisher. */
+  async discover (name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
+    const registries = await this.closestRegistries(name, signal)
+    if (registries.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    const merged = new Map<string, VerifiedRecord>()
+    const errors: string[] = []
+    let answered = 0
+    // Ask `queryFanout` registries at a time; move on to the next ones only if none of a batch answered.
+    for (let start = 0; start < registries.length && answered === 0; start += this.init.queryFanout) {
+      const batch = registries.slice(start, start + this.init.queryFanout)
+      await Promise.all(batch.map(async id => {
+        try {
+          const records = await this.fetchRecords(id, name, signal)
+          answered++
+          for (const record of records) mergeInto(merged, record)
+        } catch (err) {
+          errors.push(`${id}: ${(err as Error).message}`)
+        }
+      }))
+      if (signal.aborted) break
+    }
+    if (answered === 0) {
+      this.routes.delete(name)
+      throw new NoRegistryReachableError(`No registry answered for "${name}": ${errors.join('; ')}`)
+    }
+    const now = Date.now()
+    const out: VerifiedRecord[] = []
+    for (const record of merged.values()) {
+      const key = `${name}/${record.peerId}`
+      const seen = this.seen.get(key)
+      const best = seen !== undefined && compareRecords(seen, record) > 0 ? seen : record
+      this.seen.set(key, best)
+      if (!best.withdrawn && isLive(best, now)) out.push(best)
+    }
+    this.forgetExpired(now)
+    return out.sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+  }
+
+  private async fetchRecords (id: string, name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
+    if (id === this.node.peerId.toString() && this.init.localRegistry !== undefined) {
+      return this.init.localRegistry.lookup(name)
+    }
+    const response = await this.send(id, { type: RegistryRequest.Type.DISCOVER, name }, signal)
+    if (response.status !== RegistryResponse.Status.OK) throw new Error(`${response.code}: ${response.message}`)
+    const records: VerifiedRecord[] = []
+    for (const bytes of response.records.slice(0, MAX_RECORDS_PER_RESPONSE)) {
+      // A registry may hold junk or lie: each record stands or falls on its own signature.
+      try {
+        records.push(await openRecord(bytes, { network: this.init.network, name }))
+      } catch {}
+    }
+    return records
+  }
+
+  private async send (id: string, message: Partial<RegistryRequest>, signal: AbortSignal): Promise<RegistryResponse> {
+    return request(this.node, peerIdFromString(id), registryProtocol(this.init.network), message,
+      { request: RegistryRequest, response: RegistryResponse },
+      {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]),
+        maxDataLength: MAX_REGISTRY_MESSAGE_BYTES
+      })
+  }
+
+  /** Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws. */
+  private async lookup (key: Uint8Array, signal: AbortSignal): Promise<string[]> {
+    const found: string[] = []
+    const lookupSignal = AbortSignal.any([signal, AbortSignal.timeout(this.init.lookupTimeout)])
+    const self = this.node.peerId.toString()
+    try {
+      for await (const event of this.node.services.dht.getClosestPeers(key, { signal: lookupSignal })) {
+        if (event.name === 'FINAL_PEER' && event.peer.id.toString() !== self) found.push(event.peer.id.toString())
+      }
+    } catch {
+      // A lookup that times out or fails leaves the known registries as candidates.
+    }
+    return found
+  }
+
+  private forgetExpired (now: number): void {
+    if (this.seen.size < 1024) return
+    for (const [key, record] of this.seen) {
+      if (!isLive(record, now)) this.seen.delete(key)
+    }
+  }
+}
+
+function mergeInto (merged: Map<string, VerifiedRecord>, record: VerifiedRecord): void {
+  const held = merged.get(record.peerId)
+  if (held === undefined || compareRecords(record, held) > 0) merged.set(record.peerId, record)
+}

@@ -1,0 +1,140 @@
+/**
+ * The registry side of /netget/<network>/registry/1.0.0: verifies and stores published records, answers
+ * discovery with every live record for a name, expires leases, hides instances the prober found down,
+ * and re-replicates what it holds to a registry that joins the closest set of a record's key.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, registryProtocol } from '../constants.js'
+import { NetgetError, RecordValidationError } from '../errors.js'
+import { serve, request } from '../node/rpc.js'
+import { openRecord } from '../records/service-record.js'
+import { serviceKey } from '../records/service-key.js'
+import { closestTo } from './distance.js'
+import type { RecordStore } from './record-store.js'
+import type { NetgetLibp2p } from '../node/create-node.js'
+import type { VerifiedRecord } from '../records/service-record.js'
+import type { Connection, IdentifyResult } from '@libp2p/interface'
+
+export interface RegistryServerInit {
+  network: string
+  store: RecordStore
+  /** Deadline for one inbound request and one outbound replication (ms). */
+  requestTimeout: number
+  /** How many registries closest to a service key hold its records. */
+  replicationFactor: number
+  /** Sweep period for expired records (ms). */
+  sweepInterval: number
+  isDown: (peerId: string) => boolean
+  onStored: (record: VerifiedRecord, from: string) => void
+  onRejected: (error: RecordValidationError, from: string) => void
+  onError: (err: Error) => void
+}
+
+export type RegistryRequestKind = 'publish' | 'replicate'
+
+export class RegistryServer {
+  private readonly node: NetgetLibp2p
+  private readonly init: RegistryServerInit
+  private readonly knownRegistries = new Set<string>()
+  private sweepTimer?: ReturnType<typeof setInterval>
+  private controller?: AbortController
+  private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols } = event.detail
+    const id = peerId.toString()
+    if (!protocols.includes(registryProtocol(this.init.network)) || this.knownRegistries.has(id)) return
+    this.knownRegistries.add(id)
+    void this.replicateTo(id).catch(err => { this.init.onError(err) })
+  }
+
+  constructor (node: NetgetLibp2p, init: RegistryServerInit) {
+    this.node = node
+    this.init = init
+  }
+
+  async start (): Promise<void> {
+    this.controller = new AbortController()
+    await this.node.handle(registryProtocol(this.init.network), serve(
+      { request: RegistryRequest, response: RegistryResponse },
+      MAX_RECORD_BYTES + 1024,
+      this.init.requestTimeout,
+      async (req, connection) => this.answer(req, connection),
+      this.init.onError
+    ), { maxInboundStreams: 256 })
+    this.node.addEventListener('peer:identify', this.onIdentify)
+    this.sweepTimer = setInterval(() => { this.init.store.sweep() }, this.init.sweepInterval)
+    this.sweepTimer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.node.removeEventListener('peer:identify', this.onIdentify)
+    clearInterval(this.sweepTimer)
+    this.sweepTimer = undefined
+    this.controller?.abort()
+    await this.node.unhandle(registryProtocol(this.init.network)).catch(() => {})
+  }
+
+  /** Verifies and stores a record; throws RecordValidationError when refused. Used for remote and local offers. */
+  async accept (bytes: Uint8Array, from: string, kind: RegistryRequestKind): Promise<VerifiedRecord> {
+    try {
+      const record = await openRecord(bytes, {
+        network: this.init.network,
+        ...(kind === 'publish' ? { publisher: from } : {})
+      })
+      if (this.init.store.offer(record) === 'stored') this.init.onStored(record, from)
+      return record
+    } catch (err) {
+      if (err instanceof RecordValidationError) this.init.onRejected(err, from)
+      throw err
+    }
+  }
+
+  /** Records served for `name`: live, and not held by an instance the prober found down. */
+  lookup (name: string): VerifiedRecord[] {
+    return this.init.store.get(name)
+      .filter(record => record.withdrawn || !this.init.isDown(record.peerId))
+      .slice(0, MAX_RECORDS_PER_RESPONSE)
+  }
+
+  private async answer (req: RegistryRequest, connection: Connection): Promise<RegistryResponse> {
+    const from = connection.remotePeer.toString()
+    try {
+      switch (req.type) {
+        case RegistryRequest.Type.PUBLISH:
+        case RegistryRequest.Type.REPLICATE:
+          await this.accept(req.record, from, req.type === RegistryRequest.Type.PUBLISH ? 'publish' : 'replicate')
+          return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
+        case RegistryRequest.Type.DISCOVER:
+          return { status: RegistryResponse.Status.OK, code: '', message: '', records: this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>) }
+        default:
+          return refusal('NETGET_ERR_PROTOCOL', `unknown request type ${String(req.type)}`)
+      }
+    } catch (err) {
+      if (err instanceof NetgetError) return refusal(err.code, err.message)
+      throw err
+    }
+  }
+
+  /** Sends a joining registry the records whose closest set it now belongs to. */
+  private async replicateTo (peerId: string): Promise<void> {
+    const self = this.node.peerId.toString()
+    const registries = [...this.knownRegistries, self]
+    for (const record of [...this.init.store.all()]) {
+      const signal = this.controller?.signal
+      if (signal === undefined || signal.aborted) return
+      const closest = await closestTo(await serviceKey(record.network, record.name), registries, this.init.replicationFactor)
+      if (!closest.includes(peerId)) continue
+      // A refusal (it holds a newer record) or an unreachable peer is fine: the publisher republishes.
+      await request(this.node, peerIdFromString(peerId),
+        registryProtocol(this.init.network),
+        { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '' },
+        { request: RegistryRequest, response: RegistryResponse },
+        { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]), maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
+        .catch(() => undefined)
+    }
+  }
+}
+
+function refusal (code: string, message: string): RegistryResponse {
+  return { status: RegistryResponse.Status.REJECTED, code, message, records: [] }
+}
