@@ -7,6 +7,7 @@ export interface RegistryRequest {
   type: RegistryRequest.Type
   record: Uint8Array<ArrayBuffer>
   name: string
+  id: number
 }
 
 export namespace RegistryRequest {
@@ -52,6 +53,11 @@ export namespace RegistryRequest {
           w.string(obj.name)
         }
 
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.id)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -59,7 +65,8 @@ export namespace RegistryRequest {
         const obj: any = {
           type: Type.PUBLISH,
           record: uint8ArrayAlloc(0),
-          name: ''
+          name: '',
+          id: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -78,6 +85,10 @@ export namespace RegistryRequest {
             }
             case 3: {
               obj.name = reader.string()
+              break
+            }
+            case 4: {
+              obj.id = reader.uint32()
               break
             }
             default: {
@@ -116,6 +127,13 @@ export namespace RegistryRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -143,6 +161,11 @@ export namespace RegistryRequest {
     value: string
   }
 
+  export interface RegistryRequestIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
   export function encode (obj: Partial<RegistryRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryRequest.codec())
   }
@@ -151,7 +174,7 @@ export namespace RegistryRequest {
     return decodeMessage(buf, RegistryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryRequest>): Generator<RegistryRequestTypeFieldEvent | RegistryRequestRecordFieldEvent | RegistryRequestNameFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryRequest>): Generator<RegistryRequestTypeFieldEvent | RegistryRequestRecordFieldEvent | RegistryRequestNameFieldEvent | RegistryRequestIdFieldEvent> {
     return streamMessage(buf, RegistryRequest.codec(), opts)
   }
 }
@@ -161,6 +184,7 @@ export interface RegistryResponse {
   code: string
   message: string
   records: Uint8Array<ArrayBuffer>[]
+  id: number
 }
 
 export namespace RegistryResponse {
@@ -211,6 +235,11 @@ export namespace RegistryResponse {
           }
         }
 
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.id)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -219,7 +248,8 @@ export namespace RegistryResponse {
           status: Status.OK,
           code: '',
           message: '',
-          records: []
+          records: [],
+          id: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -246,6 +276,10 @@ export namespace RegistryResponse {
               }
 
               obj.records.push(reader.bytes())
+              break
+            }
+            case 5: {
+              obj.id = reader.uint32()
               break
             }
             default: {
@@ -303,6 +337,13 @@ export namespace RegistryResponse {
 
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -336,6 +377,11 @@ export namespace RegistryResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RegistryResponseIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
   export function encode (obj: Partial<RegistryResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryResponse.codec())
   }
@@ -344,7 +390,7 @@ export namespace RegistryResponse {
     return decodeMessage(buf, RegistryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent> {
     return streamMessage(buf, RegistryResponse.codec(), opts)
   }
 }

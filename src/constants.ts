@@ -32,3 +32,5 @@ export const MAX_REGISTRY_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Records one DISCOVER answer may carry. */
 export const MAX_RECORDS_PER_RESPONSE = 256
 export const MAX_HEALTH_MESSAGE_BYTES = 128
+/** A registry request stream without traffic is closed after this long (ms), on both sides. */
+export const SESSION_IDLE_TIMEOUT_MS = 60_000

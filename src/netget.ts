@@ -218,7 +218,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     const maxAge = options.maxAge ?? 0
     if (maxAge > 0) {
       const cached = this.discoveryCache.get(name)
-      if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.map(i => ({ ...i }))
+      if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.map(copyInstance)
     }
     const running = await this.ensureStarted()
     return this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'discoverServiceNode', async signal => {
@@ -230,7 +230,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       const instances = records.map(toInstance)
       this.discoveryCache.set(name, { at: Date.now(), instances })
       if (this.discoveryCache.size > 1024) this.discoveryCache.delete(this.discoveryCache.keys().next().value as string)
-      return instances.map(i => ({ ...i }))
+      return instances.map(copyInstance)
     })
   }
 
@@ -325,7 +325,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         isDown: peerId => heldProber.isDown(peerId),
         onStored: (record, from) => {
           this.discoveryCache.delete(record.name)
-          this.safeDispatchEvent('record:stored', { detail: toInstance(record) })
+          this.safeDispatchEvent('record:stored', { detail: copyInstance(toInstance(record)) })
           void from
         },
         onRejected: (err, from) => { this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } }) },
@@ -401,6 +401,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         }
       }
       this.lifetime.abort()
+      running.client.close()
       running.prober?.stop()
       await running.server?.stop()
       await running.node.stop()
@@ -447,7 +448,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required`,
         outcome.accepted.length, outcome.refusals)
     }
-    const instance = toInstance({ ...fields, peerId: running.node.peerId.toString(), withdrawn, bytes })
+    const instance = copyInstance(toInstance({ ...fields, peerId: running.node.peerId.toString(), withdrawn, bytes }))
     return { instance, accepted: outcome.accepted.length, registries: outcome.accepted }
   }
 
@@ -494,6 +495,11 @@ function* liveInstances (store: RecordStore, self: string): Iterable<string> {
   for (const record of store.all()) {
     if (!record.withdrawn && record.expiresAt > now && record.peerId !== self) yield record.peerId
   }
+}
+
+/** Records are shared with the verification cache and the discovery cache: callers get their own copy. */
+function copyInstance (instance: ServiceInstance): ServiceInstance {
+  return { ...instance, metadata: structuredClone(instance.metadata), addresses: [...instance.addresses] }
 }
 
 function toInstance (record: VerifiedRecord): ServiceInstance {

@@ -16,6 +16,8 @@ export interface Codec<T> {
 export interface RequestOptions {
   signal: AbortSignal
   maxDataLength: number
+  /** Deadline for the stream's graceful close after the response was read (ms). @default 1000 */
+  closeTimeout?: number
 }
 
 /** Sends `request` to `peer` over a new stream and returns the decoded response. */
@@ -34,7 +36,9 @@ export async function request<Req, Res> (
     const pb = pbStream(stream, { maxDataLength: options.maxDataLength })
     await pb.write(message, codecs.request, { signal: options.signal })
     const response = await pb.read(codecs.response, { signal: options.signal })
-    await stream.close({ signal: options.signal })
+    // The answer is in: closing needs no wait (it would add the remote's half of a round trip).
+    const closing = stream
+    closing.close({ signal: AbortSignal.timeout(options.closeTimeout ?? 1000) }).catch(err => { closing.abort(err) })
     return response
   } catch (err) {
     stream?.abort(err as Error)
@@ -71,6 +75,41 @@ export function serve<Req, Res> (
       const res = await handler(req, connection, signal)
       await pb.write(res, codecs.response, { signal })
       await stream.close({ signal })
+    } catch (err) {
+      stream.abort(err as Error)
+      onError(err as Error)
+    }
+  }
+}
+
+/**
+ * Serves a pipelined request stream (see session.ts): reads requests one after another, answers each in
+ * order, and ends when the remote closes its side or stays silent for `idleTimeout` ms. Each request has
+ * `timeout` ms to be handled.
+ */
+export function serveSession<Req extends { id: number }, Res extends { id: number }> (
+  codecs: { request: Codec<Req>, response: Codec<Res> },
+  maxDataLength: number,
+  limits: { timeout: number, idleTimeout: number },
+  handler: RequestHandler<Req, Omit<Res, 'id'>>,
+  onError: (err: Error) => void
+): (stream: Stream, connection: Connection) => Promise<void> {
+  return async (stream, connection) => {
+    const pb = pbStream(stream, { maxDataLength })
+    try {
+      while (true) {
+        let req: Req
+        try {
+          req = await pb.read(codecs.request, { signal: AbortSignal.timeout(limits.idleTimeout) })
+        } catch (err) {
+          if (stream.readStatus !== 'readable' || stream.status !== 'open') break
+          throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
+        }
+        const signal = AbortSignal.timeout(limits.timeout)
+        const res = await handler(req, connection, signal)
+        await pb.write({ ...res, id: req.id } as Res, codecs.response, { signal })
+      }
+      await stream.close({ signal: AbortSignal.timeout(limits.timeout) })
     } catch (err) {
       stream.abort(err as Error)
       onError(err as Error)

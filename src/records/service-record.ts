@@ -176,15 +176,30 @@ function parsePublicKey (bytes: Uint8Array): PublicKey {
   return key
 }
 
+/** Remembers records whose structure and signature were verified, per exact byte string. */
+export interface VerifiedBytesCache {
+  get(key: string): VerifiedRecord | undefined
+  set(key: string, record: VerifiedRecord): void
+}
+
 /**
  * Decodes and verifies a SignedServiceRecord against every rule, the first failure winning:
  * size, structure, binding (network, name, publisher), signature, time.
+ * With a cache, bytes verified before skip decoding and the signature check (they depend on the bytes
+ * only); binding and time rules run on every call.
  */
-export async function openRecord (bytes: Uint8Array, expect: RecordExpectations): Promise<VerifiedRecord> {
+export async function openRecord (bytes: Uint8Array, expect: RecordExpectations, cache?: VerifiedBytesCache): Promise<VerifiedRecord> {
   if (bytes.byteLength > MAX_RECORD_BYTES) {
     fail(RecordErrorCodes.TOO_LARGE, `record is ${bytes.byteLength} bytes, more than ${MAX_RECORD_BYTES}`)
   }
-  const { record, signature, fields } = decodeEnvelope(bytes)
+  const key = cache === undefined ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  const known = cache?.get(key)
+  if (known !== undefined) {
+    checkBinding(known, expect)
+    checkTime(known, expect)
+    return known
+  }
+  const { record: signed, signature, fields } = decodeEnvelope(bytes)
   checkName(fields.name)
   if (fields.addresses.length > MAX_ADDRESSES || fields.addresses.some(a => a.length === 0 || byteLength(a) > MAX_ADDRESS_BYTES)) {
     fail(RecordErrorCodes.BAD_FIELD, `at most ${MAX_ADDRESSES} addresses of 1–${MAX_ADDRESS_BYTES} bytes`)
@@ -194,24 +209,42 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations)
     fail(RecordErrorCodes.BAD_FIELD, `metadata may have at most ${MAX_METADATA_KEYS} keys`)
   }
   const publicKey = parsePublicKey(fields.publicKey)
-  const peerId = peerIdFromPublicKey(publicKey).toString()
+  const record: VerifiedRecord = {
+    peerId: peerIdFromPublicKey(publicKey).toString(),
+    network: fields.network,
+    name: fields.name,
+    addresses: fields.addresses,
+    metadata,
+    sequence: fields.sequence,
+    issuedAt: Number(fields.issuedAt),
+    expiresAt: Number(fields.expiresAt),
+    withdrawn: fields.withdrawn,
+    bytes
+  }
+  checkBinding(record, expect)
+  if (!await publicKey.verify(signedPayload(fields.network, signed), signature)) {
+    fail(RecordErrorCodes.BAD_SIGNATURE, `signature does not verify with the key of ${record.peerId}`)
+  }
+  checkTime(record, expect)
+  cache?.set(key, record)
+  return record
+}
 
-  if (fields.network !== expect.network) {
-    fail(RecordErrorCodes.WRONG_NETWORK, `record is for network "${fields.network.slice(0, 64)}", expected "${expect.network}"`)
+function checkBinding (record: VerifiedRecord, expect: RecordExpectations): void {
+  if (record.network !== expect.network) {
+    fail(RecordErrorCodes.WRONG_NETWORK, `record is for network "${record.network.slice(0, 64)}", expected "${expect.network}"`)
   }
-  if (expect.name !== undefined && fields.name !== expect.name) {
-    fail(RecordErrorCodes.WRONG_NAME, `record names "${fields.name}", expected "${expect.name}"`)
+  if (expect.name !== undefined && record.name !== expect.name) {
+    fail(RecordErrorCodes.WRONG_NAME, `record names "${record.name}", expected "${expect.name}"`)
   }
-  if (expect.publisher !== undefined && peerId !== expect.publisher) {
-    fail(RecordErrorCodes.WRONG_PUBLISHER, `record is signed by ${peerId} but was published by ${expect.publisher}`)
+  if (expect.publisher !== undefined && record.peerId !== expect.publisher) {
+    fail(RecordErrorCodes.WRONG_PUBLISHER, `record is signed by ${record.peerId} but was published by ${expect.publisher}`)
   }
-  if (!await publicKey.verify(signedPayload(fields.network, record), signature)) {
-    fail(RecordErrorCodes.BAD_SIGNATURE, `signature does not verify with the key of ${peerId}`)
-  }
+}
 
+function checkTime (record: VerifiedRecord, expect: RecordExpectations): void {
   const now = expect.now ?? Date.now()
-  const issuedAt = Number(fields.issuedAt)
-  const expiresAt = Number(fields.expiresAt)
+  const { issuedAt, expiresAt } = record
   if (issuedAt > now + CLOCK_SKEW_MS) {
     fail(RecordErrorCodes.FUTURE, `record is issued ${issuedAt - now} ms in the future (allowed skew ${CLOCK_SKEW_MS} ms)`)
   }
@@ -220,19 +253,6 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations)
   }
   if (expect.allowExpired !== true && expiresAt + CLOCK_SKEW_MS <= now) {
     fail(RecordErrorCodes.EXPIRED, `record expired ${now - expiresAt} ms ago`)
-  }
-
-  return {
-    peerId,
-    network: fields.network,
-    name: fields.name,
-    addresses: fields.addresses,
-    metadata,
-    sequence: fields.sequence,
-    issuedAt,
-    expiresAt,
-    withdrawn: fields.withdrawn,
-    bytes
   }
 }
 

@@ -5,11 +5,12 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, registryProtocol } from '../constants.js'
+import { MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { NoRegistryReachableError, RecordValidationError } from '../errors.js'
-import { request } from '../node/rpc.js'
+import { SessionPool } from '../node/session.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
 import { serviceKey } from '../records/service-key.js'
+import { VerifyCache } from '../records/verify-cache.js'
 import { closestTo } from './distance.js'
 import type { RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
@@ -41,6 +42,8 @@ export interface PublishResult {
   unreachable: Record<string, string>
 }
 
+const EMPTY = new Uint8Array(0)
+
 interface Route {
   registries: string[]
   expires: number
@@ -52,10 +55,20 @@ export class RegistryClient {
   private readonly routes = new Map<string, Route>()
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
   private readonly seen = new Map<string, VerifiedRecord>()
+  private readonly verified = new VerifyCache()
+
+  private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
 
   constructor (node: NetgetLibp2p, init: RegistryClientInit) {
     this.node = node
     this.init = init
+    this.sessions = new SessionPool({
+      node,
+      protocol: registryProtocol(init.network),
+      codecs: { request: RegistryRequest, response: RegistryResponse },
+      maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
+      idleTimeout: SESSION_IDLE_TIMEOUT_MS
+    })
   }
 
   /** Registries this node knows now: configured ones and any identified peer that speaks the registry protocol. */
@@ -165,19 +178,20 @@ export class RegistryClient {
     for (const bytes of response.records.slice(0, MAX_RECORDS_PER_RESPONSE)) {
       // A registry may hold junk or lie: each record stands or falls on its own signature.
       try {
-        records.push(await openRecord(bytes, { network: this.init.network, name }))
+        records.push(await openRecord(bytes, { network: this.init.network, name }, this.verified))
       } catch {}
     }
     return records
   }
 
-  private async send (id: string, message: Partial<RegistryRequest>, signal: AbortSignal): Promise<RegistryResponse> {
-    return request(this.node, peerIdFromString(id), registryProtocol(this.init.network), message,
-      { request: RegistryRequest, response: RegistryResponse },
-      {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]),
-        maxDataLength: MAX_REGISTRY_MESSAGE_BYTES
-      })
+  /** Closes the request streams to registries. */
+  close (): void {
+    this.sessions.closeAll()
+  }
+
+  private async send (id: string, message: Omit<RegistryRequest, 'id' | 'name' | 'record'> & Partial<RegistryRequest>, signal: AbortSignal): Promise<RegistryResponse> {
+    return this.sessions.request(peerIdFromString(id), { name: '', record: EMPTY, ...message },
+      AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]))
   }
 
   /** Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws. */

@@ -5,9 +5,9 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, registryProtocol } from '../constants.js'
+import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { NetgetError, RecordValidationError } from '../errors.js'
-import { serve, request } from '../node/rpc.js'
+import { request, serveSession } from '../node/rpc.js'
 import { openRecord } from '../records/service-record.js'
 import { serviceKey } from '../records/service-key.js'
 import { closestTo } from './distance.js'
@@ -54,10 +54,10 @@ export class RegistryServer {
 
   async start (): Promise<void> {
     this.controller = new AbortController()
-    await this.node.handle(registryProtocol(this.init.network), serve(
+    await this.node.handle(registryProtocol(this.init.network), serveSession(
       { request: RegistryRequest, response: RegistryResponse },
       MAX_RECORD_BYTES + 1024,
-      this.init.requestTimeout,
+      { timeout: this.init.requestTimeout, idleTimeout: SESSION_IDLE_TIMEOUT_MS },
       async (req, connection) => this.answer(req, connection),
       this.init.onError
     ), { maxInboundStreams: 256 })
@@ -96,7 +96,7 @@ export class RegistryServer {
       .slice(0, MAX_RECORDS_PER_RESPONSE)
   }
 
-  private async answer (req: RegistryRequest, connection: Connection): Promise<RegistryResponse> {
+  private async answer (req: RegistryRequest, connection: Connection): Promise<Omit<RegistryResponse, 'id'>> {
     const from = connection.remotePeer.toString()
     try {
       switch (req.type) {
@@ -127,7 +127,7 @@ export class RegistryServer {
       // A refusal (it holds a newer record) or an unreachable peer is fine: the publisher republishes.
       await request(this.node, peerIdFromString(peerId),
         registryProtocol(this.init.network),
-        { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '' },
+        { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '', id: 0 },
         { request: RegistryRequest, response: RegistryResponse },
         { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]), maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
         .catch(() => undefined)
@@ -135,6 +135,6 @@ export class RegistryServer {
   }
 }
 
-function refusal (code: string, message: string): RegistryResponse {
+function refusal (code: string, message: string): Omit<RegistryResponse, 'id'> {
   return { status: RegistryResponse.Status.REJECTED, code, message, records: [] }
 }

@@ -1,0 +1,64 @@
+/** Command-line parsing on top of node:util parseArgs (strict), with its errors turned into UsageError. */
+import { UsageError } from './errors.js'
+
+/** Runs a parseArgs call, rewording its errors as one short sentence (the first of node's message). */
+export function parseStrictly<T> (parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      throw new UsageError((err as Error).message.split(/\.\s/)[0])
+    }
+    throw err
+  }
+}
+
+/** True when `-h`/`--help` appears before a `--`: help wins over any other problem on the line. */
+export function wantsHelp (argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false
+    if (arg === '--help' || arg === '-h') return true
+  }
+  return false
+}
+
+export function requireValue<T> (value: T | undefined, flag: string): T {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) throw new UsageError(`missing required ${flag}`)
+  return value
+}
+
+export function parsePositiveInt (text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`${flag} expects a positive whole number of milliseconds, got "${text}"`)
+  }
+  return value
+}
+
+/** `--meta key=value` pairs → metadata (values stay strings). `name` is reserved: it is the service name (--name). */
+export function parseMeta (pairs: readonly string[] | undefined): Record<string, string> {
+  const metadata: Record<string, string> = {}
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--meta expects key=value, got "${pair}"`)
+    const key = pair.slice(0, eq)
+    if (key === 'name') throw new UsageError('--meta name=… is not allowed: the service name is set with --name')
+    if (Object.hasOwn(metadata, key)) throw new UsageError(`--meta ${key} is given twice`)
+    metadata[key] = pair.slice(eq + 1)
+  }
+  return metadata
+}
+
+/** --key and --data-dir both choose the node's identity: at most one. */
+export function identityOptions (values: { key?: string, 'data-dir'?: string }): { keyFile?: string, dataDir?: string } {
+  if (values.key !== undefined && values['data-dir'] !== undefined) throw new UsageError('give only one of --key and --data-dir')
+  if (values.key !== undefined) return { keyFile: values.key }
+  if (values['data-dir'] !== undefined) return { dataDir: values['data-dir'] }
+  return {}
+}
+
+export function noPositionals (positionals: readonly string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+}

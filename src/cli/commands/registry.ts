@@ -1,0 +1,87 @@
+/** `netget registry`: a long-lived registry node, with an event log, until SIGINT/SIGTERM. */
+import { parseArgs } from 'node:util'
+import { Netget } from '../../netget.js'
+import { identityOptions, noPositionals, parseStrictly } from '../args.js'
+import { EXIT_OK } from '../errors.js'
+import { createEventLog, logRegistryEvents } from '../node-events.js'
+import { listenForShutdown } from '../shutdown.js'
+import type { Command } from '../command.js'
+import type { EventLog } from '../node-events.js'
+import type { Io } from '../io.js'
+
+const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
+
+const usage = `Usage: netget registry [options]
+
+Runs a registry node until Ctrl-C or SIGTERM: it serves the DHT, stores service records and
+probes the health of registered instances. At start it prints one line per dialable address:
+
+  listening /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…
+
+Give those multiaddrs to services and clients with --registry.
+
+Options:
+  --network <name>        network to serve (default: development)
+  --listen <multiaddr>    address to listen on; repeatable (default: ${DEFAULT_LISTEN}, every interface;
+                          use /ip4/127.0.0.1/tcp/<port> to stay on this machine)
+  --registry <multiaddr>  another registry to join, ending in /p2p/<peerId>; repeatable
+  --key <file>            identity from a key file written by "netget keygen"
+  --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
+  --json-logs             log one JSON object per line instead of readable lines
+  -h, --help              show this help
+
+Without --key or --data-dir the registry gets a new peer id at each start, so its multiaddrs
+change: give a registry that others are configured with a persistent identity.`
+
+const options = {
+  network: { type: 'string', default: 'development' },
+  listen: { type: 'string', multiple: true },
+  registry: { type: 'string', multiple: true },
+  key: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'json-logs': { type: 'boolean', default: false }
+} as const
+
+async function run (argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseStrictly(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
+  noPositionals(positionals)
+  const identity = identityOptions(values)
+  const node = new Netget({
+    nodeType: 'registry',
+    network: values.network,
+    listen: values.listen ?? [DEFAULT_LISTEN],
+    registryNodes: values.registry ?? [],
+    ...identity
+  })
+  const log = createEventLog(io, values['json-logs'])
+  const shutdown = listenForShutdown()
+  try {
+    logRegistryEvents(node, log)
+    await node.start()
+    printBanner(io, log, node, values['json-logs'], identity.keyFile ?? identity.dataDir)
+    const signal = await shutdown.received
+    log('stopping', { signal }, `stopping (${signal})`)
+  } finally {
+    shutdown.dispose()
+    await node.stop()
+  }
+  log('stopped', {}, 'stopped')
+  return EXIT_OK
+}
+
+/** Plain `label value` lines, so people can read them and scripts can pick out `listening <multiaddr>`. */
+function printBanner (io: Io, log: EventLog, node: Netget, json: boolean, identitySource: string | undefined): void {
+  const identity = identitySource ?? 'ephemeral'
+  if (json) {
+    log('started', { peerId: node.peerId, network: node.network, identity, multiaddrs: node.getMultiaddrs() }, '')
+    return
+  }
+  io.out(`registry ${node.peerId} on network ${node.network}`)
+  for (const address of node.getMultiaddrs()) io.out(`listening ${address}`)
+  io.out(identitySource === undefined
+    ? 'identity ephemeral (a new peer id at each start; use --data-dir or --key to keep these multiaddrs)'
+    : `identity ${identitySource}`)
+  io.out('ready (Ctrl-C to stop)')
+}
+
+export const registryCommand: Command = { name: 'registry', summary: 'run a registry node (long-lived)', usage, run }

@@ -1,0 +1,71 @@
+/**
+ * Exit codes and how a failure becomes one: 2 for a command line that cannot work as written (usage),
+ * 1 for a failure at run time (no registry reachable, timeout, unreadable key file…).
+ */
+import { InvalidOptionError, KeyFileError, NetgetError, NoRegistryReachableError, PublishFailedError, TimeoutError } from '../errors.js'
+import type { Io } from './io.js'
+
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+
+/** The command line is wrong: unknown flag, missing or bad argument. */
+export class UsageError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/** Library option names, as InvalidOptionError reports them, and the flags that set them. */
+const FLAG_FOR_OPTION: Record<string, string> = {
+  registryNodes: '--registry',
+  listen: '--listen',
+  announce: '--announce',
+  network: '--network',
+  metadata: '--meta',
+  'metadata.name': '--name',
+  name: '<name>',
+  keyFile: '--key',
+  dataDir: '--data-dir',
+  timeout: '--timeout',
+  discoverTimeout: '--timeout'
+}
+
+/** `registryNodes[1]` → `--registry`; unknown names are shown as they are. */
+function flagFor (option: string): string {
+  return FLAG_FOR_OPTION[option.replace(/\[\d+\]$/, '')] ?? option
+}
+
+/** Prints `err` for `command` as one line plus a hint, and returns the exit code. */
+export function reportFailure (io: Io, command: string, err: unknown): number {
+  const prefix = `netget ${command}:`
+  const helpHint = `Run "netget ${command} --help" for usage.`
+  if (err instanceof UsageError) {
+    io.err(`${prefix} ${err.message}`)
+    io.err(helpHint)
+    return EXIT_USAGE
+  }
+  if (err instanceof InvalidOptionError) {
+    const reason = err.message.replace(/^Invalid option "[^"]*": /, '')
+    io.err(`${prefix} invalid ${flagFor(err.option)}: ${reason}`)
+    io.err(helpHint)
+    return EXIT_USAGE
+  }
+  if (err instanceof NoRegistryReachableError || err instanceof TimeoutError || err instanceof PublishFailedError) {
+    io.err(`${prefix} ${err.message}`)
+    io.err('Hint: check that the --registry multiaddrs are the ones "netget registry" printed, that it is running, and that --network matches.')
+    return EXIT_FAILURE
+  }
+  if (err instanceof KeyFileError) {
+    io.err(`${prefix} ${err.message}`)
+    io.err('Hint: key files are written by "netget keygen --out <file>".')
+    return EXIT_FAILURE
+  }
+  if (err instanceof NetgetError) {
+    io.err(`${prefix} ${err.message}`)
+    return EXIT_FAILURE
+  }
+  io.err(`${prefix} ${(err as Error)?.message ?? String(err)}`)
+  return EXIT_FAILURE
+}

@@ -1,0 +1,54 @@
+/**
+ * The event log of the long-running commands: one line per event, readable (`<ISO time> <text>`)
+ * or, with --json-logs, one JSON object per line (`{"time", "event", ...fields}`).
+ */
+import { formatMetadata } from './format.js'
+import { toJson } from './io.js'
+import type { Io } from './io.js'
+import type { Netget } from '../netget.js'
+
+export type EventLog = (event: string, fields: Record<string, unknown>, text: string) => void
+
+export function createEventLog (io: Io, json: boolean): EventLog {
+  return (event, fields, text) => {
+    const time = new Date().toISOString()
+    io.out(json ? toJson({ time, event, ...fields }) : `${time} ${text}`)
+  }
+}
+
+/** What a registry operator wants to see: peers coming and going, records stored or refused, instances failing. */
+export function logRegistryEvents (node: Netget, log: EventLog): void {
+  node.addEventListener('peer:connect', ({ detail: peerId }) => { log('peer:connect', { peerId }, `peer connected     ${peerId}`) })
+  node.addEventListener('peer:disconnect', ({ detail: peerId }) => { log('peer:disconnect', { peerId }, `peer disconnected  ${peerId}`) })
+  node.addEventListener('record:stored', ({ detail: instance }) => {
+    const meta = formatMetadata(instance.metadata)
+    log('record:stored', { name: instance.name, peerId: instance.peerId, sequence: instance.sequence, addresses: instance.addresses, metadata: instance.metadata },
+      `record stored      ${instance.name} ${instance.peerId} (${instance.addresses.length} addresses${meta === '' ? '' : `; ${meta}`})`)
+  })
+  node.addEventListener('record:rejected', ({ detail }) => {
+    log('record:rejected', detail, `record rejected    from ${detail.from}: ${detail.code}: ${detail.message}`)
+  })
+  node.addEventListener('instance:down', ({ detail }) => {
+    log('instance:down', detail, `instance down      ${detail.peerId}: ${detail.reason}`)
+  })
+  node.addEventListener('instance:up', ({ detail }) => { log('instance:up', detail, `instance up        ${detail.peerId}`) })
+  logErrors(node, log)
+}
+
+/** What a service operator wants to see: its lease being kept, or not. */
+export function logServiceEvents (node: Netget, log: EventLog): void {
+  node.addEventListener('republished', ({ detail }) => {
+    log('republished', { accepted: detail.accepted, registries: detail.registries }, `republished        stored by ${detail.accepted} registries`)
+  })
+  node.addEventListener('republish:error', ({ detail: err }) => {
+    log('republish:error', { message: err.message }, `republish failed   ${err.message} (retrying)`)
+  })
+  node.addEventListener('withdrawn', ({ detail: accepted }) => {
+    log('withdrawn', { accepted }, `withdrawn          from ${accepted} registries`)
+  })
+  logErrors(node, log)
+}
+
+function logErrors (node: Netget, log: EventLog): void {
+  node.addEventListener('error', ({ detail: err }) => { log('error', { message: err.message }, `error              ${err.message}`) })
+}

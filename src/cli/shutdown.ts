@@ -1,0 +1,27 @@
+/** Waiting for SIGINT/SIGTERM, for the long-running commands (registry, service). */
+
+export interface ShutdownListener {
+  /** Resolves with the first SIGINT or SIGTERM received after `listenForShutdown()`. */
+  received: Promise<NodeJS.Signals>
+  /** Removes the handlers (idempotent); a second Ctrl-C then kills the process as usual. */
+  dispose: () => void
+}
+
+/**
+ * Installs the handlers at once, so a signal that arrives while the node is still starting is not lost:
+ * the command stops as soon as it has started.
+ */
+export function listenForShutdown (): ShutdownListener {
+  const { promise, resolve } = Promise.withResolvers<NodeJS.Signals>()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    dispose()
+    resolve(signal)
+  }
+  const dispose = (): void => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return { received: promise, dispose }
+}

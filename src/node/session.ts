@@ -1,0 +1,165 @@
+/**
+ * Long-lived request streams, one per peer: requests are written as they come and answered in order
+ * (pipelined), so a request costs one round trip and no stream setup. Opening a libp2p stream costs
+ * more than the round trip itself (a peer-store write per stream), which is why discovery keeps these open.
+ *
+ * A session that fails (reset, closed by the remote, idle) rejects what is pending and leaves the pool;
+ * a request that failed on a reused stream (it may have died idle) is retried once on a new one.
+ */
+import { pbStream } from '@libp2p/utils'
+import { ProtocolError, TimeoutError } from '../errors.js'
+import type { Codec } from './rpc.js'
+import type { NetgetLibp2p } from './create-node.js'
+import type { PeerId, Stream } from '@libp2p/interface'
+import type { ProtobufStream } from '@libp2p/utils'
+
+interface Identified { id: number }
+
+interface Pending<Res> {
+  id: number
+  resolve: (res: Res) => void
+  reject: (err: Error) => void
+}
+
+export interface SessionPoolInit<Req extends Identified, Res extends Identified> {
+  node: NetgetLibp2p
+  protocol: string
+  codecs: { request: Codec<Req>, response: Codec<Res> }
+  maxDataLength: number
+  /** Close a stream after this long without requests (ms). */
+  idleTimeout: number
+}
+
+export class SessionPool<Req extends Identified, Res extends Identified> {
+  private readonly init: SessionPoolInit<Req, Res>
+  private readonly sessions = new Map<string, Session<Req, Res>>()
+
+  constructor (init: SessionPoolInit<Req, Res>) {
+    this.init = init
+  }
+
+  async request (peer: PeerId, message: Omit<Req, 'id'>, signal: AbortSignal): Promise<Res> {
+    const session = this.get(peer)
+    try {
+      return await session.request(message, signal)
+    } catch (err) {
+      if (!session.reused || signal.aborted || err instanceof TimeoutError) throw err
+      return this.get(peer).request(message, signal)
+    }
+  }
+
+  /** Closes every stream; pending requests reject. */
+  closeAll (): void {
+    for (const session of [...this.sessions.values()]) session.close()
+  }
+
+  private get (peer: PeerId): Session<Req, Res> {
+    const key = peer.toString()
+    let session = this.sessions.get(key)
+    if (session === undefined || session.closed) {
+      session = new Session(this.init, peer, s => { if (this.sessions.get(key) === s) this.sessions.delete(key) })
+      this.sessions.set(key, session)
+    }
+    return session
+  }
+}
+
+class Session<Req extends Identified, Res extends Identified> {
+  private readonly init: SessionPoolInit<Req, Res>
+  private readonly peer: PeerId
+  private readonly onClose: (session: Session<Req, Res>) => void
+  private stream?: Stream
+  private pb?: ProtobufStream<Stream>
+  private opening?: Promise<ProtobufStream<Stream>>
+  private readonly pending: Array<Pending<Res>> = []
+  private nextId = 1
+  private idleTimer?: ReturnType<typeof setTimeout>
+  /** True once an answer came back: a later failure may be a stream that died while idle. */
+  reused = false
+  closed = false
+
+  constructor (init: SessionPoolInit<Req, Res>, peer: PeerId, onClose: (session: Session<Req, Res>) => void) {
+    this.init = init
+    this.peer = peer
+    this.onClose = onClose
+  }
+
+  async request (message: Omit<Req, 'id'>, signal: AbortSignal): Promise<Res> {
+    const pb = this.pb ?? await (this.opening ??= this.open(signal))
+    if (this.closed) throw new ProtocolError('session closed')
+    const id = this.nextId
+    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1
+    this.armIdle()
+    const { promise, resolve, reject } = Promise.withResolvers<Res>()
+    // Rejected by close() possibly before it is awaited: mark it handled so it never counts as unhandled.
+    promise.catch(() => {})
+    this.pending.push({ id, resolve, reject })
+    // Answers come in order: a request given up on would desynchronise the stream, so the session goes.
+    const onAbort = (): void => { this.close(new TimeoutError(`request to ${this.peer.toString()} did not complete in time`)) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      await pb.write({ ...message, id } as Req, this.init.codecs.request, { signal })
+      return await promise
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  close (err?: Error): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.idleTimer)
+    const failure = err ?? new ProtocolError('session closed')
+    for (const p of this.pending.splice(0)) p.reject(failure)
+    const stream = this.stream
+    this.stream = undefined
+    this.pb = undefined
+    if (stream !== undefined) {
+      if (err !== undefined) stream.abort(err)
+      else stream.close({ signal: AbortSignal.timeout(1000) }).catch(e => { stream.abort(e) })
+    }
+    this.onClose(this)
+  }
+
+  private async open (signal: AbortSignal): Promise<ProtobufStream<Stream>> {
+    try {
+      const stream = await this.init.node.dialProtocol(this.peer, this.init.protocol, { signal, negotiateFully: false })
+      if (this.closed) {
+        stream.abort(new ProtocolError('session closed'))
+        throw new ProtocolError('session closed')
+      }
+      this.stream = stream
+      this.pb = pbStream(stream, { maxDataLength: this.init.maxDataLength })
+      void this.readLoop(stream, this.pb)
+      return this.pb
+    } catch (err) {
+      this.close(err as Error)
+      throw err
+    }
+  }
+
+  private async readLoop (stream: Stream, pb: ProtobufStream<Stream>): Promise<void> {
+    try {
+      while (this.stream === stream) {
+        const response = await pb.read(this.init.codecs.response)
+        const head = this.pending.shift()
+        if (head === undefined || head.id !== response.id) {
+          throw new ProtocolError(`answer ${response.id} does not match request ${head?.id ?? '(none)'}`)
+        }
+        this.reused = true
+        head.resolve(response)
+      }
+    } catch (err) {
+      if (this.stream === stream) this.close(err as Error)
+    }
+  }
+
+  private armIdle (): void {
+    clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.length === 0) this.close()
+      else this.armIdle()
+    }, this.init.idleTimeout)
+    this.idleTimer.unref()
+  }
+}
