@@ -114,6 +114,16 @@ export class TimeoutError extends NetgetError {
   }
 }
 
+/** The caller's AbortSignal fired before the operation completed. */
+export class AbortedError extends NetgetError {
+  override readonly code = 'NETGET_ERR_ABORTED'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'AbortedError'
+  }
+}
+
 /** A method that needs a running node was called after `stop()` began. */
 export class NotStartedError extends NetgetError {
   override readonly code = 'NETGET_ERR_NOT_STARTED'

@@ -5,7 +5,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { InvalidOptionError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
+import { AbortedError, InvalidOptionError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
 import { handleHealth } from './health/health-service.js'
 import { probe } from './health/probe.js'
 import { Prober } from './health/prober.js'
@@ -224,7 +224,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     return this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'discoverServiceNode', async signal => {
       let records = await running.client.discover(name, signal)
       if (options.probe === true) {
-        const verdicts = await Promise.all(records.map(async r => (await probe(running.node, this.network, peerIdFromString(r.peerId), signal)).healthy))
+        const verdicts = await Promise.all(records.map(async r => (await probe(running.node, this.network, peerIdFromString(r.peerId), signal, r.addresses)).healthy))
         records = records.filter((_, i) => verdicts[i])
       }
       const instances = records.map(toInstance)
@@ -243,9 +243,12 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   }
 
   /** Probes one instance over the Noise-authenticated health protocol. Never throws for an unhealthy peer. */
-  async _checkNodeHealth (instance: string | PeerId | Pick<ServiceInstance, 'peerId'>, options: HealthCheckOptions = {}): Promise<ProbeResult> {
+  async _checkNodeHealth (instance: string | PeerId | Pick<ServiceInstance, 'peerId'> & Partial<Pick<ServiceInstance, 'addresses'>>, options: HealthCheckOptions = {}): Promise<ProbeResult> {
     const running = await this.ensureStarted()
     const id = typeof instance === 'string' ? instance : 'peerId' in instance ? instance.peerId : instance.toString()
+    const addresses = typeof instance === 'object' && 'addresses' in instance && Array.isArray(instance.addresses)
+      ? instance.addresses
+      : running.client.lastKnownAddresses(id)
     let peer: PeerId
     try {
       peer = peerIdFromString(id)
@@ -254,7 +257,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     }
     const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(options.timeout ?? this.options.healthTimeout),
       ...(options.signal !== undefined ? [options.signal] : [])])
-    return probe(running.node, this.network, peer, signal)
+    return probe(running.node, this.network, peer, signal, addresses)
   }
 
   private serviceName (): string {
@@ -349,7 +352,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       const id = evt.detail.toString()
       this.safeDispatchEvent('peer:disconnect', { detail: id })
       // A closed connection from an instance we hold is the earliest sign of a crash: probe it now.
-      if (prober !== undefined && store !== undefined && [...liveInstances(store, '')].includes(id)) prober.probeSoon(id)
+      if (prober !== undefined && store !== undefined && liveInstances(store, '').has(id)) prober.probeSoon(id)
     })
     try {
       await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
@@ -479,9 +482,12 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private async withDeadline<T> (callerSignal: AbortSignal | undefined, timeout: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', `expected a positive number of ms, got ${timeout}`)
     const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(timeout), ...(callerSignal !== undefined ? [callerSignal] : [])])
+    if (callerSignal?.aborted === true) throw new AbortedError(`${what} was aborted by the caller`, { cause: callerSignal.reason })
     try {
       return await fn(signal)
     } catch (err) {
+      // Re-read: the caller may have aborted while fn ran (TypeScript narrowed the first read).
+      if ((callerSignal as AbortSignal | undefined)?.aborted === true) throw new AbortedError(`${what} was aborted by the caller`, { cause: err })
       if (signal.aborted && !(err instanceof NoRegistryReachableError) && !(err instanceof PublishFailedError)) {
         throw new TimeoutError(`${what} did not complete within ${timeout} ms`, { cause: err })
       }
@@ -490,11 +496,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   }
 }
 
-function* liveInstances (store: RecordStore, self: string): Iterable<string> {
+/** Instances a registry probes: peer id → addresses, for every live, not withdrawn record it holds. */
+function liveInstances (store: RecordStore, self: string): Map<string, string[]> {
   const now = Date.now()
+  const out = new Map<string, string[]>()
   for (const record of store.all()) {
-    if (!record.withdrawn && record.expiresAt > now && record.peerId !== self) yield record.peerId
+    if (!record.withdrawn && record.expiresAt > now && record.peerId !== self) out.set(record.peerId, record.addresses)
   }
+  return out
 }
 
 /** Records are shared with the verification cache and the discovery cache: callers get their own copy. */

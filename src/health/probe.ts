@@ -2,12 +2,14 @@
  * One health probe: a random nonce out, the same nonce and SERVING back, within a deadline.
  */
 import { randomBytes } from 'node:crypto'
+import { multiaddr } from '@multiformats/multiaddr'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
 import { MAX_HEALTH_MESSAGE_BYTES, healthProtocol } from '../constants.js'
 import { request } from '../node/rpc.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ProbeResult {
   healthy: boolean
@@ -17,8 +19,16 @@ export interface ProbeResult {
   error?: string
 }
 
-export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, signal: AbortSignal): Promise<ProbeResult> {
+/**
+ * Probes `peer`. `addresses` (e.g. from its record) are how to reach it when no connection is open;
+ * only multiaddrs that name the same peer are used.
+ */
+export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, signal: AbortSignal, addresses: string[] = []): Promise<ProbeResult> {
   const started = performance.now()
+  const dialable = dialableAddresses(peer, addresses)
+  if (dialable.length > 0 && node.getConnections(peer).length === 0) {
+    await node.peerStore.merge(peer, { multiaddrs: dialable }).catch(() => {})
+  }
   const nonce = new Uint8Array(randomBytes(16))
   try {
     const response = await request(node, peer, healthProtocol(network), { nonce }, { request: HealthRequest, response: HealthResponse },
@@ -30,4 +40,16 @@ export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, 
   } catch (err) {
     return { healthy: false, rtt: performance.now() - started, error: (err as Error).message }
   }
+}
+
+function dialableAddresses (peer: PeerId, addresses: string[]): Multiaddr[] {
+  const suffix = `/p2p/${peer.toString()}`
+  const out: Multiaddr[] = []
+  for (const address of addresses) {
+    if (!address.startsWith('/') || !address.endsWith(suffix)) continue
+    try {
+      out.push(multiaddr(address.slice(0, -suffix.length)))
+    } catch {}
+  }
+  return out
 }

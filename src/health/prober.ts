@@ -15,8 +15,8 @@ export interface ProberInit {
   timeout: number
   /** Consecutive misses before an instance is marked down. */
   unhealthyThreshold: number
-  /** The instances to probe now (peer ids). */
-  targets: () => Iterable<string>
+  /** The instances to probe now: peer id → addresses from its record. */
+  targets: () => Map<string, string[]>
   onDown: (peerId: string, reason: string) => void
   onUp: (peerId: string) => void
 }
@@ -31,6 +31,7 @@ export class Prober {
   private readonly init: ProberInit
   private readonly node: NetgetLibp2p
   private readonly states = new Map<string, TargetState>()
+  private addresses = new Map<string, string[]>()
   private timer?: ReturnType<typeof setInterval>
   private controller?: AbortController
 
@@ -64,11 +65,12 @@ export class Prober {
   }
 
   private round (): void {
-    const targets = new Set(this.init.targets())
+    const targets = this.init.targets()
+    this.addresses = targets
     for (const peerId of this.states.keys()) {
       if (!targets.has(peerId)) this.states.delete(peerId)
     }
-    for (const peerId of targets) void this.probeOne(peerId)
+    for (const peerId of targets.keys()) void this.probeOne(peerId)
   }
 
   private async probeOne (peerId: string): Promise<void> {
@@ -83,7 +85,7 @@ export class Prober {
     state.inFlight = true
     try {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.init.timeout)])
-      const result = await probe(this.node, this.init.network, peerIdFromString(peerId), signal)
+      const result = await probe(this.node, this.init.network, peerIdFromString(peerId), signal, this.addresses.get(peerId))
       if (controller.signal.aborted) return
       if (result.healthy) {
         state.misses = 0

@@ -184,6 +184,14 @@ export class RegistryClient {
     return records
   }
 
+  /** Addresses of an instance from the newest record discovery has seen of it ([] if none). */
+  lastKnownAddresses (peerId: string): string[] {
+    for (const [key, record] of this.seen) {
+      if (record.peerId === peerId && key.endsWith(`/${peerId}`)) return record.addresses
+    }
+    return []
+  }
+
   /** Closes the request streams to registries. */
   close (): void {
     this.sessions.closeAll()

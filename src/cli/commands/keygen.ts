@@ -1,12 +1,13 @@
 /** `netget keygen --out <file>`: a new Ed25519 identity in a 0600 key file. */
 import { parseArgs } from 'node:util'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { KeyFileError } from '../../errors.js'
 import { formatPublicKey, writeNewKeyFile } from '../../node/identity.js'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { noPositionals, parseStrictly, requireValue } from '../args.js'
 import { EXIT_FAILURE, EXIT_OK } from '../errors.js'
 import type { Command } from '../command.js'
 import type { Io } from '../io.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 const usage = `Usage: netget keygen --out <file>
 
@@ -25,7 +26,7 @@ async function run (argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseStrictly(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
   noPositionals(positionals)
   const out = requireValue(values.out, '--out <file>')
-  let key
+  let key: PrivateKey
   try {
     key = await writeNewKeyFile(out)
   } catch (err) {

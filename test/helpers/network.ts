@@ -1,0 +1,80 @@
+/**
+ * A real local test network: registries and services as real libp2p nodes on loopback TCP in this process.
+ * Every node created here is stopped by `stopAll()` (call it in `after`/`afterEach`).
+ */
+import { Netget } from '../../src/index.js'
+import type { NetgetOptions } from '../../src/index.js'
+
+export const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
+
+export class TestNetwork {
+  readonly nodes: Netget[] = []
+
+  node (options: NetgetOptions = {}): Netget {
+    const node = new Netget({ listen: LOOPBACK, ...options })
+    this.nodes.push(node)
+    return node
+  }
+
+  /** Starts `count` registries of `network`, each bootstrapped from the previous ones; returns their multiaddrs. */
+  async registries (count: number, network = 'development', options: NetgetOptions = {}): Promise<{ nodes: Netget[], addrs: string[] }> {
+    const nodes: Netget[] = []
+    const addrs: string[] = []
+    for (let i = 0; i < count; i++) {
+      const registry = this.node({ nodeType: 'registry', network, registryNodes: [...addrs], ...options })
+      await registry.start()
+      nodes.push(registry)
+      addrs.push(registry.getMultiaddrs()[0])
+    }
+    return { nodes, addrs }
+  }
+
+  /** Starts and registers one service instance. */
+  async service (name: string, registryNodes: string[], options: NetgetOptions = {}): Promise<Netget> {
+    const service = this.node({ metadata: { name, ...(options.metadata ?? {}) }, registryNodes, ...withoutMetadata(options) })
+    await service.registerWithNetwork()
+    return service
+  }
+
+  async stopAll (): Promise<void> {
+    await Promise.all(this.nodes.splice(0).map(async n => n.stop()))
+  }
+}
+
+function withoutMetadata (options: NetgetOptions): NetgetOptions {
+  const { metadata: _ignored, ...rest } = options
+  return rest
+}
+
+/** Resolves with the first event of `type` on `target` that satisfies `accept`, or rejects after `timeout` ms. */
+export async function waitForEvent<T> (target: EventTarget, type: string, timeout: number, accept: (detail: T) => boolean = () => true): Promise<T> {
+  const { promise, resolve, reject } = Promise.withResolvers<T>()
+  const listener = (evt: Event): void => {
+    const detail = (evt as CustomEvent<T>).detail
+    if (accept(detail)) resolve(detail)
+  }
+  target.addEventListener(type, listener)
+  const timer = setTimeout(() => { reject(new Error(`no "${type}" event within ${timeout} ms`)) }, timeout)
+  try {
+    return await promise
+  } finally {
+    clearTimeout(timer)
+    target.removeEventListener(type, listener)
+  }
+}
+
+/** Polls `check` every `interval` ms until it returns a value other than undefined, or fails after `timeout` ms. */
+export async function eventually<T> (check: () => Promise<T | undefined>, timeout: number, interval = 50): Promise<T> {
+  const deadline = Date.now() + timeout
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (err) {
+      last = err
+    }
+    await new Promise(resolve => setTimeout(resolve, interval))
+  }
+  throw new Error(`condition not met within ${timeout} ms${last !== undefined ? `: ${(last as Error).message}` : ''}`)
+}
