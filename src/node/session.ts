@@ -85,7 +85,8 @@ class Session<Req extends Identified, Res extends Identified> {
   }
 
   async request (message: Omit<Req, 'id'>, signal: AbortSignal): Promise<Res> {
-    const pb = this.pb ?? await (this.opening ??= this.open(signal))
+    this.opening ??= this.open(signal)
+    const pb = this.pb ?? await this.opening
     if (this.closed) throw new ProtocolError('session closed')
     const id = this.nextId
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1

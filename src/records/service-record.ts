@@ -60,6 +60,7 @@ export interface RecordExpectations {
 }
 
 const encoder = new TextEncoder()
+const ED25519_SIGNATURE_BYTES = 64
 
 const byteLength = (s: string): number => encoder.encode(s).byteLength
 
@@ -222,9 +223,13 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
     bytes
   }
   checkBinding(record, expect)
-  if (!await publicKey.verify(signedPayload(fields.network, signed), signature)) {
-    fail(RecordErrorCodes.BAD_SIGNATURE, `signature does not verify with the key of ${record.peerId}`)
+  let valid = false
+  try {
+    valid = signature.byteLength === ED25519_SIGNATURE_BYTES && await publicKey.verify(signedPayload(fields.network, signed), signature)
+  } catch {
+    // A malformed signature is a bad signature, whatever the crypto library throws for it.
   }
+  if (!valid) fail(RecordErrorCodes.BAD_SIGNATURE, `signature does not verify with the key of ${record.peerId}`)
   checkTime(record, expect)
   cache?.set(key, record)
   return record

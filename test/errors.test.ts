@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { describe, it } from 'node:test'
+import * as netget from '../src/index.js'
+
+const classes = Object.entries(netget).filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error) as Array<[string, new (...args: never[]) => Error]>
+
+describe('errors', () => {
+  it('every error class and every code is documented in docs/errors.md', async () => {
+    const doc = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8')
+    assert.ok(classes.length >= 10)
+    for (const [name] of classes) {
+      if (name === 'NetgetError') continue
+      assert.ok(doc.includes(`\`${name}\``), `${name} is not in docs/errors.md`)
+    }
+    for (const code of Object.values(netget.RecordErrorCodes)) assert.ok(doc.includes(`\`${code}\``), `${code} is not in docs/errors.md`)
+    const codes = doc.match(/`NETGET_ERR_[A-Z_]+`/g) ?? []
+    assert.ok(codes.length > 0)
+  })
+
+  it('every error has a stable NETGET_ERR_ code, a name, and is a NetgetError', () => {
+    const samples: netget.NetgetError[] = [
+      new netget.InvalidOptionError('x', 'y'), new netget.NoRegistryReachableError(), new netget.PublishFailedError('m', 0, {}),
+      new netget.RecordValidationError(netget.RecordErrorCodes.EXPIRED, 'm'), new netget.ProtocolError('m'), new netget.TimeoutError('m'),
+      new netget.AbortedError('m'), new netget.NotStartedError(), new netget.KeyFileError('m'), new netget.NotAServiceError('m')
+    ]
+    assert.equal(samples.length, classes.length - 1)
+    for (const err of samples) {
+      assert.match(err.code, /^NETGET_ERR_[A-Z_]+$/)
+      assert.ok(err instanceof netget.NetgetError)
+      assert.ok(err instanceof Error)
+      assert.notEqual(err.name, 'Error')
+    }
+    assert.ok(!(new Error('x') instanceof netget.NetgetError))
+    assert.ok(!(new netget.TimeoutError('m') instanceof netget.AbortedError))
+  })
+})

@@ -1,0 +1,108 @@
+/**
+ * Property tests for every decoder of bytes that come from the network: round trips, and random or mutated
+ * byte strings that must only ever produce typed errors (never a crash, a hang or a non-Error throw).
+ * FUZZ_RUNS scales the run (npm run fuzz uses ≥ 10^6 in all).
+ */
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import fc from 'fast-check'
+import { HealthRequest, HealthResponse } from '../../protocols/health.js'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { RecordValidationError } from '../../src/errors.js'
+import { decodeKeyFile } from '../../src/node/identity.js'
+import { KeyFileError } from '../../src/errors.js'
+import { openRecord, signRecord } from '../../src/records/service-record.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export const RUNS = Number(process.env.FUZZ_RUNS ?? 2500)
+
+const name = fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/)
+const jsonValue = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null))
+const metadata = fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), jsonValue, { maxKeys: 8 })
+
+/** Random bytes, or a valid encoding with a few bytes flipped, cut short or extended. */
+function mutated (valid: Uint8Array): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(
+    fc.uint8Array({ maxLength: 2048 }),
+    fc.tuple(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }))
+      .map(([flips]) => {
+        const out = new Uint8Array(valid)
+        for (const [at, xor] of flips) out[at % out.length] ^= xor
+        return out
+      }),
+    fc.nat({ max: valid.length - 1 }).map(n => valid.slice(0, n)),
+    fc.uint8Array({ minLength: 1, maxLength: 16 }).map(extra => new Uint8Array([...valid, ...extra]))
+  )
+}
+
+function decodesOrThrowsError (decode: () => unknown): void {
+  try {
+    decode()
+  } catch (err) {
+    assert.ok(err instanceof Error, `threw a non-Error: ${String(err)}`)
+  }
+}
+
+describe('decoders under random and mutated input', () => {
+  let key: PrivateKey
+  let valid: Uint8Array
+
+  before(async () => {
+    key = await generateKeyPair('Ed25519')
+    const now = Date.now()
+    valid = await signRecord(key, {
+      network: 'development', name: 'DatabaseService', addresses: ['/ip4/127.0.0.1/tcp/1/p2p/x'],
+      metadata: { name: 'DatabaseService', v: 1 }, sequence: 1n, issuedAt: now, expiresAt: now + 60_000
+    })
+  })
+
+  it('round-trips any valid record through sign and open', async () => {
+    await fc.assert(fc.asyncProperty(name, metadata, fc.array(fc.webUrl(), { maxLength: 4 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.boolean(),
+      async (serviceName, meta, addresses, sequence, withdrawn) => {
+        const now = Date.now()
+        const bytes = await signRecord(key, { network: 'development', name: serviceName, addresses, metadata: meta, sequence, issuedAt: now, expiresAt: now + 1000, withdrawn })
+        const record = await openRecord(bytes, { network: 'development', name: serviceName })
+        assert.equal(record.sequence, sequence)
+        assert.deepEqual(record.addresses, addresses)
+        assert.deepEqual(record.metadata, JSON.parse(JSON.stringify(meta)))
+        assert.equal(record.withdrawn, withdrawn)
+      }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
+  })
+
+  it('openRecord only ever throws RecordValidationError, and never accepts a changed record', async () => {
+    await fc.assert(fc.asyncProperty(mutated(valid), async bytes => {
+      try {
+        const record = await openRecord(bytes, { network: 'development', name: 'DatabaseService' })
+        // Only the untouched bytes may pass (a flip that cancels out leaves them equal).
+        assert.deepEqual(record.bytes, valid)
+      } catch (err) {
+        assert.ok(err instanceof RecordValidationError, `unexpected ${String(err)}`)
+      }
+    }), { numRuns: RUNS * 2 })
+  })
+
+  it('registry and health message decoders round-trip and fail only with Errors', () => {
+    fc.assert(fc.property(fc.constantFrom(RegistryRequest.Type.PUBLISH, RegistryRequest.Type.DISCOVER, RegistryRequest.Type.REPLICATE), fc.uint8Array({ maxLength: 256 }), name, fc.nat({ max: 0xffffffff }), (type, record, n, id) => {
+      const message = { type, record, name: n, id }
+      assert.deepEqual(RegistryRequest.decode(RegistryRequest.encode(message)), message)
+    }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
+    const sample = RegistryResponse.encode({ status: RegistryResponse.Status.REJECTED, code: 'NETGET_ERR_RECORD_STALE', message: 'x', records: [valid as Uint8Array<ArrayBuffer>], id: 7 })
+    fc.assert(fc.property(mutated(sample), bytes => {
+      decodesOrThrowsError(() => RegistryRequest.decode(bytes))
+      decodesOrThrowsError(() => RegistryResponse.decode(bytes, { limits: { records: 256 } }))
+      decodesOrThrowsError(() => HealthRequest.decode(bytes))
+      decodesOrThrowsError(() => HealthResponse.decode(bytes))
+    }), { numRuns: RUNS })
+  })
+
+  it('key files of any content fail only with KeyFileError', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), fc.constant('{"type":"netget-key","version":1,"privateKey":"AAAA"}')), text => {
+      try {
+        decodeKeyFile(text, 'fuzz')
+      } catch (err) {
+        assert.ok(err instanceof KeyFileError, `unexpected ${String(err)}`)
+      }
+    }), { numRuns: Math.max(100, Math.floor(RUNS / 5)) })
+  })
+})

@@ -1,0 +1,96 @@
+/**
+ * Start/stop: idempotent, and a process that stopped all its nodes exits by itself.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { after, describe, it } from 'node:test'
+import { NotStartedError } from '../../src/index.js'
+import { TestNetwork } from '../helpers/network.js'
+
+const fixture = fileURLToPath(new URL('../fixtures/stop-all.ts', import.meta.url))
+
+async function runChild (file: string, timeout: number): Promise<{ code: number | null, stdout: string, stderr: string, ms: number }> {
+  const started = Date.now()
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => { stdout += chunk })
+  child.stderr.on('data', chunk => { stderr += chunk })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, timeout)
+  const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
+  clearTimeout(timer)
+  return { code, stdout, stderr, ms: Date.now() - started }
+}
+
+describe('lifecycle', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stopAll() })
+
+  it('a process that stopped all its nodes exits by itself', async () => {
+    // Killed after 20 s: a leaked socket or timer would keep it alive until then.
+    const result = await runChild(fixture, 20_000)
+    assert.equal(result.code, 0, `exit ${result.code} after ${result.ms} ms; stderr: ${result.stderr}`)
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')
+    assert.equal(report.found, 1)
+  })
+
+  it('start() and stop() are idempotent, concurrent calls included', async () => {
+    const node = net.node()
+    await Promise.all([node.start(), node.start()])
+    assert.equal(node.isRunning(), true)
+    const peerId = node.peerId
+    assert.ok(node.getMultiaddrs().every(a => a.endsWith(`/p2p/${peerId}`)))
+    await Promise.all([node.stop(), node.stop()])
+    await node.stop()
+    assert.equal(node.isRunning(), false)
+    assert.deepEqual(node.getMultiaddrs(), [])
+    assert.throws(() => node.peerId, NotStartedError)
+    await assert.rejects(node.discoverServiceNode('DatabaseService'), NotStartedError)
+  })
+
+  it('stop() before start() leaves nothing behind', async () => {
+    const node = net.node()
+    await node.stop()
+    await assert.rejects(node.start(), NotStartedError)
+  })
+
+  it('adds and removes registry nodes on a running node', async () => {
+    const { addrs } = await net.registries(1)
+    const service = await net.service('DatabaseService', addrs)
+    const client = net.node()
+    await client.start()
+    client.addRegistryNode(addrs[0])
+    assert.ok(client.registryNodes.has(addrs[0]))
+    assert.deepEqual((await client.discoverServiceNode('DatabaseService')).map(f => f.peerId), [service.peerId])
+    client.removeRegistryNode(addrs[0])
+    assert.equal(client.registryNodes.size, 0)
+  })
+
+  it('emits typed events for the registration lifecycle', async () => {
+    const { nodes, addrs } = await net.registries(1)
+    const stored: string[] = []
+    nodes[0].addEventListener('record:stored', evt => { stored.push(evt.detail.peerId) })
+    const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: addrs })
+    const registered: number[] = []
+    service.addEventListener('registered', evt => { registered.push(evt.detail.accepted) })
+    await service.registerWithNetwork()
+    assert.deepEqual(registered, [1])
+    assert.deepEqual(stored, [service.peerId])
+  })
+
+  it('republishes the lease before it ends', async () => {
+    const { addrs } = await net.registries(1)
+    const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: addrs, recordTtl: 3000 })
+    const first = await service.registerWithNetwork()
+    const renewed = await new Promise<import('../../src/index.js').RegistrationResult>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error('no republish within 3 s')) }, 3000)
+      service.addEventListener('republished', evt => { clearTimeout(timer); resolve(evt.detail) }, { once: true })
+    })
+    assert.ok(renewed.instance.sequence > first.instance.sequence)
+    assert.ok(renewed.instance.expiresAt > first.instance.expiresAt)
+    const client = net.node({ registryNodes: addrs })
+    const [found] = await client.discoverServiceNode('DatabaseService')
+    assert.equal(found.sequence, renewed.instance.sequence)
+  })
+})
