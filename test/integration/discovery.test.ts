@@ -97,6 +97,26 @@ describe('register and discover', () => {
     assert.equal((await fresh.discoverServiceNode('DatabaseService')).length, 2)
   })
 
+  it('re-replicates held records to a registry that joins later', async () => {
+    const first = await net.registries(1)
+    const services = await Promise.all([0, 1].map(async () => net.service('DatabaseService', first.addrs)))
+    const late = net.node({ nodeType: 'registry', registryNodes: first.addrs })
+    const replicated = new Set<string>()
+    const both = new Promise<void>((resolve) => {
+      late.addEventListener('record:stored', evt => {
+        replicated.add(evt.detail.peerId)
+        if (replicated.size === services.length) resolve()
+      })
+    })
+    await late.start()
+    await Promise.race([both, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('records not replicated within 5 s')) }, 5000).unref())])
+    await first.nodes[0].stop()
+    // Services have not republished (lease 60 s): what the late registry serves came from replication.
+    const client = net.node({ registryNodes: [late.getMultiaddrs()[0]] })
+    const found = await client.discoverServiceNode('DatabaseService')
+    assert.deepEqual(found.map(f => f.peerId).sort(), services.map(s => s.peerId).sort())
+  })
+
   it('lets a registry node discover and serve from its own store', async () => {
     const { nodes, addrs } = await net.registries(1)
     const service = await net.service('DatabaseService', addrs)
