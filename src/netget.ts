@@ -88,8 +88,10 @@ export interface NetgetEvents {
   'republish:error': CustomEvent<Error>
   /** `stop()` withdrew the record; detail: registries that stored the tombstone. */
   withdrawn: CustomEvent<number>
-  /** Registry: a record was stored. */
-  'record:stored': CustomEvent<ServiceInstance>
+  /** Registry: a record was stored; `from` is the peer that sent it (the publisher, or a registry replicating it). */
+  'record:stored': CustomEvent<ServiceInstance & { from: string }>
+  /** Registry: an instance withdrew its record (a clean stop); it is no longer served. */
+  'record:withdrawn': CustomEvent<ServiceInstance & { from: string }>
   /** Registry: a record was refused. */
   'record:rejected': CustomEvent<{ code: string, message: string, from: string }>
   /** Registry: an instance stopped answering probes and is hidden from discovery. */
@@ -328,8 +330,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         isDown: peerId => heldProber.isDown(peerId),
         onStored: (record, from) => {
           this.discoveryCache.delete(record.name)
-          this.safeDispatchEvent('record:stored', { detail: copyInstance(toInstance(record)) })
-          void from
+          const instance = copyInstance(toInstance(record))
+          if (record.withdrawn) this.safeDispatchEvent('record:withdrawn', { detail: { ...instance, from } })
+          else this.safeDispatchEvent('record:stored', { detail: { ...instance, from } })
         },
         onRejected: (err, from) => { this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } }) },
         onError

@@ -66,6 +66,14 @@ export function reportFailure (io: Io, command: string, err: unknown): number {
     io.err(`${prefix} ${err.message}`)
     return EXIT_FAILURE
   }
-  io.err(`${prefix} ${(err as Error)?.message ?? String(err)}`)
+  const message = oneLine(err)
+  io.err(`${prefix} ${message}`)
+  if (message.includes('EADDRINUSE')) io.err('Hint: another process already listens on that address: choose another --listen port, or tcp/0 for any free port.')
   return EXIT_FAILURE
+}
+
+/** libp2p errors can span lines and embed stack traces: keep the text, drop the frames. */
+function oneLine (err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.split('\n').map(line => line.trim()).filter(line => line !== '' && !line.startsWith('at ')).join(' ')
 }

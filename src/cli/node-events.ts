@@ -25,6 +25,10 @@ export function logRegistryEvents (node: Netget, log: EventLog): void {
     log('record:stored', { name: instance.name, peerId: instance.peerId, sequence: instance.sequence, addresses: instance.addresses, metadata: instance.metadata },
       `record stored      ${instance.name} ${instance.peerId} (${instance.addresses.length} addresses${meta === '' ? '' : `; ${meta}`})`)
   })
+  node.addEventListener('record:withdrawn', ({ detail: instance }) => {
+    log('record:withdrawn', { name: instance.name, peerId: instance.peerId, sequence: instance.sequence },
+      `record withdrawn   ${instance.name} ${instance.peerId}`)
+  })
   node.addEventListener('record:rejected', ({ detail }) => {
     log('record:rejected', detail, `record rejected    from ${detail.from}: ${detail.code}: ${detail.message}`)
   })

@@ -102,7 +102,9 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
         try {
           req = await pb.read(codecs.request, { signal: AbortSignal.timeout(limits.idleTimeout) })
         } catch (err) {
-          if (stream.readStatus !== 'readable' || stream.status !== 'open') break
+          // The client closing its side between requests is how a session ends normally.
+          const ended = (err as Error).name === 'UnexpectedEOFError' || stream.remoteWriteStatus === 'closed' || stream.status !== 'open'
+          if (ended) break
           throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
         }
         const signal = AbortSignal.timeout(limits.timeout)

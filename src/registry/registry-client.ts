@@ -43,6 +43,9 @@ export interface PublishResult {
 }
 
 const EMPTY = new Uint8Array(0)
+/** A registry that failed is deprioritised for this long, doubling per failure up to the max (ms). */
+const SUSPECT_BACKOFF_MIN_MS = 1000
+const SUSPECT_BACKOFF_MAX_MS = 30_000
 
 interface Route {
   registries: string[]
@@ -56,6 +59,8 @@ export class RegistryClient {
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
   private readonly seen = new Map<string, VerifiedRecord>()
   private readonly verified = new VerifyCache()
+  /** Registries that failed recently: skipped (publish) or asked last (discover) until `until`. */
+  private readonly suspects = new Map<string, { until: number, backoff: number }>()
 
   private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
 
@@ -109,7 +114,9 @@ export class RegistryClient {
     if (registries.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
     const result: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
     const self = this.node.peerId.toString()
-    await Promise.all(registries.map(async id => {
+    // A registry that just failed would hold every publish up to its deadline; it gets the next republish.
+    const healthy = registries.filter(id => !this.isSuspect(id))
+    await Promise.all((healthy.length > 0 ? healthy : registries).map(async id => {
       try {
         if (id === self && this.init.localRegistry !== undefined) {
           await this.init.localRegistry.accept(bytes, self, 'publish')
@@ -121,9 +128,14 @@ export class RegistryClient {
           }
         }
         result.accepted.push(id)
+        this.suspects.delete(id)
       } catch (err) {
-        if (err instanceof RecordValidationError) result.refusals[id] = `${err.code}: ${err.message}`
-        else result.unreachable[id] = (err as Error).message
+        if (err instanceof RecordValidationError) {
+          result.refusals[id] = `${err.code}: ${err.message}`
+        } else {
+          result.unreachable[id] = (err as Error).message
+          this.markFailed(id)
+        }
       }
     }))
     if (result.accepted.length === 0 && Object.keys(result.refusals).length === 0) this.routes.delete(name)
@@ -132,8 +144,10 @@ export class RegistryClient {
 
   /** Every live, verified instance of `name` from the closest registries, merged by publisher. */
   async discover (name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
-    const registries = await this.closestRegistries(name, signal)
-    if (registries.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    const closest = await this.closestRegistries(name, signal)
+    if (closest.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    // Registries that failed recently are asked last, so one dead registry does not slow every discovery.
+    const registries = [...closest.filter(id => !this.isSuspect(id)), ...closest.filter(id => this.isSuspect(id))]
     const merged = new Map<string, VerifiedRecord>()
     const errors: string[] = []
     let answered = 0
@@ -144,9 +158,11 @@ export class RegistryClient {
         try {
           const records = await this.fetchRecords(id, name, signal)
           answered++
+          this.suspects.delete(id)
           for (const record of records) mergeInto(merged, record)
         } catch (err) {
           errors.push(`${id}: ${(err as Error).message}`)
+          if (!signal.aborted) this.markFailed(id)
         }
       }))
       if (signal.aborted) break
@@ -215,6 +231,15 @@ export class RegistryClient {
       // A lookup that times out or fails leaves the known registries as candidates.
     }
     return found
+  }
+
+  private isSuspect (id: string): boolean {
+    return (this.suspects.get(id)?.until ?? 0) > Date.now()
+  }
+
+  private markFailed (id: string): void {
+    const backoff = Math.min((this.suspects.get(id)?.backoff ?? SUSPECT_BACKOFF_MIN_MS / 2) * 2, SUSPECT_BACKOFF_MAX_MS)
+    this.suspects.set(id, { until: Date.now() + backoff, backoff })
   }
 
   private forgetExpired (now: number): void {

@@ -1,0 +1,163 @@
+/**
+ * `npm start`: a real netget network on this machine (127.0.0.1 only), one process per node:
+ * 2 registries, 3 DatabaseService and 2 CacheService instances. The demo discovers both services,
+ * stops one DatabaseService instance and shows it gone, then shuts everything down.
+ * `npm start -- --keep` leaves the network running until Ctrl-C, to try `netget discover` against it.
+ */
+import { Netget } from '../src/index.js'
+import { formatInstances, shortPeerId } from '../src/cli/format.js'
+import { CliChild } from './lib/cli-child.js'
+import type { ServiceInstance } from '../src/index.js'
+
+const NETWORK = 'development'
+const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
+/** Covers a cold start of Node + tsx + libp2p in a child; a healthy start takes about a second. */
+const READY_TIMEOUT_MS = 20_000
+const DISCOVER_TIMEOUT_MS = 5000
+const STOP_GRACE_MS = 5000
+
+interface ServicePlan {
+  label: string
+  name: string
+  meta: Record<string, string>
+}
+
+const SERVICES: ServicePlan[] = [
+  { label: 'db-1', name: 'DatabaseService', meta: { instance: 'db-1', zone: 'a', role: 'primary' } },
+  { label: 'db-2', name: 'DatabaseService', meta: { instance: 'db-2', zone: 'b', role: 'replica' } },
+  { label: 'db-3', name: 'DatabaseService', meta: { instance: 'db-3', zone: 'c', role: 'replica' } },
+  { label: 'cache-1', name: 'CacheService', meta: { instance: 'cache-1', zone: 'a' } },
+  { label: 'cache-2', name: 'CacheService', meta: { instance: 'cache-2', zone: 'b' } }
+]
+
+interface RunningService extends ServicePlan {
+  process: CliChild
+  peerId: string
+}
+
+const children: CliChild[] = []
+const interrupted = new AbortController()
+
+function elapsed (since: number): string {
+  return `${(performance.now() - since).toFixed(1)} ms`
+}
+
+/** A child in its own process group: Ctrl-C reaches only this demo, which stops the children in order. */
+function spawnCli (label: string, args: string[]): CliChild {
+  const child = new CliChild(label, args, { detached: true })
+  children.push(child)
+  return child
+}
+
+async function startRegistry (label: string, join: string[]): Promise<string> {
+  const registry = spawnCli(label, ['registry', '--network', NETWORK, '--listen', LOOPBACK, ...join.flatMap(a => ['--registry', a])])
+  const [, address] = await registry.waitForLine(/^listening (\S+)$/, READY_TIMEOUT_MS, interrupted.signal)
+  return address
+}
+
+async function startService (plan: ServicePlan, registries: string[]): Promise<RunningService> {
+  const args = ['service', '--name', plan.name, '--network', NETWORK, '--listen', LOOPBACK,
+    ...registries.flatMap(a => ['--registry', a]),
+    ...Object.entries(plan.meta).flatMap(([key, value]) => ['--meta', `${key}=${value}`])]
+  const child = spawnCli(plan.label, args)
+  const [, peerId] = await child.waitForLine(/registered \S+ as (\S+)/, READY_TIMEOUT_MS, interrupted.signal)
+  return { ...plan, process: child, peerId }
+}
+
+/** Discovers `name`, prints the instances, and checks that the expected number was found. */
+async function showDiscovery (client: Netget, name: string, expected: number): Promise<ServiceInstance[]> {
+  const started = performance.now()
+  const instances = await client.discoverServiceNode(name, { timeout: DISCOVER_TIMEOUT_MS, signal: interrupted.signal })
+  console.log(`\n${name}: ${instances.length} instance${instances.length === 1 ? '' : 's'} found in ${elapsed(started)}`)
+  for (const line of formatInstances(instances, { compact: true })) console.log(`  ${line}`)
+  if (instances.length !== expected) throw new Error(`expected ${expected} instances of ${name}, found ${instances.length}`)
+  return instances
+}
+
+/** Services first, so their records are withdrawn while the registries still run; then the registries. */
+async function stopAll (services: RunningService[]): Promise<void> {
+  const serviceProcesses = new Set(services.map(s => s.process))
+  const order = [children.filter(c => serviceProcesses.has(c)), children.filter(c => !serviceProcesses.has(c))]
+  for (const group of order) {
+    const results = await Promise.all(group.map(async c => ({ child: c, ...await c.stop(STOP_GRACE_MS) })))
+    for (const { child, killed } of results) if (killed) console.error(`  ${child.label} did not stop on SIGTERM: killed`)
+  }
+}
+
+async function runDemo (keep: boolean): Promise<void> {
+  const services: RunningService[] = []
+  let client: Netget | undefined
+  try {
+    console.log(`netget demo: a local network on 127.0.0.1, network "${NETWORK}", one process per node\n`)
+    const started = performance.now()
+    const first = await startRegistry('registry-1', [])
+    const second = await startRegistry('registry-2', [first])
+    const registries = [first, second]
+    console.log(`registries up in ${elapsed(started)}:`)
+    for (const address of registries) console.log(`  ${address}`)
+
+    const servicesStarted = performance.now()
+    services.push(...await Promise.all(SERVICES.map(async plan => startService(plan, registries))))
+    console.log(`\n${services.length} service instances registered in ${elapsed(servicesStarted)}:`)
+    for (const s of services) console.log(`  ${s.label.padEnd(8)} ${s.name.padEnd(16)} ${shortPeerId(s.peerId)}`)
+
+    client = new Netget({ network: NETWORK, registryNodes: registries })
+    await client.start()
+    await showDiscovery(client, 'DatabaseService', 3)
+    await showDiscovery(client, 'CacheService', 2)
+
+    const victim = services[0]
+    const stopStarted = performance.now()
+    const { killed } = await victim.process.stop(STOP_GRACE_MS)
+    if (killed) throw new Error(`${victim.label} did not stop on SIGTERM`)
+    const withdrawn = victim.process.stdoutLines.map(line => line.match(/withdrawn\s+from (\d+) registries/)).find(m => m !== null)
+    const outcome = withdrawn === undefined ? 'it could not withdraw its record (its lease will expire)' : `it withdrew its record from ${withdrawn[1]} registries`
+    console.log(`\nstopped ${victim.label} (${shortPeerId(victim.peerId)}) with SIGTERM in ${elapsed(stopStarted)}: ${outcome}`)
+    const remaining = await showDiscovery(client, 'DatabaseService', 2)
+    if (remaining.some(i => i.peerId === victim.peerId)) throw new Error(`${victim.label} is still discovered after it stopped`)
+
+    if (keep) {
+      const registryFlags = registries.map(a => `--registry ${a}`).join(' ')
+      console.log('\nThe network keeps running (--keep). From another terminal, try:')
+      console.log(`  npx tsx src/cli/run.ts discover DatabaseService --network ${NETWORK} ${registryFlags}`)
+      console.log(`or, after "npm run build": npx netget discover CacheService --network ${NETWORK} ${registryFlags}`)
+      console.log('Press Ctrl-C to stop it.')
+      await new Promise(resolve => { interrupted.signal.addEventListener('abort', resolve, { once: true }) })
+    }
+  } finally {
+    console.log('\nshutting down…')
+    await client?.stop()
+    await stopAll(services)
+    console.log('all processes stopped')
+  }
+}
+
+async function demo (argv: string[]): Promise<number> {
+  const unknown = argv.filter(a => a !== '--keep')
+  if (unknown.length > 0) {
+    console.error(`demo: unknown argument ${unknown[0]} (only --keep is accepted)`)
+    return 2
+  }
+  const keep = argv.includes('--keep')
+  const onSignal = (): void => { interrupted.abort(new Error('interrupted')) }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  // If this process dies anyway, its detached children must not outlive it.
+  process.on('exit', () => { for (const child of children) child.killNow() })
+  try {
+    await runDemo(keep)
+    return 0
+  } catch (err) {
+    if (interrupted.signal.aborted && !keep) {
+      console.error('demo interrupted')
+      return 130
+    }
+    console.error(`demo failed: ${(err as Error).message}`)
+    return 1
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+process.exitCode = await demo(process.argv.slice(2))
