@@ -1,0 +1,272 @@
+/**
+ * netget scenarios, all on 127.0.0.1: 2 registries, 50 service instances (5 names × 10, then the same 50
+ * re-registered under one name), one connected client.
+ *   a. uncached discovery from a connected client (10 and 50 instances)
+ *   b. cached discovery (maxAge 60 s)
+ *   c. a fresh client's start → first result
+ *   d. registerWithNetwork() resolved → discoverable from the connected client
+ * Only the public API of src/index.ts is used.
+ */
+import { Netget } from '../src/index.js'
+import { counts, sleep, summarize, withTimeout } from './stats.js'
+import type { Counts, Summary } from './stats.js'
+
+const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
+
+export interface NetgetConfig {
+  names: number
+  perName: number
+  warmup: number
+  samples: number
+  cachedSamples: number
+  freshSamples: number
+  registerSamples: number
+  /** Upper bounds of one register → discoverable poll. */
+  pollMaxAttempts: number
+  pollMaxMs: number
+}
+
+export interface LatencyResult {
+  summary: Summary | null
+  /** Instances returned per sample. */
+  found: Counts | null
+  /** Samples that failed (threw, or found fewer than expected), with the first error seen. */
+  failures: number
+  firstError?: string
+}
+
+export interface NetgetResults {
+  layout: string
+  setupMs: number
+  /** registerWithNetwork() of the 50 set-up instances, 10 at a time (so inflated by the concurrency). */
+  registerEach: Summary | null
+  discover10: LatencyResult
+  discover50: LatencyResult
+  cached10: LatencyResult
+  cached50: LatencyResult
+  fresh: LatencyResult & { stop: Summary | null }
+  registerToDiscoverable: LatencyResult & { attempts: Counts | null, register: Summary | null, gaveUp: number }
+  registryAddresses: string[]
+}
+
+type Log = (line: string) => void
+
+async function timeDiscovery (client: Netget, name: string, expected: number, samples: number, warmup: number, maxAge: number): Promise<LatencyResult> {
+  const options = maxAge > 0 ? { maxAge } : {}
+  for (let i = 0; i < warmup; i++) await client.discoverServiceNode(name, options)
+  const times: number[] = []
+  const found: number[] = []
+  let failures = 0
+  let firstError: string | undefined
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now()
+    try {
+      const instances = await client.discoverServiceNode(name, options)
+      const t1 = performance.now()
+      times.push(t1 - t0)
+      found.push(instances.length)
+      if (instances.length < expected) failures++
+    } catch (err) {
+      failures++
+      firstError ??= (err as Error).message
+    }
+  }
+  return { summary: summarize(times), found: counts(found), failures, ...(firstError !== undefined ? { firstError } : {}) }
+}
+
+/** Polls discovery until `name` has at least `expected` instances (bounded); returns how many it saw last. */
+async function waitForInstances (client: Netget, name: string, expected: number, maxMs: number): Promise<number> {
+  const deadline = performance.now() + maxMs
+  let seen = 0
+  for (let attempt = 0; attempt < 10_000 && performance.now() < deadline; attempt++) {
+    try {
+      seen = (await client.discoverServiceNode(name)).length
+      if (seen >= expected) return seen
+    } catch {}
+    await sleep(20)
+  }
+  return seen
+}
+
+async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i], i)
+    }
+  }))
+  return out
+}
+
+async function stopAll (nodes: Netget[], log: Log): Promise<void> {
+  await Promise.all(nodes.map(async n => {
+    try {
+      await withTimeout(n.stop(), 10_000, 'stop')
+    } catch (err) {
+      log(`  warning: a node did not stop cleanly: ${(err as Error).message}`)
+    }
+  }))
+}
+
+/**
+ * Runs every netget scenario; `during(registries)` runs once they are done, while the registries still run
+ * (the per-process RSS children register with them).
+ */
+export async function runNetget (config: NetgetConfig, log: Log, during?: (registries: string[]) => Promise<void>): Promise<NetgetResults> {
+  const started: Netget[] = []
+  const services: Netget[] = []
+  const track = <T extends Netget>(n: T): T => { started.push(n); return n }
+  const total = config.names * config.perName
+  try {
+    const setup0 = performance.now()
+    const r1 = track(new Netget({ nodeType: 'registry', listen: LOOPBACK }))
+    await withTimeout(r1.start(), 10_000, 'registry 1 start')
+    const r2 = track(new Netget({ nodeType: 'registry', listen: LOOPBACK, registryNodes: r1.getMultiaddrs() }))
+    await withTimeout(r2.start(), 10_000, 'registry 2 start')
+    const registries = [...r1.getMultiaddrs(), ...r2.getMultiaddrs()]
+    if (registries.some(a => !a.startsWith('/ip4/127.0.0.1/'))) throw new Error(`a registry listens off loopback: ${registries.join(', ')}`)
+
+    const client = track(new Netget({ registryNodes: registries, listen: LOOPBACK }))
+    await withTimeout(client.start(), 10_000, 'client start')
+    await sleep(300)
+
+    // 50 instances: 5 names × 10, registered 10 at a time.
+    const registerTimes: number[] = []
+    await mapLimit(Array.from({ length: total }, (_, i) => i), 10, async i => {
+      const s = track(new Netget({ metadata: { name: `svc-${i % config.names}`, instance: i }, registryNodes: registries, listen: LOOPBACK }))
+      services.push(s)
+      await withTimeout(s.start(), 10_000, 'service start')
+      const t0 = performance.now()
+      await s.registerWithNetwork()
+      registerTimes.push(performance.now() - t0)
+    })
+    const setupMs = performance.now() - setup0
+    log(`  netget: 2 registries + ${total} services registered in ${setupMs.toFixed(0)} ms`)
+
+    // The client has made its first discovery of the name before any sample.
+    const seen10 = await waitForInstances(client, 'svc-0', config.perName, 10_000)
+    if (seen10 < config.perName) throw new Error(`the client sees ${seen10} instances of svc-0, expected ${config.perName}`)
+    const discover10 = await timeDiscovery(client, 'svc-0', config.perName, config.samples, config.warmup, 0)
+    log(`  a. discover ${config.perName} uncached: p50 ${discover10.summary?.p50.toFixed(3)} ms`)
+    const cached10 = await timeDiscovery(client, 'svc-0', config.perName, config.cachedSamples, config.warmup, 60_000)
+    log(`  b. discover ${config.perName} cached: p50 ${cached10.summary?.p50.toFixed(4)} ms`)
+
+    // The same 50 instances re-register under one name (their svc-k records stay live until their lease ends).
+    await mapLimit(services, 10, async s => {
+      s.metadata = { ...s.metadata, name: 'svc-all' }
+      await s.registerWithNetwork()
+    })
+    const seen50 = await waitForInstances(client, 'svc-all', total, 10_000)
+    if (seen50 < total) throw new Error(`the client sees ${seen50} instances of svc-all, expected ${total}`)
+    const discover50 = await timeDiscovery(client, 'svc-all', total, config.samples, config.warmup, 0)
+    log(`  a. discover ${total} uncached: p50 ${discover50.summary?.p50.toFixed(3)} ms`)
+    const cached50 = await timeDiscovery(client, 'svc-all', total, config.cachedSamples, config.warmup, 60_000)
+    log(`  b. discover ${total} cached: p50 ${cached50.summary?.p50.toFixed(4)} ms`)
+
+    // c. A fresh client: new Netget + first discovery (svc-0, 10 instances); stop is timed apart.
+    const freshTimes: number[] = []
+    const stopTimes: number[] = []
+    const freshFound: number[] = []
+    let freshFailures = 0
+    let freshError: string | undefined
+    const freshWarmup = Math.min(3, config.freshSamples)
+    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
+      const t0 = performance.now()
+      const fresh = new Netget({ registryNodes: registries, listen: LOOPBACK })
+      try {
+        const instances = await fresh.discoverServiceNode('svc-0')
+        const t1 = performance.now()
+        if (i >= freshWarmup) {
+          freshTimes.push(t1 - t0)
+          freshFound.push(instances.length)
+          if (instances.length < config.perName) freshFailures++
+        }
+      } catch (err) {
+        if (i >= freshWarmup) freshFailures++
+        freshError ??= (err as Error).message
+      }
+      const s0 = performance.now()
+      await stopAll([fresh], log)
+      if (i >= freshWarmup) stopTimes.push(performance.now() - s0)
+    }
+    log(`  c. fresh client first result: p50 ${summarize(freshTimes)?.p50.toFixed(3)} ms`)
+
+    // d. A new instance of an existing name: registerWithNetwork() resolves → the connected client finds it.
+    const dName = 'svc-new'
+    await client.discoverServiceNode(dName) // routes for the name are known, as for any name the client uses
+    const visible: number[] = []
+    const attempts: number[] = []
+    const registerD: number[] = []
+    const dFound: number[] = []
+    let gaveUp = 0
+    let dFailures = 0
+    let dError: string | undefined
+    const dWarmup = Math.min(2, config.registerSamples)
+    for (let i = 0; i < config.registerSamples + dWarmup; i++) {
+      const s = new Netget({ metadata: { name: dName, sample: i }, registryNodes: registries, listen: LOOPBACK })
+      try {
+        await withTimeout(s.start(), 10_000, 'service start')
+        const r0 = performance.now()
+        await s.registerWithNetwork()
+        const t0 = performance.now()
+        const id = s.peerId
+        const deadline = t0 + config.pollMaxMs
+        let n = 0
+        let seenAt: number | undefined
+        let lastCount = 0
+        while (n < config.pollMaxAttempts && performance.now() < deadline) {
+          n++
+          const instances = await client.discoverServiceNode(dName)
+          if (instances.some(x => x.peerId === id)) {
+            seenAt = performance.now()
+            lastCount = instances.length
+            break
+          }
+        }
+        if (i >= dWarmup) {
+          registerD.push(t0 - r0)
+          attempts.push(n)
+          if (seenAt === undefined) gaveUp++
+          else {
+            visible.push(seenAt - t0)
+            dFound.push(lastCount)
+          }
+        }
+      } catch (err) {
+        if (i >= dWarmup) dFailures++
+        dError ??= (err as Error).message
+      }
+      await stopAll([s], log)
+    }
+    log(`  d. register → discoverable: p50 ${summarize(visible)?.p50.toFixed(3)} ms`)
+
+    await during?.(registries)
+    return {
+      layout: `2 registries; ${total} service instances = ${config.names} names × ${config.perName} (svc-0..svc-${config.names - 1}), ` +
+        `then the same ${total} re-registered under one name (svc-all); 1 connected client; all on 127.0.0.1`,
+      setupMs,
+      registerEach: summarize(registerTimes),
+      discover10,
+      discover50,
+      cached10,
+      cached50,
+      fresh: { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, stop: summarize(stopTimes), ...(freshError !== undefined ? { firstError: freshError } : {}) },
+      registerToDiscoverable: {
+        summary: summarize(visible),
+        found: counts(dFound),
+        failures: dFailures,
+        attempts: counts(attempts),
+        register: summarize(registerD),
+        gaveUp,
+        ...(dError !== undefined ? { firstError: dError } : {})
+      },
+      registryAddresses: registries
+    }
+  } finally {
+    // Services first (they withdraw their records), then client and registries.
+    await stopAll(started.filter(n => n.nodeType === 'service'), log)
+    await stopAll(started.filter(n => n.nodeType === 'registry'), log)
+  }
+}

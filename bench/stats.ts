@@ -1,0 +1,109 @@
+/**
+ * Summaries of latency samples (ms) and the small helpers every scenario shares:
+ * bounded waits, a GC hook, RSS readings.
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+export interface Summary {
+  /** Number of samples. */
+  n: number
+  p50: number
+  p95: number
+  p99: number
+  mean: number
+  min: number
+  max: number
+}
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile (sorted: number[], p: number): number {
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]
+}
+
+export function summarize (samples: readonly number[]): Summary | null {
+  if (samples.length === 0) return null
+  const sorted = [...samples].sort((a, b) => a - b)
+  const sum = sorted.reduce((acc, x) => acc + x, 0)
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    mean: sum / sorted.length,
+    min: sorted[0],
+    max: sorted[sorted.length - 1]
+  }
+}
+
+/** min/max/mean of small integer observations (e.g. instances found, attempts). */
+export interface Counts {
+  min: number
+  max: number
+  mean: number
+}
+
+export function counts (values: readonly number[]): Counts | null {
+  if (values.length === 0) return null
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  let sum = 0
+  for (const v of values) {
+    if (v < min) min = v
+    if (v > max) max = v
+    sum += v
+  }
+  return { min, max, mean: Number((sum / values.length).toFixed(3)) }
+}
+
+export async function sleep (ms: number): Promise<void> {
+  await new Promise<void>(resolve => { setTimeout(resolve, ms) })
+}
+
+/** Races `promise` against a deadline; the timer never keeps the process alive. */
+export async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`${what} did not finish within ${ms} ms`)) }, ms)
+    timer.unref()
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+let gcFn: (() => void) | undefined
+
+/** global.gc when the process was started with --expose-gc, else the same function obtained through V8 flags. */
+export function gc (): boolean {
+  if (gcFn === undefined) {
+    const g = (globalThis as { gc?: () => void }).gc
+    if (typeof g === 'function') {
+      gcFn = g
+    } else {
+      try {
+        setFlagsFromString('--expose-gc')
+        gcFn = runInNewContext('gc') as () => void
+      } catch {
+        gcFn = () => {}
+        return false
+      }
+    }
+  }
+  gcFn()
+  return true
+}
+
+/** RSS and heap after two full GCs and a short pause (lets freed pages go back). */
+export async function settledMemory (pauseMs = 100): Promise<{ rss: number, heapUsed: number }> {
+  gc()
+  await sleep(pauseMs)
+  gc()
+  const m = process.memoryUsage()
+  return { rss: m.rss, heapUsed: m.heapUsed }
+}
+
+export const MB = 1024 * 1024
