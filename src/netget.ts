@@ -13,6 +13,7 @@ import { createNode } from './node/create-node.js'
 import { generateKey, loadOrCreateDataDirKey, readKeyFile } from './node/identity.js'
 import { checkRegistryAddress, resolveOptions } from './options.js'
 import { checkName, openRecord, signRecord } from './records/service-record.js'
+import { deadline } from './util/deadline.js'
 import { RecordStore } from './registry/record-store.js'
 import { RegistryClient } from './registry/registry-client.js'
 import { RegistryServer } from './registry/registry-server.js'
@@ -484,8 +485,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   /** Runs `fn` under the caller's signal, a deadline and the node's lifetime; maps an expiry to a typed error. */
   private async withDeadline<T> (callerSignal: AbortSignal | undefined, timeout: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', `expected a positive number of ms, got ${timeout}`)
-    const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(timeout), ...(callerSignal !== undefined ? [callerSignal] : [])])
     if (callerSignal?.aborted === true) throw new AbortedError(`${what} was aborted by the caller`, { cause: callerSignal.reason })
+    const limit = deadline(timeout, this.lifetime.signal, callerSignal)
+    const signal = limit.signal
     try {
       return await fn(signal)
     } catch (err) {
@@ -495,6 +497,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         throw new TimeoutError(`${what} did not complete within ${timeout} ms`, { cause: err })
       }
       throw err
+    } finally {
+      limit.clear()
     }
   }
 }

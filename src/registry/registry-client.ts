@@ -8,6 +8,7 @@ import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { NoRegistryReachableError, RecordValidationError } from '../errors.js'
 import { SessionPool } from '../node/session.js'
+import { deadline } from '../util/deadline.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
 import { serviceKey } from '../records/service-key.js'
 import { VerifyCache } from '../records/verify-cache.js'
@@ -214,8 +215,12 @@ export class RegistryClient {
   }
 
   private async send (id: string, message: Omit<RegistryRequest, 'id' | 'name' | 'record'> & Partial<RegistryRequest>, signal: AbortSignal): Promise<RegistryResponse> {
-    return this.sessions.request(peerIdFromString(id), { name: '', record: EMPTY, ...message },
-      AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]))
+    const limit = deadline(this.init.requestTimeout, signal)
+    try {
+      return await this.sessions.request(peerIdFromString(id), { name: '', record: EMPTY, ...message }, limit.signal)
+    } finally {
+      limit.clear()
+    }
   }
 
   /** Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws. */
