@@ -51,7 +51,11 @@ const SUSPECT_BACKOFF_MAX_MS = 30_000
 interface Route {
   registries: string[]
   expires: number
+  refreshing?: boolean
 }
+
+/** Routes kept at most (one per service name looked up). */
+const MAX_CACHED_ROUTES = 4096
 
 export class RegistryClient {
   private readonly node: NetgetLibp2p
@@ -61,6 +65,8 @@ export class RegistryClient {
   private readonly seen = new Map<string, VerifiedRecord>()
   private readonly verified = new VerifyCache()
   /** Registries that failed recently: skipped (publish) or asked last (discover) until `until`. */
+  /** Aborts background work (route refreshes) when the node stops. */
+  private readonly closing = new AbortController()
   private readonly suspects = new Map<string, { until: number, backoff: number }>()
 
   private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
@@ -91,7 +97,25 @@ export class RegistryClient {
   /** The registries closest to a service's key, nearest first (the local registry as "self"). */
   async closestRegistries (name: string, signal: AbortSignal): Promise<string[]> {
     const cached = this.routes.get(name)
-    if (cached !== undefined && cached.expires > Date.now()) return cached.registries
+    const now = Date.now()
+    if (cached !== undefined && cached.expires > now) return cached.registries
+    // An expired route is still a good guess: use it now and refresh it in the background,
+    // so a discovery does not pay for a Kademlia lookup every routeCacheTtl.
+    if (cached !== undefined && cached.expires + this.init.routeCacheTtl > now) {
+      if (cached.refreshing !== true) {
+        cached.refreshing = true
+        const refresh = deadline(this.init.lookupTimeout, this.closing.signal)
+        this.route(name, refresh.signal).catch(() => {}).finally(() => {
+          cached.refreshing = false
+          refresh.clear()
+        })
+      }
+      return cached.registries
+    }
+    return this.route(name, signal)
+  }
+
+  private async route (name: string, signal: AbortSignal): Promise<string[]> {
     const key = await serviceKey(this.init.network, name)
     const candidates = new Set(await this.knownRegistries())
     const found = await this.lookup(key, signal)
@@ -101,7 +125,10 @@ export class RegistryClient {
     const registries = await closestTo(key, candidates, this.init.replicationFactor)
     // A lookup that found nothing (routing table not filled yet) is retried soon, not reused for long.
     const ttl = found.length > 0 ? this.init.routeCacheTtl : Math.min(1000, this.init.routeCacheTtl)
-    if (registries.length > 0) this.routes.set(name, { registries, expires: Date.now() + ttl })
+    if (registries.length > 0) {
+      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
+      this.routes.set(name, { registries, expires: Date.now() + ttl })
+    }
     return registries
   }
 
@@ -211,6 +238,7 @@ export class RegistryClient {
 
   /** Closes the request streams to registries. */
   close (): void {
+    this.closing.abort()
     this.sessions.closeAll()
   }
 
