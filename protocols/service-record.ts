@@ -13,6 +13,7 @@ export interface ServiceRecord {
   issuedAt: bigint
   expiresAt: bigint
   withdrawn: boolean
+  admission: Uint8Array<ArrayBuffer>
 }
 
 export namespace ServiceRecord {
@@ -72,6 +73,11 @@ export namespace ServiceRecord {
           w.bool(obj.withdrawn)
         }
 
+        if ((obj.admission != null && obj.admission.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.admission)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -85,7 +91,8 @@ export namespace ServiceRecord {
           sequence: 0n,
           issuedAt: 0n,
           expiresAt: 0n,
-          withdrawn: false
+          withdrawn: false,
+          admission: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -132,6 +139,10 @@ export namespace ServiceRecord {
             }
             case 9: {
               obj.withdrawn = reader.bool()
+              break
+            }
+            case 10: {
+              obj.admission = reader.bytes()
               break
             }
             default: {
@@ -224,6 +235,13 @@ export namespace ServiceRecord {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.admission`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -282,6 +300,11 @@ export namespace ServiceRecord {
     value: boolean
   }
 
+  export interface ServiceRecordAdmissionFieldEvent {
+    field: '$.admission'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ServiceRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ServiceRecord.codec())
   }
@@ -290,7 +313,7 @@ export namespace ServiceRecord {
     return decodeMessage(buf, ServiceRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceRecord>): Generator<ServiceRecordNetworkFieldEvent | ServiceRecordNameFieldEvent | ServiceRecordPublicKeyFieldEvent | ServiceRecordAddressesFieldEvent | ServiceRecordMetadataFieldEvent | ServiceRecordSequenceFieldEvent | ServiceRecordIssuedAtFieldEvent | ServiceRecordExpiresAtFieldEvent | ServiceRecordWithdrawnFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceRecord>): Generator<ServiceRecordNetworkFieldEvent | ServiceRecordNameFieldEvent | ServiceRecordPublicKeyFieldEvent | ServiceRecordAddressesFieldEvent | ServiceRecordMetadataFieldEvent | ServiceRecordSequenceFieldEvent | ServiceRecordIssuedAtFieldEvent | ServiceRecordExpiresAtFieldEvent | ServiceRecordWithdrawnFieldEvent | ServiceRecordAdmissionFieldEvent> {
     return streamMessage(buf, ServiceRecord.codec(), opts)
   }
 }

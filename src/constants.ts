@@ -7,6 +7,7 @@
 export const kadProtocol = (network: string): string => `/netget/${network}/kad/1.0.0`
 export const registryProtocol = (network: string): string => `/netget/${network}/registry/1.0.0`
 export const healthProtocol = (network: string): string => `/netget/${network}/health/1.0.0`
+export const admissionProtocol = (network: string): string => `/netget/${network}/admission/1.0.0`
 
 /** Domain strings separate what a key signs, so a signature made for one purpose is never valid for another. */
 export const recordSignatureDomain = (network: string): string => `netget-record:v1:${network}`

@@ -50,6 +50,28 @@ export class NoRegistryReachableError extends NetgetError {
   }
 }
 
+/** Reasons an admission certificate (closed networks) is refused, for a peer or inside a record. */
+export const AdmissionErrorCodes = {
+  MISSING: 'NETGET_ERR_ADMISSION_MISSING',
+  INVALID: 'NETGET_ERR_ADMISSION_INVALID',
+  EXPIRED: 'NETGET_ERR_ADMISSION_EXPIRED',
+  ROLE: 'NETGET_ERR_ADMISSION_ROLE',
+  NAME: 'NETGET_ERR_ADMISSION_NAME'
+} as const
+
+export type AdmissionErrorCode = typeof AdmissionErrorCodes[keyof typeof AdmissionErrorCodes]
+
+/** A peer or a record lacks a valid admission certificate on a closed network; `code` says what is wrong. */
+export class AdmissionError extends NetgetError {
+  override readonly code: AdmissionErrorCode
+
+  constructor (code: AdmissionErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'AdmissionError'
+    this.code = code
+  }
+}
+
 /** Reasons a record can be refused; the same strings travel on the wire in `RegistryResponse.code`. */
 export const RecordErrorCodes = {
   TOO_LARGE: 'NETGET_ERR_RECORD_TOO_LARGE',
@@ -62,10 +84,33 @@ export const RecordErrorCodes = {
   EXPIRED: 'NETGET_ERR_RECORD_EXPIRED',
   FUTURE: 'NETGET_ERR_RECORD_FUTURE',
   LIFETIME: 'NETGET_ERR_RECORD_LIFETIME',
-  STALE: 'NETGET_ERR_RECORD_STALE'
+  STALE: 'NETGET_ERR_RECORD_STALE',
+  ADMISSION_MISSING: AdmissionErrorCodes.MISSING,
+  ADMISSION_INVALID: AdmissionErrorCodes.INVALID,
+  ADMISSION_EXPIRED: AdmissionErrorCodes.EXPIRED,
+  ADMISSION_ROLE: AdmissionErrorCodes.ROLE,
+  ADMISSION_NAME: AdmissionErrorCodes.NAME
 } as const
 
 export type RecordErrorCode = typeof RecordErrorCodes[keyof typeof RecordErrorCodes]
+
+export const LimitErrorCodes = {
+  RATE: 'NETGET_ERR_RATE_LIMITED',
+  QUOTA: 'NETGET_ERR_QUOTA_EXCEEDED'
+} as const
+
+export type LimitErrorCode = typeof LimitErrorCodes[keyof typeof LimitErrorCodes]
+
+/** A registry refused work from a peer over its limits (rate of publishes, records held per peer). */
+export class LimitExceededError extends NetgetError {
+  override readonly code: LimitErrorCode
+
+  constructor (code: LimitErrorCode, message: string) {
+    super(message)
+    this.name = 'LimitExceededError'
+    this.code = code
+  }
+}
 
 /** A record failed validation; `code` says which rule (see protocols/service-record.md). */
 export class RecordValidationError extends NetgetError {

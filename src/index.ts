@@ -4,7 +4,7 @@
  */
 export { Netget } from './netget.js'
 export type {
-  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, HealthCheckOptions, NetgetEvents
+  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, HealthCheckOptions, NetgetEvents, NetgetStats
 } from './netget.js'
 export type { NetgetOptions, NodeType } from './options.js'
 export { DEFAULTS } from './options.js'
@@ -13,3 +13,6 @@ export type { ProbeResult } from './health/probe.js'
 export type { Metadata } from './records/service-record.js'
 export * from './errors.js'
 export { formatPublicKey, parsePublicKey, writeNewKeyFile, readKeyFile } from './node/identity.js'
+export { issueCertificate, verifyCertificate, loadCertificate, describeCertificate, encodeCertificateFile } from './security/admission.js'
+export type { Role, AdmissionInit, VerifiedAdmission } from './security/admission.js'
+export { writeNewPskFile, loadPsk } from './security/psk.js'

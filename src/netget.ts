@@ -2,15 +2,18 @@
  * The facade: options → one libp2p node → registry server/client, health, records.
  * It owns the lifecycle and the lease of the node's own record; the work is done by the modules it wires.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { AbortedError, InvalidOptionError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
+import { AbortedError, LimitErrorCodes, InvalidOptionError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
 import { handleHealth } from './health/health-service.js'
 import { probe } from './health/probe.js'
 import { Prober } from './health/prober.js'
 import { createNode } from './node/create-node.js'
 import { generateKey, loadOrCreateDataDirKey, readKeyFile } from './node/identity.js'
+import { RateLimiter } from './security/rate-limiter.js'
+import { checkMayPublish, loadSecurity } from './security/setup.js'
+import type { Security } from './security/setup.js'
 import { checkRegistryAddress, resolveOptions } from './options.js'
 import { checkName, openRecord, signRecord } from './records/service-record.js'
 import { deadline } from './util/deadline.js'
@@ -74,6 +77,25 @@ export interface HealthCheckOptions {
   timeout?: number
 }
 
+export interface NetgetStats {
+  /** Records a registry holds now. */
+  records: number
+  /** Records stored (new or newer) since start. */
+  stored: number
+  /** Records refused, by error code. */
+  rejected: Record<string, number>
+  /** Requests refused for going over the publish rate. */
+  rateLimited: number
+  /** Records refused because their publisher holds maxRecordsPerPeer already. */
+  quotaExceeded: number
+  /** Records evicted to stay under maxRecords. */
+  evicted: number
+  /** Records dropped at the end of their lease. */
+  expired: number
+  /** Peers refused for lack of a valid admission certificate (closed networks). */
+  refusedPeers: number
+}
+
 export interface NetgetEvents {
   /** The node is running; detail: its peer id. */
   start: CustomEvent<string>
@@ -95,6 +117,10 @@ export interface NetgetEvents {
   'record:withdrawn': CustomEvent<ServiceInstance & { from: string }>
   /** Registry: a record was refused. */
   'record:rejected': CustomEvent<{ code: string, message: string, from: string }>
+  /** Registry: a peer went over a limit (publish rate, records per peer); its request was refused. */
+  'record:limited': CustomEvent<{ code: string, message: string, from: string }>
+  /** Closed network: a peer without a valid admission certificate (or with the wrong role) was refused. */
+  'peer:refused': CustomEvent<{ peerId: string, code: string, message: string }>
   /** Registry: an instance stopped answering probes and is hidden from discovery. */
   'instance:down': CustomEvent<{ peerId: string, reason: string }>
   /** Registry: a hidden instance answered again. */
@@ -109,6 +135,7 @@ interface Running {
   node: NetgetLibp2p
   privateKey: PrivateKey
   client: RegistryClient
+  security: Security
   server?: RegistryServer
   prober?: Prober
   store?: RecordStore
@@ -132,6 +159,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private republishTimer?: ReturnType<typeof setTimeout>
   private readonly discoveryCache = new Map<string, { at: number, instances: ServiceInstance[] }>()
   private readonly lifetime = new AbortController()
+  private readonly counters = { stored: 0, rejected: {} as Record<string, number>, rateLimited: 0, quotaExceeded: 0, refusedPeers: 0 }
 
   constructor (options: NetgetOptions = {}) {
     super()
@@ -154,6 +182,21 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
 
   isRunning (): boolean {
     return this.state === 'running'
+  }
+
+  /** Counters since start: what a registry stored, refused and dropped, and peers refused admission. */
+  getStats (): NetgetStats {
+    const store = this.running?.store
+    return {
+      records: store?.size ?? 0,
+      stored: this.counters.stored,
+      rejected: { ...this.counters.rejected },
+      rateLimited: this.counters.rateLimited,
+      quotaExceeded: this.counters.quotaExceeded,
+      evicted: store?.counters.evicted ?? 0,
+      expired: store?.counters.expired ?? 0,
+      refusedPeers: this.counters.refusedPeers
+    }
   }
 
   /** Starts the node (idempotent); resolves once it listens. Registries are dialled in the background. */
@@ -201,6 +244,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   async registerWithNetwork (options: RegisterOptions = {}): Promise<RegistrationResult> {
     const name = this.serviceName()
     const running = await this.ensureStarted()
+    checkMayPublish(running.security.admission, name)
     const minAcks = options.minAcks ?? this.options.minAcks
     const result = await this.withDeadline(options.signal, options.timeout ?? this.options.registerTimeout, 'registerWithNetwork',
       async signal => this.publish(running, name, false, minAcks, signal))
@@ -242,7 +286,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
    * size, structure, binding, signature, time. Throws RecordValidationError with the failing rule's code.
    */
   async _validateNode (record: Uint8Array, expect: Omit<RecordExpectations, 'network'> = {}): Promise<ServiceInstance> {
-    return toInstance(await openRecord(record, { ...expect, network: this.network }))
+    return toInstance(await openRecord(record, { ...expect, network: this.network, ...(this.options.authority !== undefined ? { authority: this.options.authority } : {}) }))
   }
 
   /** Probes one instance over the Noise-authenticated health protocol. Never throws for an unhealthy peer. */
@@ -297,20 +341,27 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     this.state = 'starting'
     const o = this.options
     const privateKey = await this.loadKey()
+    const security = await loadSecurity(o, peerIdFromPrivateKey(privateKey).toString(), (peerId, err) => {
+      this.counters.refusedPeers++
+      this.safeDispatchEvent('peer:refused', { detail: { peerId, code: err.code, message: err.message } })
+    })
+    const guard = security.guard
     const node = await createNode({
       privateKey,
       network: o.network,
       dhtServer: o.nodeType === 'registry',
       listen: o.listen,
       bootstrapList: [...this.registryNodes],
-      dialTimeout: o.dialTimeout
+      dialTimeout: o.dialTimeout,
+      ...(security.psk !== undefined ? { psk: security.psk } : {}),
+      ...(guard !== undefined ? { connectionGater: guard.gater() } : {})
     })
     const onError = (err: Error): void => { this.safeDispatchEvent('error', { detail: err }) }
     let store: RecordStore | undefined
     let server: RegistryServer | undefined
     let prober: Prober | undefined
     if (o.nodeType === 'registry') {
-      store = new RecordStore()
+      store = new RecordStore({ maxRecords: o.maxRecords, maxRecordsPerPeer: o.maxRecordsPerPeer })
       const heldStore = store
       prober = new Prober(node, {
         network: o.network,
@@ -329,13 +380,27 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         replicationFactor: o.replicationFactor,
         sweepInterval: Math.min(5000, o.healthInterval),
         isDown: peerId => heldProber.isDown(peerId),
+        ...(guard !== undefined ? { guard } : {}),
+        ...(o.authority !== undefined ? { authority: o.authority } : {}),
+        publishLimiter: new RateLimiter({ rate: o.publishRate, burst: o.publishBurst }),
+        // Registries replicate in bursts when one joins; their budget is a multiple of a publisher's.
+        replicateLimiter: new RateLimiter({ rate: o.publishRate * 20, burst: o.publishBurst * 50 }),
+        onLimited: (err, from) => {
+          if (err.code === LimitErrorCodes.RATE) this.counters.rateLimited++
+          else this.counters.quotaExceeded++
+          this.safeDispatchEvent('record:limited', { detail: { code: err.code, message: err.message, from } })
+        },
         onStored: (record, from) => {
+          this.counters.stored++
           this.discoveryCache.delete(record.name)
           const instance = copyInstance(toInstance(record))
           if (record.withdrawn) this.safeDispatchEvent('record:withdrawn', { detail: { ...instance, from } })
           else this.safeDispatchEvent('record:stored', { detail: { ...instance, from } })
         },
-        onRejected: (err, from) => { this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } }) },
+        onRejected: (err, from) => {
+          this.counters.rejected[err.code] = (this.counters.rejected[err.code] ?? 0) + 1
+          this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } })
+        },
         onError
       })
     }
@@ -347,7 +412,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       queryFanout: o.queryFanout,
       requestTimeout: o.requestTimeout,
       routeCacheTtl: o.routeCacheTtl,
-      lookupTimeout: Math.min(o.requestTimeout, 3000)
+      lookupTimeout: Math.min(o.requestTimeout, 3000),
+      ...(guard !== undefined ? { guard } : {}),
+      ...(o.authority !== undefined ? { authority: o.authority } : {})
     })
     node.addEventListener('peer:connect', evt => {
       this.safeDispatchEvent('peer:connect', { detail: evt.detail.toString() })
@@ -359,18 +426,28 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       if (prober !== undefined && store !== undefined && liveInstances(store, '').has(id)) prober.probeSoon(id)
     })
     try {
+      await guard?.start(node)
       await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
       await server?.start()
       await node.start()
       prober?.start()
     } catch (err) {
       await server?.stop().catch(() => {})
+      await guard?.stop()
       prober?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
       this.state = 'stopped'
       throw err
     }
-    const running: Running = { node, privateKey, client, ...(server !== undefined ? { server } : {}), ...(prober !== undefined ? { prober } : {}), ...(store !== undefined ? { store } : {}) }
+    const running: Running = {
+      node,
+      privateKey,
+      client,
+      security,
+      ...(server !== undefined ? { server } : {}),
+      ...(prober !== undefined ? { prober } : {}),
+      ...(store !== undefined ? { store } : {})
+    }
     this.running = running
     this.state = 'running'
     for (const address of this.registryNodes) {
@@ -411,6 +488,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       running.client.close()
       running.prober?.stop()
       await running.server?.stop()
+      await running.security.guard?.stop()
       await running.node.stop()
     }
     this.lifetime.abort()
@@ -437,7 +515,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       sequence: this.nextSequence(),
       issuedAt,
       expiresAt: issuedAt + this.options.recordTtl,
-      withdrawn
+      withdrawn,
+      ...(running.security.admission !== undefined ? { admission: running.security.admission.bytes } : {})
     }
     let bytes: Uint8Array
     try {
@@ -455,7 +534,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required`,
         outcome.accepted.length, outcome.refusals)
     }
-    const instance = copyInstance(toInstance({ ...fields, peerId: running.node.peerId.toString(), withdrawn, bytes }))
+    const { admission: _admission, ...published } = fields
+    const instance = copyInstance(toInstance({ ...published, peerId: running.node.peerId.toString(), withdrawn, bytes, admissionBytes: new Uint8Array(0) }))
     return { instance, accepted: outcome.accepted.length, registries: outcome.accepted }
   }
 

@@ -6,9 +6,10 @@ import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN } from './constants.js'
 import { InvalidOptionError } from './errors.js'
+import { parsePublicKey } from './node/identity.js'
 import type { HealthCheck } from './health/health-service.js'
 import type { Metadata } from './records/service-record.js'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 export type NodeType = 'service' | 'registry'
 
@@ -57,6 +58,23 @@ export interface NetgetOptions {
   unhealthyThreshold?: number
   /** How long a Kademlia lookup of a service's registries is reused (ms). @default 30000 */
   routeCacheTtl?: number
+  /**
+   * Closed network: the authority's public key, as `netget keygen` printed it ("z…"), or a PublicKey.
+   * Records and peers then need the authority's admission certificate; `admission` becomes required.
+   */
+  authority?: string | PublicKey
+  /** Closed network: this node's admission certificate, a file path (as `netget admit` writes) or its bytes. */
+  admission?: string | Uint8Array
+  /** Private network key (@libp2p/pnet), a file path (as `netget psk` writes) or its bytes. */
+  psk?: string | Uint8Array
+  /** Registry: records held in all; beyond it expired records go first, then the soonest-expiring. @default 100000 */
+  maxRecords?: number
+  /** Registry: records held per publisher. @default 32 */
+  maxRecordsPerPeer?: number
+  /** Registry: PUBLISH requests accepted per peer per second, on average. @default 10 */
+  publishRate?: number
+  /** Registry: PUBLISH requests a peer may burst before the rate applies. @default 20 */
+  publishBurst?: number
 }
 
 export interface ResolvedOptions {
@@ -82,6 +100,13 @@ export interface ResolvedOptions {
   healthTimeout: number
   unhealthyThreshold: number
   routeCacheTtl: number
+  authority?: PublicKey
+  admission?: string | Uint8Array
+  psk?: string | Uint8Array
+  maxRecords: number
+  maxRecordsPerPeer: number
+  publishRate: number
+  publishBurst: number
 }
 
 export const DEFAULTS = {
@@ -99,7 +124,11 @@ export const DEFAULTS = {
   healthInterval: 5000,
   healthTimeout: 2000,
   unhealthyThreshold: 2,
-  routeCacheTtl: 30_000
+  routeCacheTtl: 30_000,
+  maxRecords: 100_000,
+  maxRecordsPerPeer: 32,
+  publishRate: 10,
+  publishBurst: 20
 } as const
 
 /** Checks a registry multiaddr: parses, and ends in /p2p/<peerId>. Returns the peer id. */
@@ -191,6 +220,30 @@ function checkPrivateKey (value: unknown): PrivateKey | undefined {
   return key
 }
 
+function checkAuthority (value: unknown): PublicKey | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') {
+    try {
+      return parsePublicKey(value)
+    } catch (err) {
+      throw new InvalidOptionError('authority', (err as Error).message)
+    }
+  }
+  if (typeof value === 'object' && value !== null && typeof (value as PublicKey).verify === 'function' && 'raw' in value) return value as PublicKey
+  throw new InvalidOptionError('authority', 'expected the authority public key as "netget keygen" printed it ("z…"), or a PublicKey')
+}
+
+function checkPathOrBytes (options: Record<string, unknown>, name: string): string | Uint8Array | undefined {
+  const value = options[name]
+  if (value === undefined) return undefined
+  if (value instanceof Uint8Array) {
+    if (value.byteLength === 0) throw new InvalidOptionError(name, 'expected non-empty bytes')
+    return value
+  }
+  if (typeof value === 'string' && value.length > 0) return value
+  throw new InvalidOptionError(name, 'expected a file path or the file\'s bytes')
+}
+
 function optionalString (options: Record<string, unknown>, name: string): string | undefined {
   const value = options[name]
   if (value === undefined) return undefined
@@ -233,7 +286,11 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     healthInterval: positiveInt(options, 'healthInterval'),
     healthTimeout: positiveInt(options, 'healthTimeout'),
     unhealthyThreshold: positiveInt(options, 'unhealthyThreshold', 1000),
-    routeCacheTtl: positiveInt(options, 'routeCacheTtl')
+    routeCacheTtl: positiveInt(options, 'routeCacheTtl'),
+    maxRecords: positiveInt(options, 'maxRecords'),
+    maxRecordsPerPeer: positiveInt(options, 'maxRecordsPerPeer'),
+    publishRate: positiveInt(options, 'publishRate'),
+    publishBurst: positiveInt(options, 'publishBurst')
   }
   if (resolved.recordTtl < 3000) throw new InvalidOptionError('recordTtl', 'must be at least 3000 ms (it is republished at a third of it)')
   const keyFile = optionalString(options, 'keyFile')
@@ -243,5 +300,17 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
   if (dataDir !== undefined) resolved.dataDir = dataDir
   if (privateKey !== undefined) resolved.privateKey = privateKey
   if (options.healthCheck !== undefined) resolved.healthCheck = options.healthCheck as HealthCheck
+  const authority = checkAuthority(options.authority)
+  const admission = checkPathOrBytes(options, 'admission')
+  const psk = checkPathOrBytes(options, 'psk')
+  if (authority !== undefined && admission === undefined) {
+    throw new InvalidOptionError('admission', 'a closed network (authority given) needs this node\'s admission certificate (netget admit)')
+  }
+  if (admission !== undefined && authority === undefined) {
+    throw new InvalidOptionError('authority', 'an admission certificate needs the authority public key that issued it')
+  }
+  if (authority !== undefined) resolved.authority = authority
+  if (admission !== undefined) resolved.admission = admission
+  if (psk !== undefined) resolved.psk = psk
   return resolved
 }

@@ -13,7 +13,7 @@ describe('errors', () => {
       if (name === 'NetgetError') continue
       assert.ok(doc.includes(`\`${name}\``), `${name} is not in docs/errors.md`)
     }
-    for (const code of Object.values(netget.RecordErrorCodes)) assert.ok(doc.includes(`\`${code}\``), `${code} is not in docs/errors.md`)
+    for (const code of [...Object.values(netget.RecordErrorCodes), ...Object.values(netget.LimitErrorCodes)]) assert.ok(doc.includes(`\`${code}\``), `${code} is not in docs/errors.md`)
     const codes = doc.match(/`NETGET_ERR_[A-Z_]+`/g) ?? []
     assert.ok(codes.length > 0)
   })
@@ -22,7 +22,8 @@ describe('errors', () => {
     const samples: netget.NetgetError[] = [
       new netget.InvalidOptionError('x', 'y'), new netget.NoRegistryReachableError(), new netget.PublishFailedError('m', 0, {}),
       new netget.RecordValidationError(netget.RecordErrorCodes.EXPIRED, 'm'), new netget.ProtocolError('m'), new netget.TimeoutError('m'),
-      new netget.AbortedError('m'), new netget.NotStartedError(), new netget.KeyFileError('m'), new netget.NotAServiceError('m')
+      new netget.AbortedError('m'), new netget.NotStartedError(), new netget.KeyFileError('m'), new netget.NotAServiceError('m'),
+      new netget.AdmissionError(netget.AdmissionErrorCodes.NAME, 'm'), new netget.LimitExceededError(netget.LimitErrorCodes.RATE, 'm')
     ]
     assert.equal(samples.length, classes.length - 1)
     for (const err of samples) {

@@ -9,12 +9,13 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { kadProtocol } from '../constants.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 export type NetgetServices = {
@@ -34,6 +35,9 @@ export interface CreateNodeInit {
   bootstrapList: string[]
   dialTimeout: number
   logger?: ComponentLogger
+  /** Private network key (@libp2p/pnet): peers without it cannot complete a connection. */
+  psk?: Uint8Array
+  connectionGater?: ConnectionGater
 }
 
 export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
@@ -41,6 +45,8 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     start: false,
     privateKey: init.privateKey,
     ...(init.logger !== undefined ? { logger: init.logger } : {}),
+    ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
+    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],

@@ -14,7 +14,10 @@ import {
   CLOCK_SKEW_MS, MAX_ADDRESS_BYTES, MAX_ADDRESSES, MAX_METADATA_BYTES, MAX_METADATA_KEYS, MAX_NAME_BYTES,
   MAX_RECORD_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN, recordSignatureDomain
 } from '../constants.js'
-import { RecordErrorCodes, RecordValidationError } from '../errors.js'
+import { AdmissionError, RecordErrorCodes, RecordValidationError } from '../errors.js'
+import { allowsService, checkValidity, verifyCertificate } from '../security/admission.js'
+import type { RecordErrorCode } from '../errors.js'
+import type { VerifiedAdmission } from '../security/admission.js'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 export type Metadata = Record<string, unknown>
@@ -29,6 +32,8 @@ export interface RecordFields {
   issuedAt: number
   expiresAt: number
   withdrawn?: boolean
+  /** Closed networks: the publisher's encoded AdmissionCertificate. */
+  admission?: Uint8Array
 }
 
 /** A record that passed every rule. `bytes` is the SignedServiceRecord exactly as received. */
@@ -43,6 +48,10 @@ export interface VerifiedRecord {
   expiresAt: number
   withdrawn: boolean
   bytes: Uint8Array
+  /** The encoded admission certificate carried by the record (empty on open networks). */
+  admissionBytes: Uint8Array
+  /** Set once the certificate was verified against a network's authority. */
+  admission?: VerifiedAdmission
 }
 
 /** What the verifier expects; each given field is a binding rule. */
@@ -57,6 +66,8 @@ export interface RecordExpectations {
   now?: number
   /** Accept records that expired already (used only to compare against a held record). */
   allowExpired?: boolean
+  /** Closed network: the authority whose certificate must admit the publisher for this name. */
+  authority?: PublicKey
 }
 
 const encoder = new TextEncoder()
@@ -69,7 +80,7 @@ function signedPayload (network: string, recordBytes: Uint8Array): Uint8Array {
   return uint8ArrayConcat([varint.encode(domain.byteLength), domain, recordBytes])
 }
 
-function fail (code: typeof RecordErrorCodes[keyof typeof RecordErrorCodes], message: string): never {
+function fail (code: RecordErrorCode, message: string): never {
   throw new RecordValidationError(code, message)
 }
 
@@ -121,7 +132,8 @@ export async function signRecord (privateKey: PrivateKey, fields: RecordFields):
     sequence: fields.sequence,
     issuedAt: BigInt(fields.issuedAt),
     expiresAt: BigInt(fields.expiresAt),
-    withdrawn: fields.withdrawn === true
+    withdrawn: fields.withdrawn === true,
+    admission: (fields.admission ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
   })
   const signature = await privateKey.sign(signedPayload(fields.network, record))
   const bytes = SignedServiceRecordPb.encode({ record, signature: signature as Uint8Array<ArrayBuffer> })
@@ -197,6 +209,7 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
   const known = cache?.get(key)
   if (known !== undefined) {
     checkBinding(known, expect)
+    await checkAdmission(known, expect)
     checkTime(known, expect)
     return known
   }
@@ -220,7 +233,8 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
     issuedAt: Number(fields.issuedAt),
     expiresAt: Number(fields.expiresAt),
     withdrawn: fields.withdrawn,
-    bytes
+    bytes,
+    admissionBytes: fields.admission
   }
   checkBinding(record, expect)
   let valid = false
@@ -230,6 +244,7 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
     // A malformed signature is a bad signature, whatever the crypto library throws for it.
   }
   if (!valid) fail(RecordErrorCodes.BAD_SIGNATURE, `signature does not verify with the key of ${record.peerId}`)
+  await checkAdmission(record, expect)
   checkTime(record, expect)
   cache?.set(key, record)
   return record
@@ -245,6 +260,31 @@ function checkBinding (record: VerifiedRecord, expect: RecordExpectations): void
   if (expect.publisher !== undefined && record.peerId !== expect.publisher) {
     fail(RecordErrorCodes.WRONG_PUBLISHER, `record is signed by ${record.peerId} but was published by ${expect.publisher}`)
   }
+}
+
+/**
+ * Closed networks: the record must carry a certificate from the network's authority that admits its publisher
+ * (as a service or registry) for its name. A verified certificate is kept on the record; its time is re-checked.
+ */
+async function checkAdmission (record: VerifiedRecord, expect: RecordExpectations): Promise<void> {
+  if (expect.authority === undefined) return
+  let admission = record.admission
+  if (admission === undefined || !uint8ArrayEquals(admission.authority, publicKeyToProtobuf(expect.authority))) {
+    try {
+      admission = await verifyCertificate(record.admissionBytes, { authority: expect.authority, network: record.network, subject: record.peerId, now: expect.now })
+    } catch (err) {
+      if (err instanceof AdmissionError) fail(err.code, `record of ${record.name} by ${record.peerId}: ${err.message}`)
+      throw err
+    }
+    record.admission = admission
+  }
+  try {
+    checkValidity(admission, expect.now)
+  } catch (err) {
+    fail((err as AdmissionError).code, (err as Error).message)
+  }
+  if (admission.role === 'client') fail(RecordErrorCodes.ADMISSION_ROLE, `${record.peerId} is admitted as a client and may not publish`)
+  if (!allowsService(admission, record.name)) fail(RecordErrorCodes.ADMISSION_NAME, `${record.peerId} is not admitted to publish "${record.name}"`)
 }
 
 function checkTime (record: VerifiedRecord, expect: RecordExpectations): void {

@@ -4,23 +4,36 @@
  * compare-and-store is atomic per key without locks.
  */
 import { compareRecords, isLive } from '../records/service-record.js'
-import { RecordErrorCodes, RecordValidationError } from '../errors.js'
+import { LimitErrorCodes, LimitExceededError, RecordErrorCodes, RecordValidationError } from '../errors.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 
 export type OfferResult = 'stored' | 'unchanged'
 
 export interface RecordStoreInit {
-  /** Records held in all; beyond it the soonest-expiring record is evicted. @default 100000 */
+  /** Records held in all; beyond it expired records go first, then the soonest-expiring one. @default 100000 */
   maxRecords?: number
+  /** Records held per publisher (peer id), across names. @default 32 */
+  maxRecordsPerPeer?: number
+}
+
+export interface RecordStoreCounters {
+  /** Records evicted to stay under maxRecords. */
+  evicted: number
+  /** Records dropped because their lease ended. */
+  expired: number
 }
 
 export class RecordStore {
   private readonly byName = new Map<string, Map<string, VerifiedRecord>>()
+  private readonly perPeer = new Map<string, number>()
   private readonly maxRecords: number
+  private readonly maxRecordsPerPeer: number
   private count = 0
+  readonly counters: RecordStoreCounters = { evicted: 0, expired: 0 }
 
   constructor (init: RecordStoreInit = {}) {
     this.maxRecords = init.maxRecords ?? 100_000
+    this.maxRecordsPerPeer = init.maxRecordsPerPeer ?? 32
   }
 
   get size (): number {
@@ -29,7 +42,8 @@ export class RecordStore {
 
   /**
    * Stores `record` if it wins selection against the one held for its (name, publisher).
-   * Throws RecordValidationError(STALE) when it loses: the newer record stays.
+   * Throws RecordValidationError(STALE) when it loses: the newer record stays; LimitExceededError(QUOTA) when
+   * its publisher holds maxRecordsPerPeer records already.
    */
   offer (record: VerifiedRecord): OfferResult {
     let publishers = this.byName.get(record.name)
@@ -47,8 +61,13 @@ export class RecordStore {
       this.byName.set(record.name, publishers)
     }
     if (held === undefined) {
-      if (this.count >= this.maxRecords) this.evictOne()
+      const mine = this.perPeer.get(record.peerId) ?? 0
+      if (mine >= this.maxRecordsPerPeer) {
+        throw new LimitExceededError(LimitErrorCodes.QUOTA, `${record.peerId} holds ${mine} records here already (limit ${this.maxRecordsPerPeer})`)
+      }
+      if (this.count >= this.maxRecords) this.makeRoom()
       this.count++
+      this.perPeer.set(record.peerId, mine + 1)
     }
     publishers.set(record.peerId, record)
     return 'stored'
@@ -72,33 +91,40 @@ export class RecordStore {
   /** Drops expired records; returns them. */
   sweep (now = Date.now()): VerifiedRecord[] {
     const dropped: VerifiedRecord[] = []
-    for (const [name, publishers] of this.byName) {
-      for (const [peerId, record] of publishers) {
-        if (!isLive(record, now)) {
-          publishers.delete(peerId)
-          dropped.push(record)
-        }
-      }
-      if (publishers.size === 0) this.byName.delete(name)
+    for (const record of this.all()) {
+      if (!isLive(record, now)) dropped.push(record)
     }
-    this.count -= dropped.length
+    for (const record of dropped) this.remove(record)
+    this.counters.expired += dropped.length
     return dropped
   }
 
   clear (): void {
     this.byName.clear()
+    this.perPeer.clear()
     this.count = 0
   }
 
-  private evictOne (): void {
+  /** At capacity: drop expired records first; if none, the soonest-expiring one. */
+  private makeRoom (): void {
+    if (this.sweep().length > 0) return
     let victim: VerifiedRecord | undefined
     for (const record of this.all()) {
       if (victim === undefined || record.expiresAt < victim.expiresAt) victim = record
     }
     if (victim === undefined) return
-    const publishers = this.byName.get(victim.name)
-    publishers?.delete(victim.peerId)
-    if (publishers?.size === 0) this.byName.delete(victim.name)
+    this.remove(victim)
+    this.counters.evicted++
+  }
+
+  private remove (record: VerifiedRecord): void {
+    const publishers = this.byName.get(record.name)
+    if (publishers?.get(record.peerId) !== record) return
+    publishers.delete(record.peerId)
+    if (publishers.size === 0) this.byName.delete(record.name)
     this.count--
+    const mine = (this.perPeer.get(record.peerId) ?? 1) - 1
+    if (mine <= 0) this.perPeer.delete(record.peerId)
+    else this.perPeer.set(record.peerId, mine)
   }
 }

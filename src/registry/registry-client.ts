@@ -15,7 +15,9 @@ import { VerifyCache } from '../records/verify-cache.js'
 import { closestTo } from './distance.js'
 import type { RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
-import type { VerifiedRecord } from '../records/service-record.js'
+import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
+import type { AdmissionGuard } from '../security/admission-guard.js'
+import type { PublicKey } from '@libp2p/interface'
 
 export interface RegistryClientInit {
   network: string
@@ -32,6 +34,9 @@ export interface RegistryClientInit {
   routeCacheTtl: number
   /** Deadline of one Kademlia lookup (ms). */
   lookupTimeout: number
+  /** Closed networks: only peers admitted as registries are asked, and records need the authority's admission. */
+  guard?: AdmissionGuard
+  authority?: PublicKey
 }
 
 export interface PublishResult {
@@ -87,8 +92,10 @@ export class RegistryClient {
   async knownRegistries (): Promise<string[]> {
     const ids = new Set(this.init.configuredRegistries())
     const protocol = registryProtocol(this.init.network)
+    const guard = this.init.guard
     for (const peer of await this.node.peerStore.all()) {
-      if (peer.protocols.includes(protocol)) ids.add(peer.id.toString())
+      const id = peer.id.toString()
+      if (peer.protocols.includes(protocol) && (guard === undefined || guard.roleOf(id) === 'registry')) ids.add(id)
     }
     ids.delete(this.node.peerId.toString())
     return [...ids]
@@ -222,7 +229,7 @@ export class RegistryClient {
     for (const bytes of response.records.slice(0, MAX_RECORDS_PER_RESPONSE)) {
       // A registry may hold junk or lie: each record stands or falls on its own signature.
       try {
-        records.push(await openRecord(bytes, { network: this.init.network, name }, this.verified))
+        records.push(await openRecord(bytes, this.expect(name), this.verified))
       } catch {}
     }
     return records
@@ -242,9 +249,14 @@ export class RegistryClient {
     this.sessions.closeAll()
   }
 
+  private expect (name: string): RecordExpectations {
+    return { network: this.init.network, name, ...(this.init.authority !== undefined ? { authority: this.init.authority } : {}) }
+  }
+
   private async send (id: string, message: Omit<RegistryRequest, 'id' | 'name' | 'record'> & Partial<RegistryRequest>, signal: AbortSignal): Promise<RegistryResponse> {
     const limit = deadline(this.init.requestTimeout, signal)
     try {
+      await this.init.guard?.require(id, ['registry'], limit.signal)
       return await this.sessions.request(peerIdFromString(id), { name: '', record: EMPTY, ...message }, limit.signal)
     } finally {
       limit.clear()

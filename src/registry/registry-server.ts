@@ -6,7 +6,10 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
-import { NetgetError, RecordValidationError } from '../errors.js'
+import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
+import { VerifyCache } from '../records/verify-cache.js'
+import type { AdmissionGuard } from '../security/admission-guard.js'
+import type { RateLimiter } from '../security/rate-limiter.js'
 import { request, serveSession } from '../node/rpc.js'
 import { openRecord } from '../records/service-record.js'
 import { serviceKey } from '../records/service-key.js'
@@ -14,7 +17,7 @@ import { closestTo } from './distance.js'
 import type { RecordStore } from './record-store.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
-import type { Connection, IdentifyResult } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PublicKey } from '@libp2p/interface'
 
 export interface RegistryServerInit {
   network: string
@@ -26,6 +29,14 @@ export interface RegistryServerInit {
   /** Sweep period for expired records (ms). */
   sweepInterval: number
   isDown: (peerId: string) => boolean
+  /** Closed networks: the guard that knows each peer's admission, and the authority records need. */
+  guard?: AdmissionGuard
+  authority?: PublicKey
+  /** PUBLISH per peer: average per second and burst. */
+  publishLimiter: RateLimiter
+  /** REPLICATE per registry peer: average per second and burst. */
+  replicateLimiter: RateLimiter
+  onLimited: (error: LimitExceededError, from: string) => void
   onStored: (record: VerifiedRecord, from: string) => void
   onRejected: (error: RecordValidationError, from: string) => void
   onError: (err: Error) => void
@@ -37,14 +48,20 @@ export class RegistryServer {
   private readonly node: NetgetLibp2p
   private readonly init: RegistryServerInit
   private readonly knownRegistries = new Set<string>()
+  /** Republished records arrive with the same bytes every lease: verify each byte string once. */
+  private readonly verified = new VerifyCache()
   private sweepTimer?: ReturnType<typeof setInterval>
   private controller?: AbortController
   private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols } = event.detail
     const id = peerId.toString()
     if (!protocols.includes(registryProtocol(this.init.network)) || this.knownRegistries.has(id)) return
-    this.knownRegistries.add(id)
-    void this.replicateTo(id).catch(err => { this.init.onError(err) })
+    const guard = this.init.guard
+    const admitted = guard === undefined ? Promise.resolve() : guard.require(id, ['registry'])
+    admitted.then(async () => {
+      this.knownRegistries.add(id)
+      await this.replicateTo(id)
+    }).catch(err => { this.init.onError(err) })
   }
 
   constructor (node: NetgetLibp2p, init: RegistryServerInit) {
@@ -58,7 +75,7 @@ export class RegistryServer {
       { request: RegistryRequest, response: RegistryResponse },
       MAX_RECORD_BYTES + 1024,
       { timeout: this.init.requestTimeout, idleTimeout: SESSION_IDLE_TIMEOUT_MS },
-      async (req, connection) => this.answer(req, connection),
+      async (req, connection, signal) => this.answer(req, connection, signal),
       this.init.onError
     ), { maxInboundStreams: 256 })
     this.node.addEventListener('peer:identify', this.onIdentify)
@@ -74,17 +91,22 @@ export class RegistryServer {
     await this.node.unhandle(registryProtocol(this.init.network)).catch(() => {})
   }
 
-  /** Verifies and stores a record; throws RecordValidationError when refused. Used for remote and local offers. */
+  /**
+   * Verifies and stores a record; throws RecordValidationError or LimitExceededError when refused.
+   * Used for remote and local offers.
+   */
   async accept (bytes: Uint8Array, from: string, kind: RegistryRequestKind): Promise<VerifiedRecord> {
     try {
       const record = await openRecord(bytes, {
         network: this.init.network,
-        ...(kind === 'publish' ? { publisher: from } : {})
-      })
+        ...(kind === 'publish' ? { publisher: from } : {}),
+        ...(this.init.authority !== undefined ? { authority: this.init.authority } : {})
+      }, this.verified)
       if (this.init.store.offer(record) === 'stored') this.init.onStored(record, from)
       return record
     } catch (err) {
       if (err instanceof RecordValidationError) this.init.onRejected(err, from)
+      if (err instanceof LimitExceededError) this.init.onLimited(err, from)
       throw err
     }
   }
@@ -96,15 +118,22 @@ export class RegistryServer {
       .slice(0, MAX_RECORDS_PER_RESPONSE)
   }
 
-  private async answer (req: RegistryRequest, connection: Connection): Promise<Omit<RegistryResponse, 'id'>> {
+  private async answer (req: RegistryRequest, connection: Connection, signal: AbortSignal): Promise<Omit<RegistryResponse, 'id'>> {
     const from = connection.remotePeer.toString()
     try {
       switch (req.type) {
         case RegistryRequest.Type.PUBLISH:
+          await this.init.guard?.require(from, ['service', 'registry'], signal)
+          this.limit(this.init.publishLimiter, from, 'publishes')
+          await this.accept(req.record, from, 'publish')
+          return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
         case RegistryRequest.Type.REPLICATE:
-          await this.accept(req.record, from, req.type === RegistryRequest.Type.PUBLISH ? 'publish' : 'replicate')
+          await this.init.guard?.require(from, ['registry'], signal)
+          this.limit(this.init.replicateLimiter, from, 'replications')
+          await this.accept(req.record, from, 'replicate')
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
         case RegistryRequest.Type.DISCOVER:
+          await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>) }
         default:
           return refusal('NETGET_ERR_PROTOCOL', `unknown request type ${String(req.type)}`)
@@ -113,6 +142,13 @@ export class RegistryServer {
       if (err instanceof NetgetError) return refusal(err.code, err.message)
       throw err
     }
+  }
+
+  private limit (limiter: RateLimiter, from: string, what: string): void {
+    if (limiter.take(from)) return
+    const error = new LimitExceededError(LimitErrorCodes.RATE, `too many ${what} from ${from}; slow down`)
+    this.init.onLimited(error, from)
+    throw error
   }
 
   /** Sends a joining registry the records whose closest set it now belongs to. */
