@@ -62,3 +62,42 @@ export function identityOptions (values: { key?: string, 'data-dir'?: string }):
 export function noPositionals (positionals: readonly string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
 }
+
+/** The flags of private (--psk) and closed (--authority, --admission) networks: registry, service and discover take them. */
+export const SECURITY_OPTIONS = {
+  authority: { type: 'string' },
+  admission: { type: 'string' },
+  cert: { type: 'string' },
+  psk: { type: 'string' }
+} as const
+
+/** Their lines in a command's usage (options column at 26, as the other commands). */
+export const SECURITY_USAGE = `  --authority <key>       closed network: the authority's public key ("z…", as "netget keygen"
+                          printed it); needs --admission
+  --admission <file>      closed network: this node's certificate from "netget admit", issued to
+                          the peer id of --key (alias --cert); needs --authority
+  --psk <file>            private network: the pre-shared key file from "netget psk"; every node
+                          of the network needs the same file`
+
+export interface SecurityFlags {
+  authority?: string
+  admission?: string
+  psk?: string
+}
+
+/**
+ * --authority, --admission (or --cert) and --psk as Netget options. Their values are checked by Netget
+ * (InvalidOptionError names them); here only what the command line itself gets wrong.
+ */
+export function securityOptions (values: { authority?: string, admission?: string, cert?: string, psk?: string, key?: string, 'data-dir'?: string }): SecurityFlags {
+  if (values.admission !== undefined && values.cert !== undefined) throw new UsageError('give only one of --admission and --cert (they are the same flag)')
+  const admission = values.admission ?? values.cert
+  if (admission !== undefined && values.key === undefined && values['data-dir'] === undefined) {
+    throw new UsageError('--admission is issued to one peer id: also give that node\'s identity with --key')
+  }
+  return {
+    ...(values.authority !== undefined ? { authority: values.authority } : {}),
+    ...(admission !== undefined ? { admission } : {}),
+    ...(values.psk !== undefined ? { psk: values.psk } : {})
+  }
+}

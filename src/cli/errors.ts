@@ -2,7 +2,7 @@
  * Exit codes and how a failure becomes one: 2 for a command line that cannot work as written (usage),
  * 1 for a failure at run time (no registry reachable, timeout, unreadable key file…).
  */
-import { InvalidOptionError, KeyFileError, NetgetError, NoRegistryReachableError, PublishFailedError, TimeoutError } from '../errors.js'
+import { AdmissionError, AdmissionErrorCodes, InvalidOptionError, KeyFileError, NetgetError, NoRegistryReachableError, PublishFailedError, TimeoutError } from '../errors.js'
 import type { Io } from './io.js'
 
 export const EXIT_OK = 0
@@ -29,7 +29,10 @@ const FLAG_FOR_OPTION: Record<string, string> = {
   keyFile: '--key',
   dataDir: '--data-dir',
   timeout: '--timeout',
-  discoverTimeout: '--timeout'
+  discoverTimeout: '--timeout',
+  authority: '--authority',
+  admission: '--admission',
+  psk: '--psk'
 }
 
 /** `registryNodes[1]` → `--registry`; unknown names are shown as they are. */
@@ -54,12 +57,23 @@ export function reportFailure (io: Io, command: string, err: unknown): number {
   }
   if (err instanceof NoRegistryReachableError || err instanceof TimeoutError || err instanceof PublishFailedError) {
     io.err(`${prefix} ${err.message}`)
-    io.err('Hint: check that the --registry multiaddrs are the ones "netget registry" printed, that it is running, and that --network matches.')
+    if (err instanceof PublishFailedError) {
+      for (const [registry, reason] of Object.entries(err.refusals)) io.err(`  refused by ${registry}: ${reason}`)
+    }
+    io.err('Hint: check that the --registry multiaddrs are the ones "netget registry" printed, that it is running, and that --network matches'
+      + ' (and --psk, --authority and this node\'s --admission on a private or closed network).')
     return EXIT_FAILURE
   }
   if (err instanceof KeyFileError) {
     io.err(`${prefix} ${err.message}`)
-    io.err('Hint: key files are written by "netget keygen --out <file>".')
+    io.err('Hint: key files are written by "netget keygen --out <file>", PSK files by "netget psk --out <file>".')
+    return EXIT_FAILURE
+  }
+  if (err instanceof AdmissionError) {
+    io.err(`${prefix} ${err.message}`)
+    io.err(err.code === AdmissionErrorCodes.ROLE || err.code === AdmissionErrorCodes.NAME
+      ? 'Hint: a service needs a certificate with --role service and a --service pattern that matches its --name (netget admit).'
+      : 'Hint: admission certificates are written by "netget admit --out <file>" for the peer id of this node\'s --key.')
     return EXIT_FAILURE
   }
   if (err instanceof NetgetError) {

@@ -3,9 +3,11 @@
  * (0 ok, 1 failure at run time, 2 bad command line). Only src/cli writes to the console.
  */
 import { wantsHelp } from './args.js'
+import { admitCommand } from './commands/admit.js'
 import { discoverCommand } from './commands/discover.js'
 import { idCommand } from './commands/id.js'
 import { keygenCommand } from './commands/keygen.js'
+import { pskCommand } from './commands/psk.js'
 import { registryCommand } from './commands/registry.js'
 import { serviceCommand } from './commands/service.js'
 import { EXIT_OK, EXIT_USAGE, reportFailure } from './errors.js'
@@ -13,7 +15,7 @@ import { processIo } from './io.js'
 import type { Command } from './command.js'
 import type { Io } from './io.js'
 
-const COMMANDS: readonly Command[] = [registryCommand, serviceCommand, discoverCommand, keygenCommand, idCommand]
+const COMMANDS: readonly Command[] = [registryCommand, serviceCommand, discoverCommand, keygenCommand, idCommand, admitCommand, pskCommand]
 
 function generalUsage (): string {
   const width = Math.max(...COMMANDS.map(c => c.name.length))
@@ -27,6 +29,10 @@ function generalUsage (): string {
     `  ${'help'.padEnd(width)}  show this help, or "netget help <command>"`,
     '',
     'Run "netget <command> --help" for the options of a command.',
+    '',
+    'Private network: every node gets the same "netget psk" file with --psk. Closed network: "netget keygen"',
+    'an authority key, "netget admit" a certificate per node, and every node runs with --authority <its',
+    'public key> --admission <its certificate> --key <its key>.',
     '',
     'Exit codes: 0 success, 1 failure (e.g. no registry reachable), 2 bad command line.'
   ].join('\n')

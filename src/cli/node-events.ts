@@ -16,10 +16,14 @@ export function createEventLog (io: Io, json: boolean): EventLog {
   }
 }
 
-/** What a registry operator wants to see: peers coming and going, records stored or refused, instances failing. */
+/**
+ * What a registry operator wants to see: peers coming and going or refused admission, records stored or
+ * refused, peers over their limits, instances failing.
+ */
 export function logRegistryEvents (node: Netget, log: EventLog): void {
   node.addEventListener('peer:connect', ({ detail: peerId }) => { log('peer:connect', { peerId }, `peer connected     ${peerId}`) })
   node.addEventListener('peer:disconnect', ({ detail: peerId }) => { log('peer:disconnect', { peerId }, `peer disconnected  ${peerId}`) })
+  logRefusedPeers(node, log)
   node.addEventListener('record:stored', ({ detail: instance }) => {
     const meta = formatMetadata(instance.metadata)
     log('record:stored', { name: instance.name, peerId: instance.peerId, sequence: instance.sequence, addresses: instance.addresses, metadata: instance.metadata },
@@ -31,6 +35,10 @@ export function logRegistryEvents (node: Netget, log: EventLog): void {
   })
   node.addEventListener('record:rejected', ({ detail }) => {
     log('record:rejected', detail, `record rejected    from ${detail.from}: ${detail.code}: ${detail.message}`)
+  })
+  node.addEventListener('record:limited', ({ detail }) => {
+    log('record:limited', { from: detail.from, code: detail.code, message: detail.message },
+      `record limited     from ${detail.from}: ${detail.code}: ${detail.message}`)
   })
   node.addEventListener('instance:down', ({ detail }) => {
     log('instance:down', detail, `instance down      ${detail.peerId}: ${detail.reason}`)
@@ -50,7 +58,16 @@ export function logServiceEvents (node: Netget, log: EventLog): void {
   node.addEventListener('withdrawn', ({ detail: accepted }) => {
     log('withdrawn', { accepted }, `withdrawn          from ${accepted} registries`)
   })
+  logRefusedPeers(node, log)
   logErrors(node, log)
+}
+
+/** Closed networks: a peer without a valid certificate (or with the wrong role) was refused and hung up on. */
+function logRefusedPeers (node: Netget, log: EventLog): void {
+  node.addEventListener('peer:refused', ({ detail }) => {
+    log('peer:refused', { peerId: detail.peerId, code: detail.code, message: detail.message },
+      `peer refused       ${detail.peerId}: ${detail.code}: ${detail.message}`)
+  })
 }
 
 function logErrors (node: Netget, log: EventLog): void {

@@ -23,7 +23,7 @@ export interface RequestOptions {
 /** Sends `request` to `peer` over a new stream and returns the decoded response. */
 export async function request<Req, Res> (
   node: NetgetLibp2p,
-  peer: PeerId | Multiaddr,
+  peer: PeerId | Multiaddr | Connection,
   protocol: string,
   message: Req,
   codecs: { request: Codec<Req>, response: Codec<Res> },
@@ -32,7 +32,9 @@ export async function request<Req, Res> (
   let stream: Stream | undefined
   try {
     // negotiateFully: false sends the protocol id together with the request: one round trip, not two.
-    stream = await node.dialProtocol(peer, protocol, { signal: options.signal, negotiateFully: false })
+    stream = isConnection(peer)
+      ? await peer.newStream(protocol, { signal: options.signal, negotiateFully: false })
+      : await node.dialProtocol(peer, protocol, { signal: options.signal, negotiateFully: false })
     const pb = pbStream(stream, { maxDataLength: options.maxDataLength })
     await pb.write(message, codecs.request, { signal: options.signal })
     const response = await pb.read(codecs.response, { signal: options.signal })
@@ -43,7 +45,7 @@ export async function request<Req, Res> (
   } catch (err) {
     stream?.abort(err as Error)
     if (options.signal.aborted) {
-      throw new TimeoutError(`${protocol} request to ${peer.toString()} did not complete in time`, { cause: err })
+      throw new TimeoutError(`${protocol} request to ${isConnection(peer) ? peer.remotePeer.toString() : peer.toString()} did not complete in time`, { cause: err })
     }
     throw err
   }
@@ -117,4 +119,8 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
       onError(err as Error)
     }
   }
+}
+
+function isConnection (target: PeerId | Multiaddr | Connection): target is Connection {
+  return typeof (target as Connection).newStream === 'function'
 }

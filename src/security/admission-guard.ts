@@ -28,6 +28,8 @@ export interface AdmissionGuardInit {
   /** How long a refused peer is kept out by the connection gater (ms). */
   denyFor: number
   onRefused: (peerId: string, error: AdmissionError) => void
+  /** The clock (ms since the epoch); tests move it to expire certificates. @default Date.now */
+  now?: () => number
 }
 
 export class AdmissionGuard {
@@ -115,6 +117,10 @@ export class AdmissionGuard {
     return admission
   }
 
+  private now (): number {
+    return this.init.now?.() ?? Date.now()
+  }
+
   private isDenied (peerId: string): boolean {
     const until = this.denied.get(peerId)
     if (until === undefined) return false
@@ -150,7 +156,9 @@ export class AdmissionGuard {
     const limit = deadline(this.init.timeout, this.stopping.signal)
     let certificate: Uint8Array
     try {
-      const response = await request(node, peer, admissionProtocol(this.init.network), {},
+      // Ask over the connection that is open: an inbound peer's listen addresses may not be known yet.
+      const connection = node.getConnections(peer).find(c => c.status === 'open')
+      const response = await request(node, connection ?? peer, admissionProtocol(this.init.network), {},
         { request: AdmissionRequest, response: AdmissionResponse }, { signal: limit.signal, maxDataLength: MAX_CERTIFICATE_BYTES + 16 })
       certificate = response.certificate
     } catch (err) {
@@ -162,7 +170,7 @@ export class AdmissionGuard {
       limit.clear()
     }
     try {
-      const admission = await verifyCertificate(certificate, { authority: this.init.authority, network: this.init.network, subject: peerId })
+      const admission = await verifyCertificate(certificate, { authority: this.init.authority, network: this.init.network, subject: peerId, now: this.now() })
       this.admitted.set(peerId, admission)
       return admission
     } catch (err) {
@@ -185,7 +193,7 @@ export class AdmissionGuard {
   private recheck (): void {
     for (const [peerId, admission] of this.admitted) {
       try {
-        checkValidity(admission)
+        checkValidity(admission, this.now())
       } catch (err) {
         this.refuse(peerId, err as AdmissionError)
       }

@@ -1,7 +1,7 @@
 /** `netget discover <name>`: a one-shot client that asks the registries for a service's live instances. */
 import { parseArgs } from 'node:util'
 import { Netget } from '../../netget.js'
-import { parsePositiveInt, parseStrictly, requireValue } from '../args.js'
+import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, parsePositiveInt, parseStrictly, requireValue, securityOptions } from '../args.js'
 import { EXIT_OK, UsageError } from '../errors.js'
 import { formatInstances } from '../format.js'
 import { toJson } from '../io.js'
@@ -19,6 +19,10 @@ Options:
                           repeatable (at least one)
   --network <name>        network to search (default: development)
   --timeout <ms>          give up after this long (default: 5000)
+  --key <file>            identity from a key file written by "netget keygen" (default: a new one
+                          for this run); on a closed network, the peer the --admission certificate
+                          was issued to (a client certificate is enough)
+${SECURITY_USAGE}
   --json                  print JSON instead of a table
   -h, --help              show this help`
 
@@ -26,6 +30,8 @@ const options = {
   registry: { type: 'string', multiple: true },
   network: { type: 'string', default: 'development' },
   timeout: { type: 'string' },
+  key: { type: 'string' },
+  ...SECURITY_OPTIONS,
   json: { type: 'boolean', default: false }
 } as const
 
@@ -44,7 +50,9 @@ async function run (argv: string[], io: Io): Promise<number> {
     network: values.network,
     registryNodes: registries,
     listen: CLIENT_LISTEN,
-    ...(timeout !== undefined ? { discoverTimeout: timeout } : {})
+    ...(timeout !== undefined ? { discoverTimeout: timeout } : {}),
+    ...identityOptions(values),
+    ...securityOptions(values)
   })
   try {
     const started = performance.now()

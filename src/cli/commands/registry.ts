@@ -1,13 +1,14 @@
 /** `netget registry`: a long-lived registry node, with an event log, until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
 import { Netget } from '../../netget.js'
-import { identityOptions, noPositionals, parseStrictly } from '../args.js'
+import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseStrictly, securityOptions } from '../args.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logRegistryEvents } from '../node-events.js'
 import { listenForShutdown } from '../shutdown.js'
 import type { Command } from '../command.js'
 import type { EventLog } from '../node-events.js'
 import type { Io } from '../io.js'
+import type { SecurityFlags } from '../args.js'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 
@@ -27,11 +28,15 @@ Options:
   --registry <multiaddr>  another registry to join, ending in /p2p/<peerId>; repeatable
   --key <file>            identity from a key file written by "netget keygen"
   --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
+${SECURITY_USAGE}
   --json-logs             log one JSON object per line instead of readable lines
   -h, --help              show this help
 
 Without --key or --data-dir the registry gets a new peer id at each start, so its multiaddrs
-change: give a registry that others are configured with a persistent identity.`
+change: give a registry that others are configured with a persistent identity.
+
+A closed network's registry needs a certificate with --role registry. It logs the peers it
+refuses ("peer refused") and the requests over its limits ("record limited").`
 
 const options = {
   network: { type: 'string', default: 'development' },
@@ -39,6 +44,7 @@ const options = {
   registry: { type: 'string', multiple: true },
   key: { type: 'string' },
   'data-dir': { type: 'string' },
+  ...SECURITY_OPTIONS,
   'json-logs': { type: 'boolean', default: false }
 } as const
 
@@ -46,19 +52,21 @@ async function run (argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseStrictly(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
   noPositionals(positionals)
   const identity = identityOptions(values)
+  const security = securityOptions(values)
   const node = new Netget({
     nodeType: 'registry',
     network: values.network,
     listen: values.listen ?? [DEFAULT_LISTEN],
     registryNodes: values.registry ?? [],
-    ...identity
+    ...identity,
+    ...security
   })
   const log = createEventLog(io, values['json-logs'])
   const shutdown = listenForShutdown()
   try {
     logRegistryEvents(node, log)
     await node.start()
-    printBanner(io, log, node, values['json-logs'], identity.keyFile ?? identity.dataDir)
+    printBanner(io, log, node, values['json-logs'], identity.keyFile ?? identity.dataDir, security)
     const signal = await shutdown.received
     log('stopping', { signal }, `stopping (${signal})`)
   } finally {
@@ -70,10 +78,18 @@ async function run (argv: string[], io: Io): Promise<number> {
 }
 
 /** Plain `label value` lines, so people can read them and scripts can pick out `listening <multiaddr>`. */
-function printBanner (io: Io, log: EventLog, node: Netget, json: boolean, identitySource: string | undefined): void {
+function printBanner (io: Io, log: EventLog, node: Netget, json: boolean, identitySource: string | undefined, security: SecurityFlags): void {
   const identity = identitySource ?? 'ephemeral'
   if (json) {
-    log('started', { peerId: node.peerId, network: node.network, identity, multiaddrs: node.getMultiaddrs() }, '')
+    log('started', {
+      peerId: node.peerId,
+      network: node.network,
+      identity,
+      multiaddrs: node.getMultiaddrs(),
+      closed: security.authority !== undefined,
+      private: security.psk !== undefined,
+      ...(security.authority !== undefined ? { authority: security.authority } : {})
+    }, '')
     return
   }
   io.out(`registry ${node.peerId} on network ${node.network}`)
@@ -81,6 +97,8 @@ function printBanner (io: Io, log: EventLog, node: Netget, json: boolean, identi
   io.out(identitySource === undefined
     ? 'identity ephemeral (a new peer id at each start; use --data-dir or --key to keep these multiaddrs)'
     : `identity ${identitySource}`)
+  if (security.authority !== undefined) io.out(`closed network, authority ${security.authority}, admission ${security.admission}`)
+  if (security.psk !== undefined) io.out(`private network, psk ${security.psk}`)
   io.out('ready (Ctrl-C to stop)')
 }
 

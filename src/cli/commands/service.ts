@@ -1,7 +1,7 @@
 /** `netget service`: registers a service instance and keeps its lease until SIGINT/SIGTERM, then withdraws it. */
 import { parseArgs } from 'node:util'
 import { Netget } from '../../netget.js'
-import { identityOptions, noPositionals, parseMeta, parseStrictly, requireValue } from '../args.js'
+import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseMeta, parseStrictly, requireValue, securityOptions } from '../args.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logServiceEvents } from '../node-events.js'
 import { listenForShutdown } from '../shutdown.js'
@@ -25,8 +25,11 @@ Options:
                           this machine only; use /ip4/0.0.0.0/tcp/<port> to be reachable from others)
   --key <file>            identity from a key file written by "netget keygen"
   --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
+${SECURITY_USAGE}
   --json-logs             log one JSON object per line instead of readable lines
-  -h, --help              show this help`
+  -h, --help              show this help
+
+On a closed network the certificate needs --role service and a --service pattern matching --name.`
 
 const options = {
   name: { type: 'string' },
@@ -37,6 +40,7 @@ const options = {
   listen: { type: 'string', multiple: true },
   key: { type: 'string' },
   'data-dir': { type: 'string' },
+  ...SECURITY_OPTIONS,
   'json-logs': { type: 'boolean', default: false }
 } as const
 
@@ -52,7 +56,8 @@ async function run (argv: string[], io: Io): Promise<number> {
     registryNodes: registries,
     announce: values.announce ?? [],
     ...(values.listen !== undefined ? { listen: values.listen } : {}),
-    ...identityOptions(values)
+    ...identityOptions(values),
+    ...securityOptions(values)
   })
   const json = values['json-logs']
   const log = createEventLog(io, json)
