@@ -120,6 +120,10 @@ describe('closed network', () => {
       assert.equal(stolen.code, RecordErrorCodes.ADMISSION_INVALID)
       const good = await sendTo(await signRecord(cache.key, { ...fields, name: 'CacheService', admission: cache.admission }))
       assert.equal(good.status, RegistryResponse.Status.OK)
+      const rejected = reg.getStats().rejected
+      assert.equal(rejected[RecordErrorCodes.ADMISSION_NAME], 1)
+      assert.equal(rejected[RecordErrorCodes.ADMISSION_MISSING], 1)
+      assert.equal(rejected[RecordErrorCodes.ADMISSION_INVALID], 1)
     } finally {
       await guard.stop()
       await raw.stop()
