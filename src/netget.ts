@@ -427,7 +427,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     })
     try {
       await guard?.start(node)
-      await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
+      await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(guard !== undefined ? { guard } : {}), ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
       await server?.start()
       await node.start()
       prober?.start()

@@ -6,6 +6,7 @@ import { HealthRequest, HealthResponse } from '../../protocols/health.js'
 import { MAX_HEALTH_MESSAGE_BYTES, healthProtocol } from '../constants.js'
 import { serve } from '../node/rpc.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
+import type { AdmissionGuard } from '../security/admission-guard.js'
 
 /** A user-defined check: resolve true when the service can serve (database reachable, …). */
 export type HealthCheck = (signal: AbortSignal) => boolean | Promise<boolean>
@@ -15,6 +16,8 @@ export interface HealthServiceInit {
   /** Deadline for reading a probe and running the check (ms). */
   timeout: number
   check?: HealthCheck
+  /** Closed networks: answer only admitted peers. */
+  guard?: AdmissionGuard
   onError: (err: Error) => void
 }
 
@@ -23,7 +26,8 @@ export async function handleHealth (node: NetgetLibp2p, init: HealthServiceInit)
     { request: HealthRequest, response: HealthResponse },
     MAX_HEALTH_MESSAGE_BYTES,
     init.timeout,
-    async (request, _connection, signal) => {
+    async (request, connection, signal) => {
+      await init.guard?.require(connection.remotePeer.toString(), ['registry', 'service', 'client'], signal)
       let serving = true
       if (init.check !== undefined) {
         try {
