@@ -169,6 +169,16 @@ export class AbortedError extends NetgetError {
   }
 }
 
+/** The node could not start (e.g. a listen address in use, a key file unreadable); `cause` has the details. */
+export class StartError extends NetgetError {
+  override readonly code = 'NETGET_ERR_START'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'StartError'
+  }
+}
+
 /** A method that needs a running node was called after `stop()` began. */
 export class NotStartedError extends NetgetError {
   override readonly code = 'NETGET_ERR_NOT_STARTED'
@@ -189,7 +199,7 @@ export class KeyFileError extends NetgetError {
   }
 }
 
-/** `registerWithNetwork()` on a node that has no service name (metadata.name) or is not a service. */
+/** `registerWithNetwork()` on a node that has no service name (metadata.name). */
 export class NotAServiceError extends NetgetError {
   override readonly code = 'NETGET_ERR_NOT_A_SERVICE'
 

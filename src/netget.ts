@@ -5,7 +5,7 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { AbortedError, LimitErrorCodes, InvalidOptionError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
+import { AbortedError, LimitErrorCodes, InvalidOptionError, NetgetError, StartError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
 import { handleHealth } from './health/health-service.js'
 import { probe } from './health/probe.js'
 import { Prober } from './health/prober.js'
@@ -15,7 +15,7 @@ import { RateLimiter } from './security/rate-limiter.js'
 import { checkMayPublish, loadSecurity } from './security/setup.js'
 import type { Security } from './security/setup.js'
 import { checkRegistryAddress, resolveOptions } from './options.js'
-import { checkName, openRecord, signRecord } from './records/service-record.js'
+import { checkName, isLive, openRecord, signRecord } from './records/service-record.js'
 import { deadline } from './util/deadline.js'
 import { RecordStore } from './registry/record-store.js'
 import { RegistryClient } from './registry/registry-client.js'
@@ -155,7 +155,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private starting?: Promise<Running>
   private stopping?: Promise<void>
   private lastSequence = 0n
-  private registered = false
+  /** The service name this node's record is published under, once registered. */
+  private registeredName?: string
   private republishTimer?: ReturnType<typeof setTimeout>
   private readonly discoveryCache = new Map<string, { at: number, instances: ServiceInstance[] }>()
   private readonly lifetime = new AbortController()
@@ -223,7 +224,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     this.registryNodes.add(address)
     const running = this.running
     if (running === undefined) return
-    running.client.invalidateRoutes()
+    running.client.include(peerId)
     void this.connectRegistry(running.node, address, peerId).catch(() => {})
   }
 
@@ -232,9 +233,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (!this.registryNodes.delete(address)) return
     const running = this.running
     if (running === undefined) return
-    running.client.invalidateRoutes()
     const stillConfigured = [...this.registryNodes].some(a => checkRegistryAddress(a) === peerId)
-    if (!stillConfigured) void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
+    if (stillConfigured) return
+    running.client.exclude(peerId)
+    void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
   }
 
   /**
@@ -247,8 +249,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     checkMayPublish(running.security.admission, name)
     const minAcks = options.minAcks ?? this.options.minAcks
     const result = await this.withDeadline(options.signal, options.timeout ?? this.options.registerTimeout, 'registerWithNetwork',
-      async signal => this.publish(running, name, false, minAcks, signal))
-    this.registered = true
+      async signal => {
+        const previous = this.registeredName
+        const published = await this.publish(running, name, false, minAcks, signal)
+        // Renamed: the record under the old name is withdrawn, not left to expire.
+        if (previous !== undefined && previous !== name) await this.publish(running, previous, true, 1, signal).catch(() => {})
+        return published
+      })
+    this.registeredName = name
     this.scheduleRepublish(this.options.recordTtl / 3)
     this.safeDispatchEvent('registered', { detail: result })
     return result
@@ -263,7 +271,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       throw new InvalidOptionError('name', (err as Error).message)
     }
     const maxAge = options.maxAge ?? 0
-    if (maxAge > 0) {
+    // A direct probe is a request for fresh liveness: the cache cannot answer it.
+    if (maxAge > 0 && options.probe !== true) {
       const cached = this.discoveryCache.get(name)
       if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.map(copyInstance)
     }
@@ -302,9 +311,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     } catch (err) {
       throw new InvalidOptionError('instance', `not a peer id: ${(err as Error).message}`)
     }
-    const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(options.timeout ?? this.options.healthTimeout),
-      ...(options.signal !== undefined ? [options.signal] : [])])
-    return probe(running.node, this.network, peer, signal, addresses)
+    const timeout = options.timeout ?? this.options.healthTimeout
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', `expected a positive number of ms, got ${timeout}`)
+    const limit = deadline(timeout, this.lifetime.signal, options.signal)
+    try {
+      return await probe(running.node, this.network, peer, limit.signal, addresses)
+    } finally {
+      limit.clear()
+    }
   }
 
   private serviceName (): string {
@@ -437,7 +451,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       prober?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
       this.state = 'stopped'
-      throw err
+      if (err instanceof NetgetError) throw err
+      throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
     }
     const running: Running = {
       node,
@@ -475,10 +490,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       // start() failed and cleaned up after itself.
     }
     if (running !== undefined) {
-      if (this.registered) {
+      if (this.registeredName !== undefined) {
         try {
           const signal = AbortSignal.timeout(Math.min(2000, this.options.requestTimeout))
-          const result = await this.publish(running, this.serviceName(), true, 1, signal)
+          const result = await this.publish(running, this.registeredName, true, 1, signal)
           this.safeDispatchEvent('withdrawn', { detail: result.accepted })
         } catch (err) {
           this.safeDispatchEvent('error', { detail: err as Error })
@@ -527,12 +542,13 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     }
     const outcome: PublishResult = await running.client.publish(name, bytes, signal)
     if (outcome.accepted.length < minAcks) {
-      if (Object.keys(outcome.refusals).length === 0) {
+      if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0) {
         const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')
         throw new NoRegistryReachableError(`No registry stored the record of "${name}": ${reasons === '' ? 'none reachable' : reasons}`)
       }
-      throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required`,
-        outcome.accepted.length, outcome.refusals)
+      const unreachable = Object.keys(outcome.unreachable).length
+      throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required` +
+        ` (${Object.keys(outcome.refusals).length} refused, ${unreachable} unreachable)`, outcome.accepted.length, outcome.refusals)
     }
     const { admission: _admission, ...published } = fields
     const instance = copyInstance(toInstance({ ...published, peerId: running.node.peerId.toString(), withdrawn, bytes, admissionBytes: new Uint8Array(0) }))
@@ -552,7 +568,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (running === undefined || this.state !== 'running') return
     try {
       const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.options.registerTimeout)])
-      const result = await this.publish(running, this.serviceName(), false, 1, signal)
+      const result = await this.publish(running, this.registeredName ?? this.serviceName(), false, 1, signal)
       this.safeDispatchEvent('republished', { detail: result })
       this.scheduleRepublish(this.options.recordTtl / 3)
     } catch (err) {
@@ -588,7 +604,7 @@ function liveInstances (store: RecordStore, self: string): Map<string, string[]>
   const now = Date.now()
   const out = new Map<string, string[]>()
   for (const record of store.all()) {
-    if (!record.withdrawn && record.expiresAt > now && record.peerId !== self) out.set(record.peerId, record.addresses)
+    if (!record.withdrawn && isLive(record, now) && record.peerId !== self) out.set(record.peerId, record.addresses)
   }
   return out
 }

@@ -101,11 +101,12 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
     try {
       while (true) {
         let req: Req
+        const idle = AbortSignal.timeout(limits.idleTimeout)
         try {
-          req = await pb.read(codecs.request, { signal: AbortSignal.timeout(limits.idleTimeout) })
+          req = await pb.read(codecs.request, { signal: idle })
         } catch (err) {
-          // The client closing its side between requests is how a session ends normally.
-          const ended = (err as Error).name === 'UnexpectedEOFError' || stream.remoteWriteStatus === 'closed' || stream.status !== 'open'
+          // The client closing its side between requests, or going quiet, is how a session ends normally.
+          const ended = idle.aborted || (err as Error).name === 'UnexpectedEOFError' || stream.remoteWriteStatus === 'closed' || stream.status !== 'open'
           if (ended) break
           throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
         }

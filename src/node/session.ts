@@ -48,6 +48,11 @@ export class SessionPool<Req extends Identified, Res extends Identified> {
     }
   }
 
+  /** Closes the stream to one peer, if any. */
+  close (peer: string): void {
+    this.sessions.get(peer)?.close()
+  }
+
   /** Closes every stream; pending requests reject. */
   closeAll (): void {
     for (const session of [...this.sessions.values()]) session.close()

@@ -26,10 +26,14 @@ function compareDistance (key: Uint8Array, a: Uint8Array, b: Uint8Array): number
   return 0
 }
 
-/** The `count` peers closest to `key`, nearest first. */
+/**
+ * The `count` peers closest to DHT key `key`, nearest first. As in kad-dht, a key's position in the key space is
+ * sha256(key), so this ranks peers exactly as a getClosestPeers(key) walk does.
+ */
 export async function closestTo (key: Uint8Array, peerIds: Iterable<string>, count: number): Promise<string[]> {
+  const target = (await sha256.digest(key)).digest
   const unique = [...new Set(peerIds)]
   const withPositions = await Promise.all(unique.map(async id => ({ id, position: await kadPosition(id) })))
-  withPositions.sort((a, b) => compareDistance(key, a.position, b.position))
+  withPositions.sort((a, b) => compareDistance(target, a.position, b.position))
   return withPositions.slice(0, count).map(p => p.id)
 }

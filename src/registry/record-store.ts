@@ -56,10 +56,6 @@ export class RecordStore {
           `a newer record is held for ${record.name} by ${record.peerId} (sequence ${held.sequence} ≥ ${record.sequence})`)
       }
     }
-    if (publishers === undefined) {
-      publishers = new Map()
-      this.byName.set(record.name, publishers)
-    }
     if (held === undefined) {
       const mine = this.perPeer.get(record.peerId) ?? 0
       if (mine >= this.maxRecordsPerPeer) {
@@ -68,6 +64,12 @@ export class RecordStore {
       if (this.count >= this.maxRecords) this.makeRoom()
       this.count++
       this.perPeer.set(record.peerId, mine + 1)
+    }
+    // Looked up again: makeRoom() may have dropped this name's last record and its map.
+    publishers = this.byName.get(record.name)
+    if (publishers === undefined) {
+      publishers = new Map()
+      this.byName.set(record.name, publishers)
     }
     publishers.set(record.peerId, record)
     return 'stored'

@@ -66,6 +66,7 @@ export class RegistryClient {
   private readonly node: NetgetLibp2p
   private readonly init: RegistryClientInit
   private readonly routes = new Map<string, Route>()
+  private readonly excluded = new Set<string>()
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
   private readonly seen = new Map<string, VerifiedRecord>()
   private readonly verified = new VerifyCache()
@@ -88,7 +89,10 @@ export class RegistryClient {
     })
   }
 
-  /** Registries this node knows now: configured ones and any identified peer that speaks the registry protocol. */
+  /**
+   * Registries this node knows now: configured ones and any identified peer that speaks the registry protocol,
+   * less those removed with removeRegistryNode().
+   */
   async knownRegistries (): Promise<string[]> {
     const ids = new Set(this.init.configuredRegistries())
     const protocol = registryProtocol(this.init.network)
@@ -98,6 +102,7 @@ export class RegistryClient {
       if (peer.protocols.includes(protocol) && (guard === undefined || guard.roleOf(id) === 'registry')) ids.add(id)
     }
     ids.delete(this.node.peerId.toString())
+    for (const id of this.excluded) ids.delete(id)
     return [...ids]
   }
 
@@ -125,7 +130,7 @@ export class RegistryClient {
   private async route (name: string, signal: AbortSignal): Promise<string[]> {
     const key = await serviceKey(this.init.network, name)
     const candidates = new Set(await this.knownRegistries())
-    const found = await this.lookup(key, signal)
+    const found = (await this.lookup(key, signal)).filter(id => !this.excluded.has(id))
     for (const id of found) candidates.add(id)
     const self = this.node.peerId.toString()
     if (this.init.localRegistry !== undefined) candidates.add(self)
@@ -142,6 +147,19 @@ export class RegistryClient {
   /** Forgets cached routes, e.g. after the set of registries changed. */
   invalidateRoutes (): void {
     this.routes.clear()
+  }
+
+  /** Stops using a registry (removeRegistryNode), even if the DHT or the peer store still lists it. */
+  exclude (peerId: string): void {
+    this.excluded.add(peerId)
+    this.invalidateRoutes()
+    this.sessions.close(peerId)
+  }
+
+  /** Uses a registry again (addRegistryNode). */
+  include (peerId: string): void {
+    this.excluded.delete(peerId)
+    this.invalidateRoutes()
   }
 
   async publish (name: string, bytes: Uint8Array, signal: AbortSignal): Promise<PublishResult> {
@@ -196,7 +214,7 @@ export class RegistryClient {
           this.suspects.delete(id)
           for (const record of records) mergeInto(merged, record)
         } catch (err) {
-          errors.push(`${id}: ${(err as Error).message}`)
+          errors.push(`${id}: ${err instanceof Error ? err.message : String(err)}`)
           if (!signal.aborted) this.markFailed(id)
         }
       }))

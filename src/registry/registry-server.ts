@@ -7,7 +7,6 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
-import { VerifyCache } from '../records/verify-cache.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
 import { request, serveSession } from '../node/rpc.js'
@@ -17,7 +16,7 @@ import { closestTo } from './distance.js'
 import type { RecordStore } from './record-store.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
-import type { Connection, IdentifyResult, PublicKey } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId, PublicKey } from '@libp2p/interface'
 
 export interface RegistryServerInit {
   network: string
@@ -48,8 +47,6 @@ export class RegistryServer {
   private readonly node: NetgetLibp2p
   private readonly init: RegistryServerInit
   private readonly knownRegistries = new Set<string>()
-  /** Republished records arrive with the same bytes every lease: verify each byte string once. */
-  private readonly verified = new VerifyCache()
   private sweepTimer?: ReturnType<typeof setInterval>
   private controller?: AbortController
   private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
@@ -62,6 +59,11 @@ export class RegistryServer {
       this.knownRegistries.add(id)
       await this.replicateTo(id)
     }).catch(err => { this.init.onError(err) })
+  }
+
+  private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
+    // A registry that comes back is a join again, and gets what it should hold.
+    this.knownRegistries.delete(event.detail.toString())
   }
 
   constructor (node: NetgetLibp2p, init: RegistryServerInit) {
@@ -79,12 +81,14 @@ export class RegistryServer {
       this.init.onError
     ), { maxInboundStreams: 256 })
     this.node.addEventListener('peer:identify', this.onIdentify)
+    this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.sweepTimer = setInterval(() => { this.init.store.sweep() }, this.init.sweepInterval)
     this.sweepTimer.unref()
   }
 
   async stop (): Promise<void> {
     this.node.removeEventListener('peer:identify', this.onIdentify)
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     clearInterval(this.sweepTimer)
     this.sweepTimer = undefined
     this.controller?.abort()
@@ -101,7 +105,7 @@ export class RegistryServer {
         network: this.init.network,
         ...(kind === 'publish' ? { publisher: from } : {}),
         ...(this.init.authority !== undefined ? { authority: this.init.authority } : {})
-      }, this.verified)
+      })
       if (this.init.store.offer(record) === 'stored') this.init.onStored(record, from)
       return record
     } catch (err) {

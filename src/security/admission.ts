@@ -136,6 +136,9 @@ export async function verifyCertificate (bytes: Uint8Array, expect: AdmissionExp
   }
   const role = roleFromPb(fields.role)
   if (role === undefined) fail(AdmissionErrorCodes.INVALID, 'certificate has an unknown role')
+  if (!(fields.notAfter > fields.notBefore) || Number(fields.notAfter - fields.notBefore) > MAX_CERTIFICATE_VALIDITY_MS) {
+    fail(AdmissionErrorCodes.INVALID, `certificate validity must be within (0, ${MAX_CERTIFICATE_VALIDITY_MS}] ms`)
+  }
   const authority = publicKeyToProtobuf(expect.authority)
   if (!uint8ArrayEquals(fields.authority, authority)) fail(AdmissionErrorCodes.INVALID, 'certificate was issued by another authority')
   if (fields.network !== '' && fields.network !== expect.network) {

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, afterEach, describe, it } from 'node:test'
-import { AbortedError, NoRegistryReachableError, NotAServiceError, TimeoutError } from '../../src/index.js'
+import { AbortedError, NoRegistryReachableError, PublishFailedError, NotAServiceError, TimeoutError } from '../../src/index.js'
 import { TestNetwork, waitForEvent } from '../helpers/network.js'
 
 describe('register and discover', () => {
@@ -146,6 +146,23 @@ describe('register and discover', () => {
     assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`)
     const client = net.node({ registryNodes: addrs, discoverTimeout: 2000, dialTimeout: 500 })
     await assert.rejects(client.discoverServiceNode('DatabaseService'), NoRegistryReachableError)
+  })
+
+  it('rejects with PublishFailedError when fewer registries than minAcks store the record', async () => {
+    const { addrs } = await net.registries(2)
+    const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: addrs, minAcks: 3 })
+    await assert.rejects(service.registerWithNetwork(), (err: unknown) => err instanceof PublishFailedError && err.accepted === 2)
+  })
+
+  it('withdraws the record under the old name when a service is renamed', async () => {
+    const { addrs } = await net.registries(1)
+    const service = await net.service('DatabaseService', addrs)
+    const client = net.node({ registryNodes: addrs })
+    assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
+    service.metadata = { ...service.metadata, name: 'StorageService' }
+    await service.registerWithNetwork()
+    assert.deepEqual(await client.discoverServiceNode('DatabaseService'), [])
+    assert.deepEqual((await client.discoverServiceNode('StorageService')).map(f => f.peerId), [service.peerId])
   })
 
   it('rejects with NoRegistryReachableError when no registry is configured', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
-import { NotStartedError } from '../../src/index.js'
+import { NoRegistryReachableError, NotStartedError, StartError } from '../../src/index.js'
 import { TestNetwork } from '../helpers/network.js'
 
 const fixture = fileURLToPath(new URL('../fixtures/stop-all.ts', import.meta.url))
@@ -49,6 +49,15 @@ describe('lifecycle', () => {
     await assert.rejects(node.discoverServiceNode('DatabaseService'), NotStartedError)
   })
 
+  it('fails to start with a typed error when the listen address is taken', async () => {
+    const first = net.node()
+    await first.start()
+    const taken = first.getMultiaddrs()[0].split('/p2p/')[0]
+    const second = net.node({ listen: [taken] })
+    await assert.rejects(second.start(), StartError)
+    assert.equal(second.isRunning(), false)
+  })
+
   it('stop() before start() leaves nothing behind', async () => {
     const node = net.node()
     await node.stop()
@@ -65,6 +74,10 @@ describe('lifecycle', () => {
     assert.deepEqual((await client.discoverServiceNode('DatabaseService')).map(f => f.peerId), [service.peerId])
     client.removeRegistryNode(addrs[0])
     assert.equal(client.registryNodes.size, 0)
+    // Dropped for good, although the peer store still remembers it as a registry.
+    await assert.rejects(client.discoverServiceNode('DatabaseService'), NoRegistryReachableError)
+    client.addRegistryNode(addrs[0])
+    assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
   })
 
   it('emits typed events for the registration lifecycle', async () => {
