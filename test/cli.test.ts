@@ -3,17 +3,25 @@
  * Also runs the `npm start` demo end to end.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { CliChild, runCli } from '../scripts/lib/cli-child.js'
+import { createEventLog, logRegistryEvents } from '../src/cli/node-events.js'
+import { Netget } from '../src/netget.js'
+import { describeCertificate, loadCertificate } from '../src/security/admission.js'
+import { loadPsk } from '../src/security/psk.js'
+import type { RunResult } from '../scripts/lib/cli-child.js'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 const NETWORK = 'cli-test'
 /** Cold start of Node + tsx + libp2p in a child, on a loaded CI machine. */
 const READY_TIMEOUT_MS = 20_000
 const PEER_ID = /^12D3KooW[1-9A-HJ-NP-Za-km-z]+$/
+const DAY_MS = 24 * 60 * 60 * 1000
+/** A valid peer id nothing runs as, for command lines that must fail before dialling. */
+const SOME_PEER = '12D3KooWEYxYnvohubA7TqzfDQ1jyfvYkDoGwx7wjhXcQoK1QaEv'
 
 const spawned = new Set<CliChild>()
 let tempDir: string
@@ -28,6 +36,32 @@ before(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'netget-cli-test-'))
 })
 
+async function exists (path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false)
+}
+
+function assertExit (result: RunResult, code: number, what: string): void {
+  assert.equal(result.code, code, `${what}: exit ${result.code}\n${result.stdout}\n${result.stderr}`)
+}
+
+/** `netget keygen` then `netget id`: a key file, its printed public key and its peer id. */
+async function newIdentity (name: string): Promise<{ key: string, publicKey: string, peerId: string }> {
+  const key = join(tempDir, `${name}.key`)
+  const generated = await runCli(['keygen', '--out', key])
+  assertExit(generated, 0, `keygen ${name}`)
+  const id = await runCli(['id', '--key', key])
+  assertExit(id, 0, `id ${name}`)
+  return { key, publicKey: generated.stdout.trim(), peerId: id.stdout.trim() }
+}
+
+/** `netget admit` with the authority key file; returns the certificate's path. */
+async function admit (authorityKey: string, name: string, args: string[]): Promise<string> {
+  const out = join(tempDir, `${name}.cert`)
+  const result = await runCli(['admit', '--authority-key', authorityKey, ...args, '--out', out])
+  assertExit(result, 0, `admit ${name}`)
+  return out
+}
+
 after(async () => {
   for (const child of spawned) child.killNow()
   await rm(tempDir, { recursive: true, force: true })
@@ -35,12 +69,18 @@ after(async () => {
 
 describe('usage', () => {
   test('--help exits 0 and prints usage, for netget and each command', async () => {
-    const invocations = [['--help'], ['help'], ['help', 'discover'], ...['registry', 'service', 'discover', 'keygen', 'id'].map(c => [c, '--help'])]
+    const invocations = [['--help'], ['help'], ['help', 'discover'], ...['registry', 'service', 'discover', 'keygen', 'id', 'admit', 'psk'].map(c => [c, '--help'])]
     const results = await Promise.all(invocations.map(async args => runCli(args)))
     results.forEach((result, i) => {
       assert.equal(result.code, 0, `${invocations[i].join(' ')}: ${result.stderr}`)
       assert.match(result.stdout, /^Usage: netget/, invocations[i].join(' '))
     })
+    assert.match(results[0].stdout, /^ {2}admit {3}/m)
+    assert.match(results[0].stdout, /^ {2}psk {5}/m)
+    for (const command of ['registry', 'service', 'discover']) {
+      const usage = results[invocations.findIndex(args => args[0] === command)].stdout
+      for (const flag of ['--authority <key>', '--admission <file>', '--psk <file>']) assert.ok(usage.includes(flag), `${command} --help documents ${flag}`)
+    }
   })
 
   test('an unknown flag exits 2 with a message and a hint', async () => {
@@ -58,7 +98,13 @@ describe('usage', () => {
       [['service', '--name', 'DatabaseService'], /missing required --registry/],
       [['discover', 'X', '--registry', '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWEYxYnvohubA7TqzfDQ1jyfvYkDoGwx7wjhXcQoK1QaEv', '--timeout', 'soon'], /--timeout expects a positive whole number/],
       [['service', '--name', 'A', '--registry', '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWEYxYnvohubA7TqzfDQ1jyfvYkDoGwx7wjhXcQoK1QaEv', '--meta', 'novalue'], /--meta expects key=value/],
-      [['keygen'], /missing required --out/]
+      [['keygen'], /missing required --out/],
+      [['psk'], /missing required --out/],
+      [['discover', 'X', '--registry', `/ip4/127.0.0.1/tcp/4001/p2p/${SOME_PEER}`, '--authority', 'zNotAKey', '--admission', 'client.cert', '--key', 'client.key'],
+        /invalid --authority: not a netget public key/],
+      [['discover', 'X', '--registry', `/ip4/127.0.0.1/tcp/4001/p2p/${SOME_PEER}`, '--psk', ''], /invalid --psk: /],
+      [['registry', '--listen', LOOPBACK, '--authority', 'zAny'], /--authority .*needs .*--admission/],
+      [['service', '--name', 'A', '--registry', `/ip4/127.0.0.1/tcp/4001/p2p/${SOME_PEER}`, '--authority', 'zAny', '--cert', 'a.cert'], /give that node's identity with --key/]
     ]
     const results = await Promise.all(cases.map(async ([args]) => runCli(args)))
     results.forEach((result, i) => {
@@ -110,6 +156,181 @@ describe('keys', () => {
     const result = await runCli(['id', '--key', join(tempDir, 'absent.key')])
     assert.equal(result.code, 1)
     assert.match(result.stderr, /cannot read key file .*absent\.key/)
+  })
+})
+
+describe('admit and psk', () => {
+  let authority: { key: string, publicKey: string, peerId: string }
+
+  before(async () => {
+    authority = await newIdentity('authority-unit')
+  })
+
+  test('admit writes a 0600 base64 certificate that says what was asked, and refuses to overwrite it', async () => {
+    const out = join(tempDir, 'unit-service.cert')
+    const subject = SOME_PEER
+    const args = ['admit', '--authority-key', authority.key, '--peer', subject, '--role', 'service',
+      '--service', 'Database*', '--service', 'CacheService', '--days', '2', '--network', 'cli-closed', '--out', out]
+    const startedAt = Date.now()
+    const result = await runCli(args)
+    assertExit(result, 0, 'admit')
+    assert.equal(result.stdout.split('\n').length, 1, 'a one-line summary')
+    for (const part of [subject, 'role service', 'Database*,CacheService', 'network cli-closed', '(2 days)', `authority ${authority.publicKey}`]) {
+      assert.ok(result.stdout.includes(part), `summary mentions ${part}: ${result.stdout}`)
+    }
+    assert.equal((await stat(out)).mode & 0o777, 0o600)
+    const text = await readFile(out, 'utf8')
+    assert.match(text, /^[A-Za-z0-9+/]+=*\n$/)
+    const certificate = describeCertificate(await loadCertificate(out))
+    assert.equal(certificate.subject, subject)
+    assert.equal(certificate.role, 'service')
+    assert.deepEqual(certificate.services, ['Database*', 'CacheService'])
+    assert.equal(certificate.network, 'cli-closed')
+    assert.equal(certificate.notAfter - certificate.notBefore, 2 * DAY_MS)
+    assert.ok(certificate.notBefore >= startedAt - 1000 && certificate.notBefore <= Date.now(), 'valid from now')
+
+    const again = await runCli(args)
+    assertExit(again, 1, 'admit over an existing file')
+    assert.match(again.stderr, /already exists; refusing to overwrite/)
+    assert.equal(await readFile(out, 'utf8'), text)
+  })
+
+  test('admit with a bad --days, no --role, a --peer that is no peer id or a bad --service exits 2 and writes nothing', async () => {
+    const out = join(tempDir, 'never.cert')
+    const base = ['admit', '--authority-key', authority.key, '--out', out]
+    const cases: Array<[string[], RegExp]> = [
+      [['--peer', SOME_PEER, '--role', 'client', '--days', '0'], /--days expects a positive number/],
+      [['--peer', SOME_PEER, '--role', 'client', '--days', '733'], /--days expects a positive number of days, at most 732/],
+      [['--peer', SOME_PEER], /missing required --role/],
+      [['--peer', 'not-a-peer-id', '--role', 'client'], /--peer expects a peer id/],
+      [['--peer', SOME_PEER, '--role', 'service'], /--role service needs at least one --service/],
+      [['--peer', SOME_PEER, '--role', 'service', '--service', 'Data*base'], /--service expects a name or a prefix ending in '\*'/],
+      [['--peer', SOME_PEER, '--role', 'registry', '--network', 'no spaces'], /invalid --network/]
+    ]
+    const results = await Promise.all(cases.map(async ([args]) => runCli([...base, ...args])))
+    results.forEach((result, i) => {
+      assertExit(result, 2, cases[i][0].join(' '))
+      assert.match(result.stderr, cases[i][1])
+      assert.match(result.stderr, /netget admit --help/)
+    })
+    assert.equal(await exists(out), false)
+  })
+
+  test('psk writes a 0600 key file that loadPsk accepts, prints its path, and refuses to overwrite it', async () => {
+    const out = join(tempDir, 'unit.psk')
+    const result = await runCli(['psk', '--out', out])
+    assertExit(result, 0, 'psk')
+    assert.equal(result.stdout, out)
+    assert.equal((await stat(out)).mode & 0o777, 0o600)
+    const written = await readFile(out)
+    await loadPsk(out)
+    const again = await runCli(['psk', '--out', out])
+    assertExit(again, 1, 'psk over an existing file')
+    assert.match(again.stderr, /already exists; refusing to overwrite/)
+    assert.deepEqual(await readFile(out), written)
+  })
+})
+
+test('registry logs peer:refused and record:limited, readable and as JSON', () => {
+  for (const json of [false, true]) {
+    const lines: string[] = []
+    const node = new Netget({ nodeType: 'registry' })
+    logRegistryEvents(node, createEventLog({ out: line => { lines.push(line) }, err: () => {} }, json))
+    node.safeDispatchEvent('peer:refused', { detail: { peerId: SOME_PEER, code: 'NETGET_ERR_ADMISSION_MISSING', message: 'no certificate' } })
+    node.safeDispatchEvent('record:limited', { detail: { from: SOME_PEER, code: 'NETGET_ERR_RATE_LIMITED', message: 'too fast' } })
+    if (json) {
+      const [refused, limited] = lines.map(line => JSON.parse(line))
+      assert.deepEqual({ ...refused, time: undefined }, { time: undefined, event: 'peer:refused', peerId: SOME_PEER, code: 'NETGET_ERR_ADMISSION_MISSING', message: 'no certificate' })
+      assert.deepEqual({ ...limited, time: undefined }, { time: undefined, event: 'record:limited', from: SOME_PEER, code: 'NETGET_ERR_RATE_LIMITED', message: 'too fast' })
+    } else {
+      assert.match(lines[0], new RegExp(`^\\S+ peer refused\\s+${SOME_PEER}: NETGET_ERR_ADMISSION_MISSING: no certificate$`))
+      assert.match(lines[1], new RegExp(`^\\S+ record limited\\s+from ${SOME_PEER}: NETGET_ERR_RATE_LIMITED: too fast$`))
+    }
+  }
+})
+
+describe('closed and private networks through the CLI', { concurrency: true }, () => {
+  describe('a closed network', { concurrency: false }, () => {
+    const network = 'cli-closed'
+    let authority: { key: string, publicKey: string, peerId: string }
+    let client: { key: string, peerId: string }
+    let clientCert: string
+    let registry: CliChild
+    let service: CliChild
+    let address: string
+    let servicePeerId: string
+
+    before(async () => {
+      const [auth, registryId, serviceId, clientId] = await Promise.all(['authority', 'closed-registry', 'closed-service', 'closed-client'].map(newIdentity))
+      authority = auth
+      client = clientId
+      const [registryCert, serviceCert, cert] = await Promise.all([
+        admit(authority.key, 'closed-registry', ['--peer', registryId.peerId, '--role', 'registry', '--network', network]),
+        admit(authority.key, 'closed-service', ['--peer', serviceId.peerId, '--role', 'service', '--service', 'Database*']),
+        admit(authority.key, 'closed-client', ['--peer', client.peerId, '--role', 'client', '--days', '1'])
+      ])
+      clientCert = cert
+      const closed = ['--network', network, '--authority', authority.publicKey]
+      registry = startCli('closed registry', ['registry', ...closed, '--admission', registryCert, '--key', registryId.key, '--listen', LOOPBACK])
+      address = (await registry.waitForLine(/^listening (\S+)$/, READY_TIMEOUT_MS))[1]
+      service = startCli('closed service', ['service', '--name', 'DatabaseService', ...closed, '--cert', serviceCert, '--key', serviceId.key,
+        '--registry', address, '--listen', LOOPBACK])
+      servicePeerId = (await service.waitForLine(/registered DatabaseService as (\S+)/, READY_TIMEOUT_MS))[1]
+      assert.equal(servicePeerId, serviceId.peerId)
+    })
+
+    after(async () => {
+      const stopped = await Promise.all([service?.stop(), registry?.stop()])
+      for (const status of stopped) assert.deepEqual([status?.code, status?.killed], [0, false])
+    })
+
+    test('the registry says it is closed', async () => {
+      await registry.waitForLine(new RegExp(`^closed network, authority ${authority.publicKey}, admission `), 5000)
+    })
+
+    test('discover with a client certificate finds the service; without one it is refused and exits 1', async () => {
+      const [admitted, outsider] = await Promise.all([
+        runCli(['discover', 'DatabaseService', '--json', '--network', network, '--registry', address,
+          '--authority', authority.publicKey, '--admission', clientCert, '--key', client.key]),
+        runCli(['discover', 'DatabaseService', '--json', '--network', network, '--registry', address, '--timeout', '3000'])
+      ])
+      assertExit(admitted, 0, 'admitted discover')
+      assert.deepEqual(JSON.parse(admitted.stdout).map((i: { peerId: string }) => i.peerId), [servicePeerId])
+
+      assertExit(outsider, 1, 'discover without a certificate')
+      assert.equal(outsider.stdout, '')
+      assert.match(outsider.stderr, /netget discover: .*(registry|3000 ms)/i)
+      await registry.waitForLine(/peer refused\s+12D3KooW\w+: NETGET_ERR_ADMISSION_/, 5000)
+    })
+
+    test('a certificate for another peer is refused before the node starts (exit 2)', async () => {
+      const result = await runCli(['discover', 'DatabaseService', '--network', network, '--registry', address,
+        '--authority', authority.publicKey, '--admission', clientCert, '--key', join(tempDir, 'closed-service.key')])
+      assertExit(result, 2, 'discover with another peer\'s certificate')
+      assert.match(result.stderr, /invalid --admission: this node's certificate is not usable: certificate admits /)
+    })
+  })
+
+  describe('a private network (PSK)', () => {
+    test('discover with the registry\'s PSK gets an answer; with another PSK it exits 1', async () => {
+      const [pskA, pskB] = [join(tempDir, 'a.psk'), join(tempDir, 'b.psk')]
+      const written = await Promise.all([runCli(['psk', '--out', pskA]), runCli(['psk', '--out', pskB])])
+      for (const result of written) assertExit(result, 0, 'psk')
+      const registry = startCli('private registry', ['registry', '--network', 'cli-private', '--psk', pskA, '--listen', LOOPBACK])
+      try {
+        const address = (await registry.waitForLine(/^listening (\S+)$/, READY_TIMEOUT_MS))[1]
+        await registry.waitForLine(/^private network, psk /, 5000)
+        const discover = async (psk: string): Promise<RunResult> =>
+          runCli(['discover', 'AnyService', '--json', '--network', 'cli-private', '--registry', address, '--psk', psk, '--timeout', '3000'])
+        const [member, outsider] = await Promise.all([discover(pskA), discover(pskB)])
+        assertExit(member, 0, 'discover with the same PSK')
+        assert.deepEqual(JSON.parse(member.stdout), [])
+        assertExit(outsider, 1, 'discover with another PSK')
+        assert.match(outsider.stderr, /netget discover: .*(registry|3000 ms)/i)
+      } finally {
+        await registry.stop()
+      }
+    })
   })
 })
 

@@ -92,6 +92,12 @@ export interface SecurityFlags {
 export function securityOptions (values: { authority?: string, admission?: string, cert?: string, psk?: string, key?: string, 'data-dir'?: string }): SecurityFlags {
   if (values.admission !== undefined && values.cert !== undefined) throw new UsageError('give only one of --admission and --cert (they are the same flag)')
   const admission = values.admission ?? values.cert
+  if (values.authority !== undefined && admission === undefined) {
+    throw new UsageError('--authority (a closed network) needs this node\'s certificate too: --admission <file> from "netget admit"')
+  }
+  if (admission !== undefined && values.authority === undefined) {
+    throw new UsageError('--admission needs --authority <key>, the public key of the authority that issued it')
+  }
   if (admission !== undefined && values.key === undefined && values['data-dir'] === undefined) {
     throw new UsageError('--admission is issued to one peer id: also give that node\'s identity with --key')
   }

@@ -2,7 +2,7 @@
  * Exit codes and how a failure becomes one: 2 for a command line that cannot work as written (usage),
  * 1 for a failure at run time (no registry reachable, timeout, unreadable key file…).
  */
-import { AdmissionError, AdmissionErrorCodes, InvalidOptionError, KeyFileError, NetgetError, NoRegistryReachableError, PublishFailedError, TimeoutError } from '../errors.js'
+import { AdmissionError, AdmissionErrorCodes, InvalidOptionError, KeyFileError, NoRegistryReachableError, PublishFailedError, TimeoutError } from '../errors.js'
 import type { Io } from './io.js'
 
 export const EXIT_OK = 0
@@ -76,10 +76,7 @@ export function reportFailure (io: Io, command: string, err: unknown): number {
       : 'Hint: admission certificates are written by "netget admit --out <file>" for the peer id of this node\'s --key.')
     return EXIT_FAILURE
   }
-  if (err instanceof NetgetError) {
-    io.err(`${prefix} ${err.message}`)
-    return EXIT_FAILURE
-  }
+  // StartError (a NetgetError) wraps what libp2p threw at start, e.g. EADDRINUSE: same treatment as a foreign error.
   const message = oneLine(err)
   io.err(`${prefix} ${message}`)
   if (message.includes('EADDRINUSE')) io.err('Hint: another process already listens on that address: choose another --listen port, or tcp/0 for any free port.')

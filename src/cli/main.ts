@@ -30,9 +30,10 @@ function generalUsage (): string {
     '',
     'Run "netget <command> --help" for the options of a command.',
     '',
-    'Private network: every node gets the same "netget psk" file with --psk. Closed network: "netget keygen"',
-    'an authority key, "netget admit" a certificate per node, and every node runs with --authority <its',
-    'public key> --admission <its certificate> --key <its key>.',
+    'Private network: "netget psk" writes a key file; every node runs with --psk <that file>.',
+    'Closed network: "netget keygen" writes the authority\'s key and "netget admit" a certificate for each',
+    'node; every node runs with --authority <the authority\'s public key> --admission <its certificate>',
+    '--key <its key>.',
     '',
     'Exit codes: 0 success, 1 failure (e.g. no registry reachable), 2 bad command line.'
   ].join('\n')

@@ -106,7 +106,8 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
           req = await pb.read(codecs.request, { signal: idle })
         } catch (err) {
           // The client closing its side between requests, or going quiet, is how a session ends normally.
-          const ended = idle.aborted || (err as Error).name === 'UnexpectedEOFError' || stream.remoteWriteStatus === 'closed' || stream.status !== 'open'
+          // A complete request that does not decode is a protocol error, half-closed or not.
+          const ended = idle.aborted || (err as Error).name === 'UnexpectedEOFError' || stream.status !== 'open'
           if (ended) break
           throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
         }

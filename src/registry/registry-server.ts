@@ -3,7 +3,9 @@
  * discovery with every live record for a name, expires leases, hides instances the prober found down,
  * and re-replicates what it holds to a registry that joins the closest set of a record's key.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
@@ -133,13 +135,19 @@ export class RegistryServer {
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
         case RegistryRequest.Type.REPLICATE:
           await this.init.guard?.require(from, ['registry'], signal)
-          this.limit(this.init.replicateLimiter, from, 'replications')
+          // Registries are the peers whose identify lists the registry protocol (the peer store would not do:
+          // libp2p records a protocol for a peer as soon as it opens a stream of it to us).
+          if (!this.knownRegistries.has(from)) return refusal('NETGET_ERR_PROTOCOL', 'REPLICATE is accepted from registries only')
+          // A registry replicating its own record is publishing: it pays the publish rate, not the replication one.
+          this.limit(ownRecord(req.record, from) ? this.init.publishLimiter : this.init.replicateLimiter, from, 'replications')
           await this.accept(req.record, from, 'replicate')
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
         case RegistryRequest.Type.DISCOVER:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>) }
         default:
+          // Unreachable today (protons refuses unknown enum values while decoding, which resets the stream);
+          // kept so that a new request type added to the enum is refused until it is handled.
           return refusal('NETGET_ERR_PROTOCOL', `unknown request type ${String(req.type)}`)
       }
     } catch (err) {
@@ -172,6 +180,16 @@ export class RegistryServer {
         { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]), maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
         .catch(() => undefined)
     }
+  }
+}
+
+/** Whether a signed record's publisher is `peerId` (decoded cheaply; the full verification comes after). */
+function ownRecord (bytes: Uint8Array, peerId: string): boolean {
+  try {
+    const key = publicKeyFromProtobuf(ServiceRecord.decode(SignedServiceRecord.decode(bytes).record).publicKey)
+    return peerIdFromPublicKey(key).toString() === peerId
+  } catch {
+    return false
   }
 }
 

@@ -196,11 +196,13 @@ export async function loadCertificate (source: string | Uint8Array): Promise<Uin
 export function describeCertificate (bytes: Uint8Array): Omit<VerifiedAdmission, 'bytes'> {
   try {
     const fields = AdmissionPb.decode(AdmissionCertificatePb.decode(bytes).payload)
+    const role = roleFromPb(fields.role)
+    if (role === undefined) throw new Error('unknown role')
     return {
       network: fields.network,
       authority: fields.authority,
       subject: fields.subject,
-      role: roleFromPb(fields.role) ?? 'client',
+      role,
       services: fields.services,
       notBefore: Number(fields.notBefore),
       notAfter: Number(fields.notAfter)

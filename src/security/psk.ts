@@ -2,7 +2,7 @@
  * Pre-shared keys for private networks (@libp2p/pnet): an outer layer that stops outsiders from completing
  * a connection at all. No rotation: changing the key means restarting every node with the new one.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { generateKey } from '@libp2p/pnet'
 import { KeyFileError } from '../errors.js'
 
@@ -23,6 +23,8 @@ export async function writeNewPskFile (path: string): Promise<void> {
   } catch (err) {
     throw new KeyFileError(`cannot write ${path}: ${(err as Error).message}`, { cause: err })
   }
+  // The mode given to writeFile is filtered by the umask; the key must not be readable by others whatever it is.
+  await chmod(path, 0o600)
 }
 
 /** Loads a PSK from a file path or takes its bytes; checks the format so a wrong file fails here, not at dial. */

@@ -1,6 +1,5 @@
 /** `netget discover <name>`: a one-shot client that asks the registries for a service's live instances. */
 import { parseArgs } from 'node:util'
-import { Netget } from '../../netget.js'
 import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, parsePositiveInt, parseStrictly, requireValue, securityOptions } from '../args.js'
 import { EXIT_OK, UsageError } from '../errors.js'
 import { formatInstances } from '../format.js'
@@ -45,14 +44,18 @@ async function run (argv: string[], io: Io): Promise<number> {
   const name = positionals[0]
   const registries = requireValue(values.registry, '--registry <multiaddr>')
   const timeout = parsePositiveInt(values.timeout, '--timeout')
+  const identity = identityOptions(values)
+  const security = securityOptions(values)
+  // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
+  const { Netget } = await import('../../netget.js')
   const node = new Netget({
     nodeType: 'service',
     network: values.network,
     registryNodes: registries,
     listen: CLIENT_LISTEN,
     ...(timeout !== undefined ? { discoverTimeout: timeout } : {}),
-    ...identityOptions(values),
-    ...securityOptions(values)
+    ...identity,
+    ...security
   })
   try {
     const started = performance.now()

@@ -1,6 +1,5 @@
 /** `netget registry`: a long-lived registry node, with an event log, until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
-import { Netget } from '../../netget.js'
 import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseStrictly, securityOptions } from '../args.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logRegistryEvents } from '../node-events.js'
@@ -8,6 +7,7 @@ import { listenForShutdown } from '../shutdown.js'
 import type { Command } from '../command.js'
 import type { EventLog } from '../node-events.js'
 import type { Io } from '../io.js'
+import type { Netget as NetgetNode } from '../../netget.js'
 import type { SecurityFlags } from '../args.js'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
@@ -53,6 +53,8 @@ async function run (argv: string[], io: Io): Promise<number> {
   noPositionals(positionals)
   const identity = identityOptions(values)
   const security = securityOptions(values)
+  // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
+  const { Netget } = await import('../../netget.js')
   const node = new Netget({
     nodeType: 'registry',
     network: values.network,
@@ -78,7 +80,7 @@ async function run (argv: string[], io: Io): Promise<number> {
 }
 
 /** Plain `label value` lines, so people can read them and scripts can pick out `listening <multiaddr>`. */
-function printBanner (io: Io, log: EventLog, node: Netget, json: boolean, identitySource: string | undefined, security: SecurityFlags): void {
+function printBanner (io: Io, log: EventLog, node: NetgetNode, json: boolean, identitySource: string | undefined, security: SecurityFlags): void {
   const identity = identitySource ?? 'ephemeral'
   if (json) {
     log('started', {

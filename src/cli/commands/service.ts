@@ -1,6 +1,5 @@
 /** `netget service`: registers a service instance and keeps its lease until SIGINT/SIGTERM, then withdraws it. */
 import { parseArgs } from 'node:util'
-import { Netget } from '../../netget.js'
 import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseMeta, parseStrictly, requireValue, securityOptions } from '../args.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logServiceEvents } from '../node-events.js'
@@ -49,15 +48,20 @@ async function run (argv: string[], io: Io): Promise<number> {
   noPositionals(positionals)
   const name = requireValue(values.name, '--name <service>')
   const registries = requireValue(values.registry, '--registry <multiaddr>')
+  const metadata = { ...parseMeta(values.meta), name }
+  const identity = identityOptions(values)
+  const security = securityOptions(values)
+  // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
+  const { Netget } = await import('../../netget.js')
   const node = new Netget({
     nodeType: 'service',
     network: values.network,
-    metadata: { ...parseMeta(values.meta), name },
+    metadata,
     registryNodes: registries,
     announce: values.announce ?? [],
     ...(values.listen !== undefined ? { listen: values.listen } : {}),
-    ...identityOptions(values),
-    ...securityOptions(values)
+    ...identity,
+    ...security
   })
   const json = values['json-logs']
   const log = createEventLog(io, json)

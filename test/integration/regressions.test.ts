@@ -1,0 +1,69 @@
+/**
+ * Regressions found by review: each was a failing test first.
+ */
+import { byteStream } from '@libp2p/utils'
+import assert from 'node:assert/strict'
+import { after, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { createNode } from '../../src/node/create-node.js'
+import { request } from '../../src/node/rpc.js'
+import { signRecord } from '../../src/records/service-record.js'
+import { TestNetwork } from '../helpers/network.js'
+
+const net = new TestNetwork()
+const stopRaws: Array<() => Promise<void>> = []
+after(async () => {
+  for (const stop of stopRaws) await stop()
+  await net.stopAll()
+})
+
+it('refuses REPLICATE from a peer that is not a registry (no way around the publish rate)', async () => {
+  const { nodes, addrs } = await net.registries(1, 'development', { publishRate: 1, publishBurst: 2 })
+  const key = await generateKeyPair('Ed25519')
+  const node = await createNode({ privateKey: key, network: 'development', dhtServer: false, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
+  stopRaws.push(async () => { await node.stop() })
+  await node.start()
+  const ma = multiaddr(addrs[0])
+  const reg = peerIdFromString(ma.getComponents().findLast(c => c.name === 'p2p')!.value!)
+  await node.peerStore.merge(reg, { multiaddrs: [ma.decapsulateCode(421)] })
+  const statuses: string[] = []
+  for (let i = 0; i < 10; i++) {
+    const now = Date.now()
+    const record = await signRecord(key, { network: 'development', name: `S${i}`, addresses: [], metadata: {}, sequence: 1n, issuedAt: now, expiresAt: now + 60_000 })
+    const res = await request(node, reg, '/netget/development/registry/1.0.0', { type: RegistryRequest.Type.REPLICATE, record: record as Uint8Array<ArrayBuffer>, name: '', id: i },
+      { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 22 })
+    statuses.push(res.status === RegistryResponse.Status.OK ? 'OK' : res.code)
+  }
+  assert.ok(statuses.filter(s => s === 'OK').length <= 2, `a peer limited to 2 PUBLISH got ${statuses.filter(s => s === 'OK').length} records stored via REPLICATE`)
+  // It is not a registry, so it may not REPLICATE at all; nothing was stored.
+  assert.ok(statuses.every(s => s === 'NETGET_ERR_PROTOCOL'), statuses.join(', '))
+  assert.equal(nodes[0].getStats().records, 0)
+})
+
+it('a complete but undecodable request followed by a half-close is reset, not closed gracefully', async () => {
+  const { nodes, addrs } = await net.registries(1)
+  const errors: Error[] = []
+  nodes[0].addEventListener('error', evt => { errors.push(evt.detail) })
+  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), network: 'development', dhtServer: false, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
+  stopRaws.push(async () => { await node.stop() })
+  await node.start()
+  const ma = multiaddr(addrs[0])
+  const reg = peerIdFromString(ma.getComponents().findLast(c => c.name === 'p2p')!.value!)
+  await node.peerStore.merge(reg, { multiaddrs: [ma.decapsulateCode(421)] })
+  const signal = AbortSignal.timeout(5000)
+  const stream = await node.dialProtocol(reg, '/netget/development/registry/1.0.0', { signal })
+  const bs = byteStream(stream)
+  await bs.write(new Uint8Array([16, ...new Array(16).fill(0xff)]), { signal })
+  await stream.close({ signal })
+  let outcome = 'closed'
+  try {
+    while ((await bs.read({ signal })) !== null) outcome = 'answered'
+  } catch (err) {
+    outcome = (err as Error).name
+  }
+  assert.equal(outcome, 'StreamResetError')
+  assert.equal(errors.length, 1, 'the registry reports the unreadable request on its error event')
+})
