@@ -5,10 +5,7 @@
  */
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import * as varint from 'uint8-varint'
-import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { ServiceRecord as ServiceRecordPb, SignedServiceRecord as SignedServiceRecordPb } from '../../protocols/service-record.js'
 import {
   CLOCK_SKEW_MS, MAX_ADDRESS_BYTES, MAX_ADDRESSES, MAX_METADATA_BYTES, MAX_METADATA_KEYS, MAX_NAME_BYTES,
@@ -16,6 +13,7 @@ import {
 } from '../constants.js'
 import { AdmissionError, RecordErrorCodes, RecordValidationError } from '../errors.js'
 import { allowsService, checkValidity, verifyCertificate } from '../security/admission.js'
+import { signWithDomain, verifyWithDomain } from '../util/signing.js'
 import type { RecordErrorCode } from '../errors.js'
 import type { VerifiedAdmission } from '../security/admission.js'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
@@ -71,14 +69,9 @@ export interface RecordExpectations {
 }
 
 const encoder = new TextEncoder()
-const ED25519_SIGNATURE_BYTES = 64
 
 const byteLength = (s: string): number => encoder.encode(s).byteLength
 
-function signedPayload (network: string, recordBytes: Uint8Array): Uint8Array {
-  const domain = uint8ArrayFromString(recordSignatureDomain(network))
-  return uint8ArrayConcat([varint.encode(domain.byteLength), domain, recordBytes])
-}
 
 function fail (code: RecordErrorCode, message: string): never {
   throw new RecordValidationError(code, message)
@@ -135,7 +128,7 @@ export async function signRecord (privateKey: PrivateKey, fields: RecordFields):
     withdrawn: fields.withdrawn === true,
     admission: (fields.admission ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
   })
-  const signature = await privateKey.sign(signedPayload(fields.network, record))
+  const signature = await signWithDomain(privateKey, recordSignatureDomain(fields.network), record)
   const bytes = SignedServiceRecordPb.encode({ record, signature: signature as Uint8Array<ArrayBuffer> })
   if (bytes.byteLength > MAX_RECORD_BYTES) {
     fail(RecordErrorCodes.TOO_LARGE, `record is ${bytes.byteLength} bytes, more than ${MAX_RECORD_BYTES}`)
@@ -237,12 +230,7 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
     admissionBytes: fields.admission
   }
   checkBinding(record, expect)
-  let valid = false
-  try {
-    valid = signature.byteLength === ED25519_SIGNATURE_BYTES && await publicKey.verify(signedPayload(fields.network, signed), signature)
-  } catch {
-    // A malformed signature is a bad signature, whatever the crypto library throws for it.
-  }
+  const valid = await verifyWithDomain(publicKey, recordSignatureDomain(fields.network), signed, signature)
   if (!valid) fail(RecordErrorCodes.BAD_SIGNATURE, `signature does not verify with the key of ${record.peerId}`)
   await checkAdmission(record, expect)
   checkTime(record, expect)
