@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
+import { AdmissionResponse } from '../../protocols/admission.js'
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { RecordValidationError } from '../../src/errors.js'
+import { AdmissionError, KeyFileError, RecordValidationError } from '../../src/errors.js'
 import { decodeKeyFile } from '../../src/node/identity.js'
-import { KeyFileError } from '../../src/errors.js'
+import { issueCertificate, verifyCertificate } from '../../src/security/admission.js'
 import { openRecord, signRecord } from '../../src/records/service-record.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -124,5 +126,27 @@ describe('decoders under random and mutated input', () => {
       }
     }), { numRuns: Math.max(100, Math.floor(RUNS / 5)) })
     t.diagnostic(`key files: ${runs} runs`)
+  })
+
+  it('verifyCertificate only ever throws AdmissionError, and never accepts a changed certificate', async t => {
+    const authority = await generateKeyPair('Ed25519')
+    const subject = peerIdFromPrivateKey(key).toString()
+    const now = Date.now()
+    const certificate = await issueCertificate(authority, { subject, role: 'service', services: ['Database*'], notBefore: now - 1000, notAfter: now + 60_000 })
+    const verdicts = new Map<string, number>()
+    let runs = 0
+    await fc.assert(fc.asyncProperty(mutated(certificate), async bytes => {
+      runs++
+      try {
+        const admission = await verifyCertificate(bytes, { authority: authority.publicKey, network: 'development', subject, now })
+        assert.deepEqual(admission.bytes, certificate)
+        verdicts.set('valid', (verdicts.get('valid') ?? 0) + 1)
+      } catch (err) {
+        assert.ok(err instanceof AdmissionError, `unexpected ${String(err)}`)
+        verdicts.set(err.code, (verdicts.get(err.code) ?? 0) + 1)
+      }
+      decodesOrThrowsError(() => AdmissionResponse.decode(bytes))
+    }), { numRuns: RUNS })
+    t.diagnostic(`verifyCertificate: ${runs} random/mutated byte strings (${[...verdicts].map(([k, v]) => `${k.replace('NETGET_ERR_', '')} ${v}`).join(', ')})`)
   })
 })
