@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { NoRegistryReachableError, NotStartedError, StartError } from '../../src/index.js'
-import { TestNetwork } from '../helpers/network.js'
+import { TestNetwork, waitForEvent } from '../helpers/network.js'
 
 const fixture = fileURLToPath(new URL('../fixtures/stop-all.ts', import.meta.url))
 
@@ -90,6 +90,31 @@ describe('lifecycle', () => {
     await service.registerWithNetwork()
     assert.deepEqual(registered, [1])
     assert.deepEqual(stored, [service.peerId])
+  })
+
+  it('a registry restarted with the same identity and address is repopulated by republishing', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dataDir = await mkdtemp(join(tmpdir(), 'netget-registry-'))
+    try {
+      const first = net.node({ nodeType: 'registry', dataDir })
+      await first.start()
+      const address = first.getMultiaddrs()[0]
+      const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: [address], recordTtl: 3000 })
+      await service.registerWithNetwork()
+      await first.stop()
+      const listen = [address.split('/p2p/')[0]]
+      const second = net.node({ nodeType: 'registry', dataDir, listen })
+      await second.start()
+      assert.equal(second.getMultiaddrs()[0], address)
+      // The service republishes at a third of its lease and finds the registry again at the same address.
+      await waitForEvent(second, 'record:stored', 5000, (d: { peerId: string }) => d.peerId === service.peerId)
+      const client = net.node({ registryNodes: [address] })
+      assert.deepEqual((await client.discoverServiceNode('DatabaseService')).map(f => f.peerId), [service.peerId])
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 
   it('republishes the lease before it ends', async () => {
