@@ -589,6 +589,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     } catch (err) {
       // Re-read: the caller may have aborted while fn ran (TypeScript narrowed the first read).
       if ((callerSignal as AbortSignal | undefined)?.aborted === true) throw new AbortedError(`${what} was aborted by the caller`, { cause: err })
+      if (this.lifetime.signal.aborted) throw new NotStartedError(`${what} was interrupted: the node is stopping`)
       if (signal.aborted && !(err instanceof NoRegistryReachableError) && !(err instanceof PublishFailedError)) {
         throw new TimeoutError(`${what} did not complete within ${timeout} ms`, { cause: err })
       }
