@@ -27,12 +27,13 @@ describe('lifecycle', () => {
   const net = new TestNetwork()
   after(async () => { await net.stopAll() })
 
-  it('a process that stopped all its nodes exits by itself', async () => {
+  it('a process that stopped all its nodes exits by itself (open, closed and private networks)', async () => {
     // Killed after 20 s: a leaked socket or timer would keep it alive until then.
     const result = await runChild(fixture, 20_000)
     assert.equal(result.code, 0, `exit ${result.code} after ${result.ms} ms; stderr: ${result.stderr}`)
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')
     assert.equal(report.found, 1)
+    assert.equal(report.foundClosed, 1)
   })
 
   it('start() and stop() are idempotent, concurrent calls included', async () => {
