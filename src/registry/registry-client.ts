@@ -18,6 +18,7 @@ import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { PublicKey } from '@libp2p/interface'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
 
 export interface RegistryClientInit {
   network: string
@@ -52,6 +53,8 @@ const EMPTY = new Uint8Array(0)
 /** A registry that failed is deprioritised for this long, doubling per failure up to the max (ms). */
 const SUSPECT_BACKOFF_MIN_MS = 1000
 const SUSPECT_BACKOFF_MAX_MS = 30_000
+/** How long a lookup waits for an empty routing table to get its first registry (ms). */
+const ROUTING_TABLE_WAIT_MS = 1000
 
 interface Route {
   registries: string[]
@@ -130,7 +133,9 @@ export class RegistryClient {
   private async route (name: string, signal: AbortSignal): Promise<string[]> {
     const key = await serviceKey(this.init.network, name)
     const candidates = new Set(await this.knownRegistries())
-    const found = (await this.lookup(key, signal)).filter(id => !this.excluded.has(id))
+    let found = await this.lookup(key, signal)
+    if (found.length === 0 && await this.routingTableFilled(signal)) found = await this.lookup(key, signal)
+    found = found.filter(id => !this.excluded.has(id))
     for (const id of found) candidates.add(id)
     const self = this.node.peerId.toString()
     if (this.init.localRegistry !== undefined) candidates.add(self)
@@ -281,19 +286,62 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Just after start the DHT routing table is empty and a lookup finds nothing, so a node would only know the
+   * registries it was configured with (a service given one registry of several would publish to that one
+   * alone). Waits, bounded, for the first registry to enter the routing table; false if none did (then
+   * another lookup would find nothing either).
+   */
+  private async routingTableFilled (signal: AbortSignal): Promise<boolean> {
+    const table = (this.node.services.dht as Partial<SingleKadDHT> & { routingTable?: EventTarget & { size: number } }).routingTable
+    // Nobody to wait for: a lone registry's table stays empty, and waiting would only slow it down.
+    if (table === undefined || [...this.init.configuredRegistries()].length === 0) return false
+    // Filled while the first lookup ran: worth a second one at once.
+    if (table.size > 0) return true
+    const limit = deadline(Math.min(ROUTING_TABLE_WAIT_MS, this.init.lookupTimeout), signal)
+    const { promise, resolve } = Promise.withResolvers<boolean>()
+    const onAdd = (): void => { resolve(true) }
+    const onAbort = (): void => { resolve(false) }
+    table.addEventListener('peer:add', onAdd, { once: true })
+    limit.signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await promise
+    } finally {
+      table.removeEventListener('peer:add', onAdd)
+      limit.signal.removeEventListener('abort', onAbort)
+      limit.clear()
+    }
+  }
+
   /** Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws. */
+  /**
+   * Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws.
+   * Besides the peers the walk queried (FINAL_PEER), it keeps the closer peers they reported: kad-dht only
+   * follows a reported peer that is closer than the one that reported it, so on a small network the walk can
+   * stop at the first registry and never name the others. Ranking all of them is closestTo's job.
+   */
   private async lookup (key: Uint8Array, signal: AbortSignal): Promise<string[]> {
-    const found: string[] = []
-    const lookupSignal = AbortSignal.any([signal, AbortSignal.timeout(this.init.lookupTimeout)])
+    const found = new Set<string>()
+    const limit = deadline(this.init.lookupTimeout, signal)
     const self = this.node.peerId.toString()
     try {
-      for await (const event of this.node.services.dht.getClosestPeers(key, { signal: lookupSignal })) {
-        if (event.name === 'FINAL_PEER' && event.peer.id.toString() !== self) found.push(event.peer.id.toString())
+      for await (const event of this.node.services.dht.getClosestPeers(key, { signal: limit.signal })) {
+        if (event.name === 'FINAL_PEER') {
+          found.add(event.peer.id.toString())
+        } else if (event.name === 'PEER_RESPONSE') {
+          for (const peer of event.closer) {
+            found.add(peer.id.toString())
+            if (peer.multiaddrs.length > 0) await this.node.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs }).catch(() => {})
+          }
+        }
       }
     } catch {
       // A lookup that times out or fails leaves the known registries as candidates.
+    } finally {
+      limit.clear()
     }
-    return found
+    found.delete(self)
+    return [...found]
   }
 
   private isSuspect (id: string): boolean {

@@ -11,7 +11,7 @@ import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { createNode } from '../../src/node/create-node.js'
 import { request } from '../../src/node/rpc.js'
 import { signRecord } from '../../src/records/service-record.js'
-import { TestNetwork } from '../helpers/network.js'
+import { TestNetwork, eventually } from '../helpers/network.js'
 
 const net = new TestNetwork()
 const stopRaws: Array<() => Promise<void>> = []
@@ -66,4 +66,16 @@ it('a complete but undecodable request followed by a half-close is reset, not cl
   }
   assert.equal(outcome, 'StreamResetError')
   assert.equal(errors.length, 1, 'the registry reports the unreadable request on its error event')
+})
+
+it('a service given one registry of two publishes to both, and a client given the other finds it', async () => {
+  const { nodes, addrs } = await net.registries(2)
+  // Long-lived registries know each other: wait until each has the other in its DHT routing table.
+  const tableSize = (n: unknown): number => (n as { running: { node: { services: { dht: { routingTable: { size: number } } } } } }).running.node.services.dht.routingTable.size
+  await eventually(async () => nodes.every(n => tableSize(n) > 0) ? true : undefined, 5000)
+  const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: [addrs[0]] })
+  const result = await service.registerWithNetwork()
+  assert.equal(result.accepted, 2, 'the Kademlia lookup found the registry the service was not configured with')
+  const client = net.node({ registryNodes: [addrs[1]], queryFanout: 1 })
+  assert.deepEqual((await client.discoverServiceNode('DatabaseService')).map(f => f.peerId), [service.peerId])
 })
