@@ -5,9 +5,13 @@
  * 50 instances = 50 ephemeral DHT nodes, each announcing its own key pair under svc-<i mod 5> (10 per topic),
  * then under svc-all (50). A lookup reply carries at most 20 records per DHT node (hyperdht's persistent.js):
  * with 2 storing nodes a lookup cannot return all 50; `found` says how many it did.
+ * a× (runHyperdhtSeparate): the testnet's 3 nodes each in a child process of its own (bench/hyperdht-node-child.ts,
+ * built as testnet.js builds them), 10 announcers of one topic and the client in this process.
  */
+import { CHILD_READY_TIMEOUT_MS, spawnChild, stopChildren } from './children.js'
 import { counts, summarize, withTimeout } from './stats.js'
-import type { LatencyResult } from './netget-scenarios.js'
+import type { CliChild } from '../scripts/lib/cli-child.js'
+import type { LatencyResult, SeparateConfig } from './netget-scenarios.js'
 import type { Counts, Summary } from './stats.js'
 import type DHT from 'hyperdht'
 import type { KeyPair } from 'hyperdht'
@@ -241,5 +245,79 @@ export async function runHyperdht (
     }
   } finally {
     await withTimeout(testnet.destroy(), 20_000, 'testnet destroy').catch(err => { log(`  warning: ${(err as Error).message}`) })
+  }
+}
+
+export interface HyperdhtSeparateResults {
+  label: string
+  layout: string
+  setupMs: number
+  /** Spawn → `listening` line of each node process. */
+  nodeStartMs: number[]
+  lookup10: LatencyResult
+  bootstrap: string[]
+}
+
+/**
+ * a×: the shape of the 2-storing-node testnet (a first node + 2 more, ephemeral: false), each node in a child
+ * process of its own; `perName` ephemeral announcers of one topic and one bootstrapped client in this process.
+ */
+export async function runHyperdhtSeparate (lib: { DHT: DHTClass }, config: SeparateConfig, log: Log): Promise<HyperdhtSeparateResults> {
+  const { DHT } = lib
+  const children: CliChild[] = []
+  const nodes: DHT[] = []
+  const storing = 2
+  try {
+    const setup0 = performance.now()
+    const bootstrap: string[] = []
+    const nodeStartMs: number[] = []
+    for (let i = 0; i < storing + 1; i++) {
+      const t0 = performance.now()
+      const child = spawnChild(`hyperdht-node-${i + 1}`, bootstrap.slice(0, 1), 'bench/hyperdht-node-child.ts')
+      children.push(child)
+      const [, address] = await child.waitForLine(/^listening (\S+)$/, CHILD_READY_TIMEOUT_MS)
+      if (!address.startsWith('127.0.0.1:')) throw new Error(`hyperdht-node-${i + 1} bound off loopback: ${address}`)
+      bootstrap.push(address)
+      nodeStartMs.push(performance.now() - t0)
+    }
+    log(`  a×. ${storing + 1} hyperdht node processes up (pids ${children.map(c => c.pid).join(', ')}) in ${nodeStartMs.map(ms => ms.toFixed(0)).join(' + ')} ms`)
+    const [host, port] = bootstrap[0].split(':')
+    const createNode = (): DHT => {
+      const node = new DHT({ ephemeral: true, bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1' })
+      nodes.push(node)
+      return node
+    }
+    const topic = DHT.hash(Buffer.from('netget-bench/svc-proc'))
+    await Promise.all(Array.from({ length: config.perName }, async () => {
+      const node = createNode()
+      await withTimeout(node.fullyBootstrapped(), 10_000, 'announcer bootstrap')
+      await withTimeout(node.announce(topic, DHT.keyPair()).finished(), 10_000, 'announce')
+    }))
+    const client = createNode()
+    await withTimeout(client.fullyBootstrapped(), 10_000, 'client bootstrap')
+    for (const node of nodes) {
+      if (node.address().host !== '127.0.0.1') throw new Error(`a hyperdht node bound to ${node.address().host}`)
+    }
+    const setupMs = performance.now() - setup0
+    const first = await withTimeout(lookupAll(client, topic), 10_000, 'lookup')
+    if (first.size < config.perName) throw new Error(`the client's lookup returns ${first.size} records, expected ${config.perName}`)
+    log(`  a×. hyperdht: ${config.perName} announcers + client in ${setupMs.toFixed(0)} ms`)
+
+    const warmDeadline = performance.now() + config.maxMs
+    for (let i = 0; i < config.warmup && performance.now() < warmDeadline; i++) await withTimeout(lookupAll(client, topic), 10_000, 'lookup')
+    const lookup10 = await timeLookups(client, topic, config.perName, config.samples, 0)
+    log(`  a×. hyperdht lookup ${config.perName}, node processes: p50 ${lookup10.summary?.p50.toFixed(3)} ms, found ${lookup10.found?.min}–${lookup10.found?.max}`)
+    return {
+      label: `HyperDHT ${storing}n`,
+      layout: `hyperdht testnet shape of ${storing + 1} (first node + ${storing}), each node in a child process of its own (bench/hyperdht-node-child.ts); ` +
+        `${config.perName} announcer nodes of one topic and 1 bootstrapped client in the benchmark process; all on 127.0.0.1`,
+      setupMs,
+      nodeStartMs,
+      lookup10,
+      bootstrap
+    }
+  } finally {
+    for (const node of nodes.reverse()) await withTimeout(node.destroy(), 10_000, 'destroy').catch(err => { log(`  warning: ${(err as Error).message}`) })
+    await stopChildren(children, log)
   }
 }

@@ -5,10 +5,14 @@
  *   b. cached discovery (maxAge 60 s)
  *   c. a fresh client's start → first result
  *   d. registerWithNetwork() resolved → discoverable from the connected client
- * Only the public API of src/index.ts is used.
+ *   a×. uncached discovery of 10 from a connected client, the 2 registries in child processes of their own
+ *       (the netget CLI), with the default queryFanout (2) and with queryFanout 1
+ * Only the public API of src/index.ts (and the CLI, for a×) is used.
  */
 import { Netget } from '../src/index.js'
+import { CHILD_READY_TIMEOUT_MS, spawnChild, stopChildren } from './children.js'
 import { counts, sleep, summarize, withTimeout } from './stats.js'
+import type { CliChild } from '../scripts/lib/cli-child.js'
 import type { Counts, Summary } from './stats.js'
 
 const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
@@ -268,5 +272,121 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
     // Services first (they withdraw their records), then client and registries.
     await stopAll(started.filter(n => n.nodeType === 'service'), log)
     await stopAll(started.filter(n => n.nodeType === 'registry'), log)
+  }
+}
+
+export interface SeparateConfig {
+  /** Service instances of the one name. */
+  perName: number
+  /** Discoveries per client before the timed ones (the registries' JIT needs ~1000). */
+  warmup: number
+  samples: number
+  /** Bound of the warm-up and of the timed loop, each. */
+  maxMs: number
+}
+
+export interface NetgetSeparateResults {
+  layout: string
+  setupMs: number
+  /** Spawn → `listening` line of each registry process. */
+  registryStartMs: number[]
+  /** `record stored` lines of the name in each registry's log, after the set-up. */
+  storedPerRegistry: number[]
+  /** Default queryFanout (2): both registries asked per discovery. */
+  fanout2: LatencyResult
+  /** queryFanout 1: one registry asked per discovery (the closest to the name). */
+  fanout1: LatencyResult
+  registryAddresses: string[]
+}
+
+/**
+ * Times `clients` in turn, one discovery each per round, so that drift (load, GC, JIT of the registries)
+ * spreads over all of them alike. Returns one result per client.
+ */
+async function timeAlternating (clients: Netget[], name: string, expected: number, config: SeparateConfig): Promise<LatencyResult[]> {
+  const warmDeadline = performance.now() + config.maxMs
+  for (let i = 0; i < config.warmup && performance.now() < warmDeadline; i++) {
+    for (const client of clients) await client.discoverServiceNode(name)
+  }
+  const results = clients.map(() => ({ times: [] as number[], found: [] as number[], failures: 0, firstError: undefined as string | undefined }))
+  const deadline = performance.now() + config.maxMs
+  for (let i = 0; i < config.samples && performance.now() < deadline; i++) {
+    for (let c = 0; c < clients.length; c++) {
+      const r = results[c]
+      const t0 = performance.now()
+      try {
+        const instances = await clients[c].discoverServiceNode(name)
+        const t1 = performance.now()
+        r.times.push(t1 - t0)
+        r.found.push(instances.length)
+        if (instances.length < expected) r.failures++
+      } catch (err) {
+        r.failures++
+        r.firstError ??= (err as Error).message
+      }
+    }
+  }
+  return results.map(r => ({ summary: summarize(r.times), found: counts(r.found), failures: r.failures, ...(r.firstError !== undefined ? { firstError: r.firstError } : {}) }))
+}
+
+/**
+ * a×: the 2 registries each in a child process of their own, started with the CLI as an operator would
+ * (`netget registry --listen /ip4/127.0.0.1/tcp/0 [--registry <first>]`); `perName` instances of one name
+ * and the clients in this process. Children are stopped (SIGTERM, then SIGKILL) whatever happens.
+ */
+export async function runNetgetSeparate (config: SeparateConfig, log: Log): Promise<NetgetSeparateResults> {
+  const children: CliChild[] = []
+  const services: Netget[] = []
+  const clients: Netget[] = []
+  const name = 'svc-proc'
+  try {
+    const setup0 = performance.now()
+    const registries: string[] = []
+    const registryStartMs: number[] = []
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now()
+      const child = spawnChild(`registry-${i + 1}`, ['registry', '--listen', LOOPBACK[0], ...registries.slice(0, 1).flatMap(a => ['--registry', a])])
+      children.push(child)
+      const [, address] = await child.waitForLine(/^listening (\S+)$/, CHILD_READY_TIMEOUT_MS)
+      if (!address.startsWith('/ip4/127.0.0.1/')) throw new Error(`registry-${i + 1} listens off loopback: ${address}`)
+      registries.push(address)
+      registryStartMs.push(performance.now() - t0)
+    }
+    log(`  a×. 2 registry processes up (pids ${children.map(c => c.pid).join(', ')}) in ${registryStartMs.map(ms => ms.toFixed(0)).join(' + ')} ms`)
+
+    await Promise.all(Array.from({ length: config.perName }, async (_, i) => {
+      const s = new Netget({ metadata: { name, instance: i }, registryNodes: registries, listen: LOOPBACK })
+      services.push(s)
+      await withTimeout(s.registerWithNetwork(), 15_000, 'registerWithNetwork')
+    }))
+    const fanout2 = new Netget({ registryNodes: registries, listen: LOOPBACK })
+    const fanout1 = new Netget({ registryNodes: registries, listen: LOOPBACK, queryFanout: 1 })
+    clients.push(fanout2, fanout1)
+    for (const client of clients) {
+      await withTimeout(client.start(), 10_000, 'client start')
+      const seen = await waitForInstances(client, name, config.perName, 10_000)
+      if (seen < config.perName) throw new Error(`a client sees ${seen} instances of ${name}, expected ${config.perName}`)
+    }
+    const setupMs = performance.now() - setup0
+    const storedPerRegistry = children.map(c => c.stdoutLines.filter(l => new RegExp(`record stored\\s+${name} `).test(l)).length)
+    log(`  a×. ${config.perName} services registered, 2 clients connected in ${setupMs.toFixed(0)} ms; records stored per registry: ${storedPerRegistry.join(', ')}`)
+
+    const [r2, r1] = await timeAlternating(clients, name, config.perName, config)
+    log(`  a×. discover ${config.perName} uncached, registry processes: queryFanout 2 p50 ${r2.summary?.p50.toFixed(3)} ms, queryFanout 1 p50 ${r1.summary?.p50.toFixed(3)} ms`)
+    return {
+      layout: `2 registries, each in a child process of its own (netget CLI, src/cli/run.ts); ${config.perName} service instances of one name (${name}) ` +
+        'and 2 connected clients (queryFanout 2, queryFanout 1) in the benchmark process; all on 127.0.0.1',
+      setupMs,
+      registryStartMs,
+      storedPerRegistry,
+      fanout2: r2,
+      fanout1: r1,
+      registryAddresses: registries
+    }
+  } finally {
+    // Services first (they withdraw their records while the registries run), then the clients, then the registries.
+    await stopAll(services, log)
+    await stopAll(clients, log)
+    await stopChildren(children, log)
   }
 }

@@ -10,10 +10,10 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { loadHyperdht, runHyperdht } from './hyperdht-scenarios.js'
-import { runNetget } from './netget-scenarios.js'
-import type { HyperdhtConfig, HyperdhtResults } from './hyperdht-scenarios.js'
-import type { LatencyResult, NetgetConfig, NetgetResults } from './netget-scenarios.js'
+import { loadHyperdht, runHyperdht, runHyperdhtSeparate } from './hyperdht-scenarios.js'
+import { runNetget, runNetgetSeparate } from './netget-scenarios.js'
+import type { HyperdhtConfig, HyperdhtResults, HyperdhtSeparateResults } from './hyperdht-scenarios.js'
+import type { LatencyResult, NetgetConfig, NetgetResults, NetgetSeparateResults, SeparateConfig } from './netget-scenarios.js'
 import type { Summary } from './stats.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -52,6 +52,14 @@ const hyperdhtBase: Omit<HyperdhtConfig, 'storing'> = {
   pollMaxAttempts: 1000,
   pollMaxMs: 5000
 }
+// a×: registries (HyperDHT: testnet nodes) in child processes; ≥ 1000 warm-up discoveries, the registries' JIT needs them.
+const separateConfig: SeparateConfig = {
+  perName: 10,
+  warmup: quick ? 20 : 1000,
+  samples: quick ? 20 : 1000,
+  maxMs: 60_000
+}
+
 const hyperdhtStoring = (process.env.BENCH_HYPERDHT_STORING ?? '2,20').split(',').map(Number).filter(n => Number.isInteger(n) && n > 0 && n <= 64)
 
 // ---------------------------------------------------------------- RSS children
@@ -202,6 +210,11 @@ interface Output {
   hyperdht: HyperdhtResults[] | { skipped: string }
   hyperdhtErrors: string[]
   rss: { netgetChildren: RssMode[], hyperdhtChildren: RssMode[], many: Array<ManyResult | { mode: string, error: string }> }
+  /** a×: the registries (HyperDHT: the testnet's nodes) in child processes of their own. */
+  separate: {
+    netget: NetgetSeparateResults | { error: string }
+    hyperdht: HyperdhtSeparateResults | { error: string } | { skipped: string }
+  }
   notes: string[]
 }
 
@@ -218,6 +231,13 @@ function render (o: Output): string {
   for (const h of hs) lines.push(`${h.label}: ${h.layout}`)
   if (!Array.isArray(o.hyperdht)) lines.push(`HyperDHT: skipped: ${o.hyperdht.skipped}`)
   for (const e of o.hyperdhtErrors) lines.push(`HyperDHT: ${e}`)
+  const sn = 'error' in o.separate.netget ? undefined : o.separate.netget
+  const sh = 'layout' in o.separate.hyperdht ? o.separate.hyperdht : undefined
+  if (sn !== undefined) lines.push(`netget a×: ${sn.layout}`)
+  else if ('error' in o.separate.netget) lines.push(`netget a×: FAILED: ${o.separate.netget.error.split('\n')[0]}`)
+  if (sh !== undefined) lines.push(`${sh.label} a×: ${sh.layout}`)
+  else if ('error' in o.separate.hyperdht) lines.push(`HyperDHT a×: FAILED: ${o.separate.hyperdht.error.split('\n')[0]}`)
+  else if ('skipped' in o.separate.hyperdht && Array.isArray(o.hyperdht)) lines.push(`HyperDHT a×: skipped: ${o.separate.hyperdht.skipped}`)
   lines.push('Times in ms (nearest-rank percentiles); n = samples; found = instances returned per call (min–max). Verdicts judge netget against the issue\'s targets.')
   lines.push('')
   lines.push(row(HEADER))
@@ -227,6 +247,10 @@ function render (o: Output): string {
   const a10 = `a. discover ${10} (uncached)`
   lines.push(latencyRow(a10, 'netget', ng?.discover10, TARGETS.uncached, verdict(ng?.discover10.summary ?? null, 1, 5)))
   for (const h of hs) lines.push(latencyRow('', h.label, h.lookup10))
+  lines.push(`a×. discover ${separateConfig.perName} (uncached), registries in their own processes`)
+  lines.push(latencyRow('   queryFanout 2 (default), 2 asked', 'netget', sn?.fanout2, TARGETS.uncached, verdict(sn?.fanout2.summary ?? null, 1, 5)))
+  lines.push(latencyRow('   queryFanout 1, 1 registry asked', 'netget', sn?.fanout1))
+  if (sh !== undefined) lines.push(latencyRow('', sh.label, sh.lookup10))
   lines.push(latencyRow(`a. discover ${50} (uncached)`, 'netget', ng?.discover50, TARGETS.uncached, verdict(ng?.discover50.summary ?? null, 1, 5)))
   for (const h of hs) lines.push(latencyRow('', h.label, h.lookup50))
   lines.push(latencyRow(`b. discover ${10} (maxAge 60 s)`, 'netget', ng?.cached10, TARGETS.cached, verdict(ng?.cached10.summary ?? null, 0.05)))
@@ -254,6 +278,11 @@ function render (o: Output): string {
     fail('netget c', ng.fresh, n10)
     fail('netget d', ng.registerToDiscoverable, 1)
   }
+  if (sn !== undefined) {
+    fail('netget a× queryFanout 2', sn.fanout2, separateConfig.perName)
+    fail('netget a× queryFanout 1', sn.fanout1, separateConfig.perName)
+  }
+  if (sh !== undefined) fail(`${sh.label} a×`, sh.lookup10, separateConfig.perName)
   for (const h of hs) {
     fail(`${h.label} a10`, h.lookup10, 10)
     fail(`${h.label} a50${h.storing * 20 < 50 ? ` (expected: ≤ 20 records per storing node, ${h.storing * 20} at most)` : ''}`, h.lookup50, 50)
@@ -302,7 +331,7 @@ async function main (): Promise<number> {
     kadDht: packageVersion('@libp2p/kad-dht'),
     hyperdht: 'not installed',
     quick,
-    config: { netget: netgetConfig, hyperdht: { ...hyperdhtBase, storing: hyperdhtStoring } }
+    config: { netget: netgetConfig, hyperdht: { ...hyperdhtBase, storing: hyperdhtStoring }, separate: separateConfig }
   }
   let netgetChildren: RssMode[] = []
   let hyperdhtChildren: RssMode[] = []
@@ -342,12 +371,32 @@ async function main (): Promise<number> {
     hyperdht = list
   }
 
+  log('a×. registries in their own processes …')
+  const separate: Output['separate'] = { netget: { error: 'not run' }, hyperdht: { skipped: 'error' in lib ? lib.error : 'not run' } }
+  try {
+    separate.netget = await runNetgetSeparate(separateConfig, log)
+  } catch (err) {
+    separate.netget = { error: (err as Error).stack ?? String(err) }
+    log(`netget a× failed: ${(err as Error).stack ?? String(err)}`)
+  }
+  if (!('error' in lib)) {
+    try {
+      separate.hyperdht = await runHyperdhtSeparate(lib, separateConfig, log)
+    } catch (err) {
+      separate.hyperdht = { error: (err as Error).stack ?? String(err) }
+      log(`HyperDHT a× failed: ${(err as Error).stack ?? String(err)}`)
+    }
+  }
+
   log('RSS, many nodes in one process …')
   many.push(await measureMany('netget-many', 50))
   if (!('error' in lib)) many.push(await measureMany('hyperdht-many', 50))
 
   notes.push('netget a/b/d use one client that stays connected to both registries; its Kademlia route for a name is reused for 30 s (routeCacheTtl), so a sample now and then includes a route refresh.')
-  notes.push('Each system runs all its nodes in this one process (one JS thread): a discovery\'s latency includes the registries\' (storing nodes\') work, serialised with the client\'s. The same holds for both systems.')
+  notes.push('Except in a×, each system runs all its nodes in this one process (one JS thread): a discovery\'s latency includes the registries\' (storing nodes\') work, serialised with the client\'s. The same holds for both systems.')
+  notes.push(`a×: the registries run in child processes of their own (netget: the CLI, \`netget registry\`; HyperDHT: the 3 nodes of its 2-storing-node testnet, built as testnet.js builds them), so their work runs in parallel with the client's (the processes share this machine's ${cpus().length} cores) and each request crosses processes over loopback TCP (HyperDHT: UDP); the ${separateConfig.perName} service instances (announcers) and the clients stay in this process. ` +
+    `Each client made ${separateConfig.warmup} untimed discoveries first (the registries' JIT warms up); the two netget clients then took turns, one discovery each, so drift falls on both rows alike. ` +
+    'With queryFanout 1 a discovery asks only the registry closest to the name (both hold every record); with the default 2 it waits for both answers.')
   notes.push('netget d: a new service instance joins an existing name (svc-new); registerWithNetwork() resolves once the registries stored the record, so the first poll normally finds it.')
   notes.push('HyperDHT lookups are iterative queries with no result cache; each storing node returns at most 20 random records per topic, so with 2 storing nodes a lookup of 50 returns ≤ 40 (see found).')
   notes.push('HyperDHT d uses a new topic per sample (a lookup of a topic with > 20 records returns a random 20 per node).')
@@ -355,7 +404,7 @@ async function main (): Promise<number> {
 
   meta.loadAvgAtEnd = loadavg().map(x => Number(x.toFixed(2)))
   meta.runSeconds = Number(((performance.now() - runStart) / 1000).toFixed(1))
-  const output: Output = { meta, netget, hyperdht, hyperdhtErrors, rss: { netgetChildren, hyperdhtChildren, many }, notes }
+  const output: Output = { meta, netget, hyperdht, hyperdhtErrors, rss: { netgetChildren, hyperdhtChildren, many }, separate, notes }
   const text = render(output)
   mkdirSync(resultsDir, { recursive: true })
   writeFileSync(`${resultsDir}latest.json`, JSON.stringify(output, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(4)) : v, 2) + '\n')
