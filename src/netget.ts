@@ -5,53 +5,30 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { AbortedError, LimitErrorCodes, InvalidOptionError, NetgetError, StartError, NotAServiceError, NotStartedError, PublishFailedError, NoRegistryReachableError, RecordValidationError, TimeoutError } from './errors.js'
+import { AbortedError, InvalidOptionError, NetgetError, NoRegistryReachableError, NotAServiceError, NotStartedError, PublishFailedError, StartError, TimeoutError } from './errors.js'
 import { handleHealth } from './health/health-service.js'
 import { probe } from './health/probe.js'
-import { Prober } from './health/prober.js'
 import { createNode } from './node/create-node.js'
 import { generateKey, loadOrCreateDataDirKey, readKeyFile } from './node/identity.js'
-import { RateLimiter } from './security/rate-limiter.js'
-import { checkMayPublish, loadSecurity } from './security/setup.js'
-import type { Security } from './security/setup.js'
 import { checkRegistryAddress, resolveOptions } from './options.js'
-import { checkName, isLive, openRecord, signRecord } from './records/service-record.js'
-import { deadline } from './util/deadline.js'
-import { RecordStore } from './registry/record-store.js'
+import { copyInstance, toInstance } from './records/instance.js'
+import { checkName, openRecord } from './records/service-record.js'
+import { Lease } from './registry/lease.js'
 import { RegistryClient } from './registry/registry-client.js'
-import { RegistryServer } from './registry/registry-server.js'
+import { RegistryRole } from './registry/registry-role.js'
+import { checkMayPublish, loadSecurity } from './security/setup.js'
+import { deadline } from './util/deadline.js'
 import type { ProbeResult } from './health/probe.js'
 import type { NetgetLibp2p } from './node/create-node.js'
 import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
-import type { Metadata, RecordExpectations, VerifiedRecord } from './records/service-record.js'
-import type { PublishResult } from './registry/registry-client.js'
+import type { ServiceInstance } from './records/instance.js'
+import type { Metadata, RecordExpectations } from './records/service-record.js'
+import type { RegistrationResult } from './registry/lease.js'
+import type { Security } from './security/setup.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
-/** One instance of a service, as discovery returns it: verified, live, the newest record of its publisher. */
-export interface ServiceInstance {
-  /** The instance's libp2p peer id (the key that signed its record). */
-  peerId: string
-  name: string
-  network: string
-  metadata: Metadata
-  /** libp2p multiaddrs (each ending in /p2p/<peerId>) and announced application endpoints. */
-  addresses: string[]
-  /** Monotonic per instance: higher means newer. */
-  sequence: bigint
-  /** ms since the epoch. */
-  issuedAt: number
-  /** ms since the epoch: the lease ends here unless republished. */
-  expiresAt: number
-}
-
-export interface RegistrationResult {
-  /** What was published. */
-  instance: ServiceInstance
-  /** Number of registries that stored the record. */
-  accepted: number
-  /** Their peer ids. */
-  registries: string[]
-}
+export type { ServiceInstance } from './records/instance.js'
+export type { RegistrationResult } from './registry/lease.js'
 
 export interface RegisterOptions {
   signal?: AbortSignal
@@ -133,12 +110,10 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 interface Running {
   node: NetgetLibp2p
-  privateKey: PrivateKey
   client: RegistryClient
   security: Security
-  server?: RegistryServer
-  prober?: Prober
-  store?: RecordStore
+  lease: Lease
+  registry?: RegistryRole
 }
 
 export class Netget extends TypedEventEmitter<NetgetEvents> {
@@ -154,13 +129,11 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private running?: Running
   private starting?: Promise<Running>
   private stopping?: Promise<void>
-  private lastSequence = 0n
-  /** The service name this node's record is published under, once registered. */
-  private registeredName?: string
-  private republishTimer?: ReturnType<typeof setTimeout>
   private readonly discoveryCache = new Map<string, { at: number, instances: ServiceInstance[] }>()
   private readonly lifetime = new AbortController()
-  private readonly counters = { stored: 0, rejected: {} as Record<string, number>, rateLimited: 0, quotaExceeded: 0, refusedPeers: 0 }
+  /** Kept after stop() so that getStats() still reports what the registry did. */
+  private registry?: RegistryRole
+  private refusedPeers = 0
 
   constructor (options: NetgetOptions = {}) {
     super()
@@ -187,16 +160,16 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
 
   /** Counters since start: what a registry stored, refused and dropped, and peers refused admission. */
   getStats (): NetgetStats {
-    const store = this.running?.store
+    const registry = this.registry
     return {
-      records: store?.size ?? 0,
-      stored: this.counters.stored,
-      rejected: { ...this.counters.rejected },
-      rateLimited: this.counters.rateLimited,
-      quotaExceeded: this.counters.quotaExceeded,
-      evicted: store?.counters.evicted ?? 0,
-      expired: store?.counters.expired ?? 0,
-      refusedPeers: this.counters.refusedPeers
+      records: this.running?.registry?.store.size ?? 0,
+      stored: registry?.counters.stored ?? 0,
+      rejected: { ...registry?.counters.rejected },
+      rateLimited: registry?.counters.rateLimited ?? 0,
+      quotaExceeded: registry?.counters.quotaExceeded ?? 0,
+      evicted: registry?.store.counters.evicted ?? 0,
+      expired: registry?.store.counters.expired ?? 0,
+      refusedPeers: this.refusedPeers
     }
   }
 
@@ -249,15 +222,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     checkMayPublish(running.security.admission, name)
     const minAcks = options.minAcks ?? this.options.minAcks
     const result = await this.withDeadline(options.signal, options.timeout ?? this.options.registerTimeout, 'registerWithNetwork',
-      async signal => {
-        const previous = this.registeredName
-        const published = await this.publish(running, name, false, minAcks, signal)
-        // Renamed: the record under the old name is withdrawn, not left to expire.
-        if (previous !== undefined && previous !== name) await this.publish(running, previous, true, 1, signal).catch(() => {})
-        return published
-      })
-    this.registeredName = name
-    this.scheduleRepublish(this.options.recordTtl / 3)
+      async signal => running.lease.register(name, minAcks, signal))
     this.safeDispatchEvent('registered', { detail: result })
     return result
   }
@@ -356,7 +321,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     const o = this.options
     const privateKey = await this.loadKey()
     const security = await loadSecurity(o, peerIdFromPrivateKey(privateKey).toString(), (peerId, err) => {
-      this.counters.refusedPeers++
+      this.refusedPeers++
       this.safeDispatchEvent('peer:refused', { detail: { peerId, code: err.code, message: err.message } })
     })
     const guard = security.guard
@@ -371,57 +336,12 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(guard !== undefined ? { connectionGater: guard.gater() } : {})
     })
     const onError = (err: Error): void => { this.safeDispatchEvent('error', { detail: err }) }
-    let store: RecordStore | undefined
-    let server: RegistryServer | undefined
-    let prober: Prober | undefined
-    if (o.nodeType === 'registry') {
-      store = new RecordStore({ maxRecords: o.maxRecords, maxRecordsPerPeer: o.maxRecordsPerPeer })
-      const heldStore = store
-      prober = new Prober(node, {
-        network: o.network,
-        interval: o.healthInterval,
-        timeout: o.healthTimeout,
-        unhealthyThreshold: o.unhealthyThreshold,
-        targets: () => liveInstances(heldStore, node.peerId.toString()),
-        onDown: (peerId, reason) => { this.safeDispatchEvent('instance:down', { detail: { peerId, reason } }) },
-        onUp: peerId => { this.safeDispatchEvent('instance:up', { detail: { peerId } }) }
-      })
-      const heldProber = prober
-      server = new RegistryServer(node, {
-        network: o.network,
-        store,
-        requestTimeout: o.requestTimeout,
-        replicationFactor: o.replicationFactor,
-        sweepInterval: Math.min(5000, o.healthInterval),
-        isDown: peerId => heldProber.isDown(peerId),
-        ...(guard !== undefined ? { guard } : {}),
-        ...(o.authority !== undefined ? { authority: o.authority } : {}),
-        publishLimiter: new RateLimiter({ rate: o.publishRate, burst: o.publishBurst }),
-        // Registries replicate in bursts when one joins; their budget is a multiple of a publisher's.
-        replicateLimiter: new RateLimiter({ rate: o.publishRate * 20, burst: o.publishBurst * 50 }),
-        onLimited: (err, from) => {
-          if (err.code === LimitErrorCodes.RATE) this.counters.rateLimited++
-          else this.counters.quotaExceeded++
-          this.safeDispatchEvent('record:limited', { detail: { code: err.code, message: err.message, from } })
-        },
-        onStored: (record, from) => {
-          this.counters.stored++
-          this.discoveryCache.delete(record.name)
-          const instance = copyInstance(toInstance(record))
-          if (record.withdrawn) this.safeDispatchEvent('record:withdrawn', { detail: { ...instance, from } })
-          else this.safeDispatchEvent('record:stored', { detail: { ...instance, from } })
-        },
-        onRejected: (err, from) => {
-          this.counters.rejected[err.code] = (this.counters.rejected[err.code] ?? 0) + 1
-          this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } })
-        },
-        onError
-      })
-    }
+    const registry = o.nodeType === 'registry' ? this.registryRole(node, guard, onError) : undefined
+    this.registry = registry
     const client = new RegistryClient(node, {
       network: o.network,
       configuredRegistries: () => [...this.registryNodes].map(a => checkRegistryAddress(a)),
-      ...(server !== undefined ? { localRegistry: server } : {}),
+      ...(registry !== undefined ? { localRegistry: registry.server } : {}),
       replicationFactor: o.replicationFactor,
       queryFanout: o.queryFanout,
       requestTimeout: o.requestTimeout,
@@ -430,39 +350,42 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(guard !== undefined ? { guard } : {}),
       ...(o.authority !== undefined ? { authority: o.authority } : {})
     })
+    const lease = new Lease({
+      node,
+      privateKey,
+      client,
+      network: o.network,
+      recordTtl: o.recordTtl,
+      renewTimeout: o.registerTimeout,
+      announce: o.announce,
+      ...(security.admission !== undefined ? { admission: security.admission.bytes } : {}),
+      metadata: () => this.metadata,
+      onRenewed: result => { this.safeDispatchEvent('republished', { detail: result }) },
+      onRenewError: err => { this.safeDispatchEvent('republish:error', { detail: err }) }
+    })
     node.addEventListener('peer:connect', evt => {
       this.safeDispatchEvent('peer:connect', { detail: evt.detail.toString() })
     })
     node.addEventListener('peer:disconnect', evt => {
       const id = evt.detail.toString()
       this.safeDispatchEvent('peer:disconnect', { detail: id })
-      // A closed connection from an instance we hold is the earliest sign of a crash: probe it now.
-      if (prober !== undefined && store !== undefined && liveInstances(store, '').has(id)) prober.probeSoon(id)
+      registry?.peerDisconnected(id)
     })
     try {
       await guard?.start(node)
       await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(guard !== undefined ? { guard } : {}), ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
-      await server?.start()
+      await registry?.start()
       await node.start()
-      prober?.start()
+      registry?.startProbing()
     } catch (err) {
-      await server?.stop().catch(() => {})
+      await registry?.stop().catch(() => {})
       await guard?.stop()
-      prober?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
       this.state = 'stopped'
       if (err instanceof NetgetError) throw err
       throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
     }
-    const running: Running = {
-      node,
-      privateKey,
-      client,
-      security,
-      ...(server !== undefined ? { server } : {}),
-      ...(prober !== undefined ? { prober } : {}),
-      ...(store !== undefined ? { store } : {})
-    }
+    const running: Running = { node, client, security, lease, ...(registry !== undefined ? { registry } : {}) }
     this.running = running
     this.state = 'running'
     for (const address of this.registryNodes) {
@@ -470,6 +393,23 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     }
     this.safeDispatchEvent('start', { detail: node.peerId.toString() })
     return running
+  }
+
+  /** The registry side, its events forwarded as this node's. */
+  private registryRole (node: NetgetLibp2p, guard: Security['guard'], onError: (err: Error) => void): RegistryRole {
+    return new RegistryRole(node, this.options, guard, {
+      onStored: (record, from) => {
+        this.discoveryCache.delete(record.name)
+        const instance = { ...copyInstance(toInstance(record)), from }
+        if (record.withdrawn) this.safeDispatchEvent('record:withdrawn', { detail: instance })
+        else this.safeDispatchEvent('record:stored', { detail: instance })
+      },
+      onRejected: (err, from) => { this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } }) },
+      onLimited: (err, from) => { this.safeDispatchEvent('record:limited', { detail: { code: err.code, message: err.message, from } }) },
+      onDown: (peerId, reason) => { this.safeDispatchEvent('instance:down', { detail: { peerId, reason } }) },
+      onUp: peerId => { this.safeDispatchEvent('instance:up', { detail: { peerId } }) },
+      onError
+    })
   }
 
   private async connectRegistry (node: NetgetLibp2p, address: string, peerId: string): Promise<void> {
@@ -481,8 +421,6 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
 
   private async doStop (): Promise<void> {
     this.state = 'stopping'
-    clearTimeout(this.republishTimer)
-    this.republishTimer = undefined
     let running: Running | undefined
     try {
       running = this.running ?? await this.starting
@@ -490,19 +428,18 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       // start() failed and cleaned up after itself.
     }
     if (running !== undefined) {
-      if (this.registeredName !== undefined) {
-        try {
-          const signal = AbortSignal.timeout(Math.min(2000, this.options.requestTimeout))
-          const result = await this.publish(running, this.registeredName, true, 1, signal)
-          this.safeDispatchEvent('withdrawn', { detail: result.accepted })
-        } catch (err) {
-          this.safeDispatchEvent('error', { detail: err as Error })
-        }
+      const limit = deadline(Math.min(2000, this.options.requestTimeout))
+      try {
+        const accepted = await running.lease.withdraw(limit.signal)
+        if (accepted !== undefined) this.safeDispatchEvent('withdrawn', { detail: accepted })
+      } catch (err) {
+        this.safeDispatchEvent('error', { detail: err as Error })
+      } finally {
+        limit.clear()
       }
       this.lifetime.abort()
       running.client.close()
-      running.prober?.stop()
-      await running.server?.stop()
+      await running.registry?.stop()
       await running.security.guard?.stop()
       await running.node.stop()
     }
@@ -511,71 +448,6 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     this.discoveryCache.clear()
     this.state = 'stopped'
     this.safeDispatchEvent('stop')
-  }
-
-  private nextSequence (): bigint {
-    // Microseconds since the epoch: a restarted instance with the same key still publishes a higher sequence.
-    const now = BigInt(Date.now()) * 1000n
-    this.lastSequence = now > this.lastSequence ? now : this.lastSequence + 1n
-    return this.lastSequence
-  }
-
-  private async publish (running: Running, name: string, withdrawn: boolean, minAcks: number, signal: AbortSignal): Promise<RegistrationResult> {
-    const issuedAt = Date.now()
-    const fields = {
-      network: this.network,
-      name,
-      addresses: [...running.node.getMultiaddrs().map(ma => ma.toString()), ...this.options.announce],
-      metadata: this.metadata,
-      sequence: this.nextSequence(),
-      issuedAt,
-      expiresAt: issuedAt + this.options.recordTtl,
-      withdrawn,
-      ...(running.security.admission !== undefined ? { admission: running.security.admission.bytes } : {})
-    }
-    let bytes: Uint8Array
-    try {
-      bytes = await signRecord(running.privateKey, fields)
-    } catch (err) {
-      if (err instanceof RecordValidationError) throw new InvalidOptionError('metadata', err.message)
-      throw err
-    }
-    const outcome: PublishResult = await running.client.publish(name, bytes, signal)
-    if (outcome.accepted.length < minAcks) {
-      if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0) {
-        const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')
-        throw new NoRegistryReachableError(`No registry stored the record of "${name}": ${reasons === '' ? 'none reachable' : reasons}`)
-      }
-      const unreachable = Object.keys(outcome.unreachable).length
-      throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required` +
-        ` (${Object.keys(outcome.refusals).length} refused, ${unreachable} unreachable)`, outcome.accepted.length, outcome.refusals)
-    }
-    const { admission: _admission, ...published } = fields
-    const instance = copyInstance(toInstance({ ...published, peerId: running.node.peerId.toString(), withdrawn, bytes, admissionBytes: new Uint8Array(0) }))
-    return { instance, accepted: outcome.accepted.length, registries: outcome.accepted }
-  }
-
-  private scheduleRepublish (delay: number): void {
-    clearTimeout(this.republishTimer)
-    if (this.state !== 'running') return
-    this.republishTimer = setTimeout(() => { void this.republish() }, delay)
-    // The lease timer alone never keeps a process alive: the libp2p node's sockets decide that.
-    this.republishTimer.unref()
-  }
-
-  private async republish (): Promise<void> {
-    const running = this.running
-    if (running === undefined || this.state !== 'running') return
-    try {
-      const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.options.registerTimeout)])
-      const result = await this.publish(running, this.registeredName ?? this.serviceName(), false, 1, signal)
-      this.safeDispatchEvent('republished', { detail: result })
-      this.scheduleRepublish(this.options.recordTtl / 3)
-    } catch (err) {
-      if (this.state !== 'running') return
-      this.safeDispatchEvent('republish:error', { detail: err as Error })
-      this.scheduleRepublish(Math.max(1000, this.options.recordTtl / 10))
-    }
   }
 
   /** Runs `fn` under the caller's signal, a deadline and the node's lifetime; maps an expiry to a typed error. */
@@ -597,33 +469,5 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     } finally {
       limit.clear()
     }
-  }
-}
-
-/** Instances a registry probes: peer id → addresses, for every live, not withdrawn record it holds. */
-function liveInstances (store: RecordStore, self: string): Map<string, string[]> {
-  const now = Date.now()
-  const out = new Map<string, string[]>()
-  for (const record of store.all()) {
-    if (!record.withdrawn && isLive(record, now) && record.peerId !== self) out.set(record.peerId, record.addresses)
-  }
-  return out
-}
-
-/** Records are shared with the verification cache and the discovery cache: callers get their own copy. */
-function copyInstance (instance: ServiceInstance): ServiceInstance {
-  return { ...instance, metadata: structuredClone(instance.metadata), addresses: [...instance.addresses] }
-}
-
-function toInstance (record: VerifiedRecord): ServiceInstance {
-  return {
-    peerId: record.peerId,
-    name: record.name,
-    network: record.network,
-    metadata: record.metadata,
-    addresses: record.addresses,
-    sequence: record.sequence,
-    issuedAt: record.issuedAt,
-    expiresAt: record.expiresAt
   }
 }

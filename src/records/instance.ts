@@ -1,0 +1,40 @@
+/**
+ * ServiceInstance: what the API returns for a verified record. Records are shared with the verification and
+ * discovery caches, so callers always get their own copy.
+ */
+import type { Metadata, VerifiedRecord } from './service-record.js'
+
+/** One instance of a service, as discovery returns it: verified, live, the newest record of its publisher. */
+export interface ServiceInstance {
+  /** The instance's libp2p peer id (the key that signed its record). */
+  peerId: string
+  name: string
+  network: string
+  metadata: Metadata
+  /** libp2p multiaddrs (each ending in /p2p/<peerId>) and announced application endpoints. */
+  addresses: string[]
+  /** Monotonic per instance: higher means newer. */
+  sequence: bigint
+  /** ms since the epoch. */
+  issuedAt: number
+  /** ms since the epoch: the lease ends here unless republished. */
+  expiresAt: number
+}
+
+/** A view of a record (shares its metadata and addresses: copy before handing it out). */
+export function toInstance (record: Omit<VerifiedRecord, 'bytes' | 'admissionBytes' | 'withdrawn'>): ServiceInstance {
+  return {
+    peerId: record.peerId,
+    name: record.name,
+    network: record.network,
+    metadata: record.metadata,
+    addresses: record.addresses,
+    sequence: record.sequence,
+    issuedAt: record.issuedAt,
+    expiresAt: record.expiresAt
+  }
+}
+
+export function copyInstance (instance: ServiceInstance): ServiceInstance {
+  return { ...instance, metadata: structuredClone(instance.metadata), addresses: [...instance.addresses] }
+}

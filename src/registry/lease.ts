@@ -1,0 +1,143 @@
+/**
+ * The lease of this node's own record: sign and publish it to the closest registries, renew it at a third of
+ * its lifetime until stopped, withdraw it (a signed tombstone) on a clean stop or a rename.
+ */
+import { InvalidOptionError, NoRegistryReachableError, PublishFailedError, RecordValidationError } from '../errors.js'
+import { copyInstance, toInstance } from '../records/instance.js'
+import { signRecord } from '../records/service-record.js'
+import { deadline } from '../util/deadline.js'
+import type { RegistryClient } from './registry-client.js'
+import type { NetgetLibp2p } from '../node/create-node.js'
+import type { ServiceInstance } from '../records/instance.js'
+import type { Metadata } from '../records/service-record.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface RegistrationResult {
+  /** What was published. */
+  instance: ServiceInstance
+  /** Number of registries that stored the record. */
+  accepted: number
+  /** Their peer ids. */
+  registries: string[]
+}
+
+export interface LeaseInit {
+  node: NetgetLibp2p
+  privateKey: PrivateKey
+  client: RegistryClient
+  network: string
+  /** Lifetime of each published record (ms). */
+  recordTtl: number
+  /** Deadline of one renewal (ms). */
+  renewTimeout: number
+  /** Application endpoints published after the libp2p multiaddrs. */
+  announce: string[]
+  /** Closed networks: this node's encoded certificate, carried in every record. */
+  admission?: Uint8Array
+  /** The metadata to publish, read at each publication (the user may change it). */
+  metadata: () => Metadata
+  onRenewed: (result: RegistrationResult) => void
+  onRenewError: (err: Error) => void
+}
+
+export class Lease {
+  private readonly init: LeaseInit
+  private lastSequence = 0n
+  private timer?: ReturnType<typeof setTimeout>
+  private readonly stopping = new AbortController()
+  /** The name the record is published under, once registered. */
+  name?: string
+
+  constructor (init: LeaseInit) {
+    this.init = init
+  }
+
+  /** Publishes under `name` now and keeps the lease; a rename withdraws the record under the old name. */
+  async register (name: string, minAcks: number, signal: AbortSignal): Promise<RegistrationResult> {
+    const previous = this.name
+    const result = await this.publish(name, false, minAcks, signal)
+    if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, signal).catch(() => {})
+    this.name = name
+    this.schedule(this.init.recordTtl / 3)
+    return result
+  }
+
+  /** Stops renewing and publishes a tombstone (needs one registry); resolves with how many stored it. */
+  async withdraw (signal: AbortSignal): Promise<number | undefined> {
+    this.stop()
+    if (this.name === undefined) return undefined
+    return (await this.publish(this.name, true, 1, signal)).accepted
+  }
+
+  stop (): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.stopping.abort()
+  }
+
+  private nextSequence (): bigint {
+    // Microseconds since the epoch: a restarted instance with the same key still publishes a higher sequence.
+    const now = BigInt(Date.now()) * 1000n
+    this.lastSequence = now > this.lastSequence ? now : this.lastSequence + 1n
+    return this.lastSequence
+  }
+
+  private async publish (name: string, withdrawn: boolean, minAcks: number, signal: AbortSignal): Promise<RegistrationResult> {
+    const { node, network, recordTtl, announce, admission } = this.init
+    const issuedAt = Date.now()
+    const fields = {
+      network,
+      name,
+      addresses: [...node.getMultiaddrs().map(ma => ma.toString()), ...announce],
+      metadata: this.init.metadata(),
+      sequence: this.nextSequence(),
+      issuedAt,
+      expiresAt: issuedAt + recordTtl,
+      withdrawn
+    }
+    let bytes: Uint8Array
+    try {
+      bytes = await signRecord(this.init.privateKey, { ...fields, ...(admission !== undefined ? { admission } : {}) })
+    } catch (err) {
+      if (err instanceof RecordValidationError) throw new InvalidOptionError('metadata', err.message)
+      throw err
+    }
+    const outcome = await this.init.client.publish(name, bytes, signal)
+    if (outcome.accepted.length < minAcks) {
+      if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0) {
+        const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')
+        throw new NoRegistryReachableError(`No registry stored the record of "${name}": ${reasons === '' ? 'none reachable' : reasons}`)
+      }
+      const unreachable = Object.keys(outcome.unreachable).length
+      throw new PublishFailedError(`${outcome.accepted.length} registries stored the record of "${name}", ${minAcks} required` +
+        ` (${Object.keys(outcome.refusals).length} refused, ${unreachable} unreachable)`, outcome.accepted.length, outcome.refusals)
+    }
+    const instance = copyInstance(toInstance({ ...fields, peerId: node.peerId.toString() }))
+    return { instance, accepted: outcome.accepted.length, registries: outcome.accepted }
+  }
+
+  private schedule (delay: number): void {
+    clearTimeout(this.timer)
+    if (this.stopping.signal.aborted) return
+    this.timer = setTimeout(() => { void this.renew() }, delay)
+    // The lease timer alone never keeps a process alive: the libp2p node's sockets decide that.
+    this.timer.unref()
+  }
+
+  private async renew (): Promise<void> {
+    const name = this.name
+    if (name === undefined || this.stopping.signal.aborted) return
+    const limit = deadline(this.init.renewTimeout, this.stopping.signal)
+    try {
+      const result = await this.publish(name, false, 1, limit.signal)
+      this.init.onRenewed(result)
+      this.schedule(this.init.recordTtl / 3)
+    } catch (err) {
+      if (this.stopping.signal.aborted) return
+      this.init.onRenewError(err as Error)
+      this.schedule(Math.max(1000, this.init.recordTtl / 10))
+    } finally {
+      limit.clear()
+    }
+  }
+}
