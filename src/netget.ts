@@ -1,6 +1,6 @@
 /**
- * The facade: options → one libp2p node → registry server/client, health, records.
- * It owns the lifecycle and the lease of the node's own record; the work is done by the modules it wires.
+ * The facade: options → one libp2p node, and the modules that do the work wired to it (registry client and
+ * role, lease, health, security). It owns the lifecycle, the events and the discovery cache.
  */
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
