@@ -28,10 +28,14 @@ export const MAX_RECORD_LIFETIME_MS = 60 * 60 * 1000
 /** Clocks of two honest peers may differ by this much (ms) without a record being refused. */
 export const CLOCK_SKEW_MS = 30 * 1000
 
-/** Largest registry protocol message (bytes): a DISCOVER answer carries many records. */
-export const MAX_REGISTRY_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Records one DISCOVER answer may carry. */
 export const MAX_RECORDS_PER_RESPONSE = 256
+/** Bytes of records a registry puts in one DISCOVER answer; it sends fewer records rather than more bytes. */
+export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
+/** Largest registry protocol message a client reads (bytes): a full DISCOVER answer plus framing. */
+export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * 8 + 1024
 export const MAX_HEALTH_MESSAGE_BYTES = 128
 /** A registry request stream without traffic is closed after this long (ms), on both sides. */
 export const SESSION_IDLE_TIMEOUT_MS = 60_000
+/** Registry protocol streams one connection may hold open at once. */
+export const MAX_REGISTRY_STREAMS_PER_CONNECTION = 8

@@ -75,6 +75,8 @@ export interface NetgetOptions {
   publishRate?: number
   /** Registry: PUBLISH requests a peer may burst before the rate applies. @default 20 */
   publishBurst?: number
+  /** Registry: DISCOVER requests accepted per peer per second, on average (bursts of twice that). @default 5000 */
+  discoverRate?: number
 }
 
 export interface ResolvedOptions {
@@ -107,6 +109,7 @@ export interface ResolvedOptions {
   maxRecordsPerPeer: number
   publishRate: number
   publishBurst: number
+  discoverRate: number
 }
 
 export const DEFAULTS = {
@@ -128,7 +131,8 @@ export const DEFAULTS = {
   maxRecords: 100_000,
   maxRecordsPerPeer: 32,
   publishRate: 10,
-  publishBurst: 20
+  publishBurst: 20,
+  discoverRate: 5000
 } as const
 
 /** Checks a registry multiaddr: parses, and ends in /p2p/<peerId>. Returns the peer id. */
@@ -290,7 +294,8 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     maxRecords: positiveInt(options, 'maxRecords'),
     maxRecordsPerPeer: positiveInt(options, 'maxRecordsPerPeer'),
     publishRate: positiveInt(options, 'publishRate'),
-    publishBurst: positiveInt(options, 'publishBurst')
+    publishBurst: positiveInt(options, 'publishBurst'),
+    discoverRate: positiveInt(options, 'discoverRate')
   }
   if (resolved.recordTtl < 3000) throw new InvalidOptionError('recordTtl', 'must be at least 3000 ms (it is republished at a third of it)')
   const keyFile = optionalString(options, 'keyFile')

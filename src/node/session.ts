@@ -3,15 +3,20 @@
  * (pipelined), so a request costs one round trip and no stream setup. Opening a libp2p stream costs
  * more than the round trip itself (a peer-store write per stream), which is why discovery keeps these open.
  *
- * A session that fails (reset, closed by the remote, idle) rejects what is pending and leaves the pool;
- * a request that failed on a reused stream (it may have died idle) is retried once on a new one.
+ * A caller that gives up (its signal fired) only abandons its own request: the answer is still read and
+ * dropped, so other callers on the stream are not disturbed. A session whose stream fails (reset, closed by
+ * the remote, idle), or that has too many abandoned requests outstanding (a peer that stopped answering),
+ * rejects what is pending and leaves the pool; a request that failed on a reused stream (it may have died
+ * idle) is retried once on a new one.
  */
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError, TimeoutError } from '../errors.js'
+import { deadline } from '../util/deadline.js'
 import type { Codec } from './rpc.js'
 import type { NetgetLibp2p } from './create-node.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { ProtobufStream } from '@libp2p/utils'
+import type { DecodeOptions } from 'protons-runtime'
 
 interface Identified { id: number }
 
@@ -19,16 +24,25 @@ interface Pending<Res> {
   id: number
   resolve: (res: Res) => void
   reject: (err: Error) => void
+  /** The caller gave up: the answer is read and dropped. */
+  abandoned: boolean
 }
 
 export interface SessionPoolInit<Req extends Identified, Res extends Identified> {
   node: NetgetLibp2p
   protocol: string
-  codecs: { request: Codec<Req>, response: Codec<Res> }
+  codecs: { request: Codec<Req>, response: Codec<Res> & { decode(bytes: Uint8Array | import('uint8arraylist').Uint8ArrayList, opts?: DecodeOptions<Res>): Res } }
+  /** Limits on repeated fields of a response (protons `limits`). */
+  responseLimits?: DecodeOptions<Res>['limits']
   maxDataLength: number
   /** Close a stream after this long without requests (ms). */
   idleTimeout: number
+  /** Deadline for opening a stream (ms); owned by the session, not by the first caller. */
+  openTimeout: number
 }
+
+/** Abandoned requests a session tolerates before it concludes the peer stopped answering. */
+const MAX_ABANDONED = 16
 
 export class SessionPool<Req extends Identified, Res extends Identified> {
   private readonly init: SessionPoolInit<Req, Res>
@@ -77,6 +91,7 @@ class Session<Req extends Identified, Res extends Identified> {
   private pb?: ProtobufStream<Stream>
   private opening?: Promise<ProtobufStream<Stream>>
   private readonly pending: Array<Pending<Res>> = []
+  private abandoned = 0
   private nextId = 1
   private idleTimer?: ReturnType<typeof setTimeout>
   /** True once an answer came back: a later failure may be a stream that died while idle. */
@@ -90,8 +105,8 @@ class Session<Req extends Identified, Res extends Identified> {
   }
 
   async request (message: Omit<Req, 'id'>, signal: AbortSignal): Promise<Res> {
-    this.opening ??= this.open(signal)
-    const pb = this.pb ?? await this.opening
+    this.opening ??= this.open()
+    const pb = this.pb ?? await raceSignal(this.opening, signal, this.peer)
     if (this.closed) throw new ProtocolError('session closed')
     const id = this.nextId
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1
@@ -99,12 +114,23 @@ class Session<Req extends Identified, Res extends Identified> {
     const { promise, resolve, reject } = Promise.withResolvers<Res>()
     // Rejected by close() possibly before it is awaited: mark it handled so it never counts as unhandled.
     promise.catch(() => {})
-    this.pending.push({ id, resolve, reject })
-    // Answers come in order: a request given up on would desynchronise the stream, so the session goes.
-    const onAbort = (): void => { this.close(new TimeoutError(`request to ${this.peer.toString()} did not complete in time`)) }
+    const entry: Pending<Res> = { id, resolve, reject, abandoned: false }
+    this.pending.push(entry)
+    const onAbort = (): void => {
+      entry.abandoned = true
+      this.abandoned++
+      reject(new TimeoutError(`request to ${this.peer.toString()} did not complete in time`))
+      if (this.abandoned > MAX_ABANDONED) this.close(new TimeoutError(`${this.peer.toString()} stopped answering`))
+    }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      await pb.write({ ...message, id } as Req, this.init.codecs.request, { signal })
+      try {
+        await pb.write({ ...message, id } as Req, this.init.codecs.request, { signal })
+      } catch (err) {
+        // A write cut short leaves the stream in an unknown state: nobody can use it any more.
+        this.close(err as Error)
+        throw err
+      }
       return await promise
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -127,9 +153,10 @@ class Session<Req extends Identified, Res extends Identified> {
     this.onClose(this)
   }
 
-  private async open (signal: AbortSignal): Promise<ProtobufStream<Stream>> {
+  private async open (): Promise<ProtobufStream<Stream>> {
+    const limit = deadline(this.init.openTimeout)
     try {
-      const stream = await this.init.node.dialProtocol(this.peer, this.init.protocol, { signal, negotiateFully: false })
+      const stream = await this.init.node.dialProtocol(this.peer, this.init.protocol, { signal: limit.signal, negotiateFully: false })
       if (this.closed) {
         stream.abort(new ProtocolError('session closed'))
         throw new ProtocolError('session closed')
@@ -141,19 +168,22 @@ class Session<Req extends Identified, Res extends Identified> {
     } catch (err) {
       this.close(err as Error)
       throw err
+    } finally {
+      limit.clear()
     }
   }
 
   private async readLoop (stream: Stream, pb: ProtobufStream<Stream>): Promise<void> {
     try {
       while (this.stream === stream) {
-        const response = await pb.read(this.init.codecs.response)
+        const response = await pb.read(this.init.codecs.response, this.init.responseLimits !== undefined ? { limits: this.init.responseLimits } : {})
         const head = this.pending.shift()
         if (head === undefined || head.id !== response.id) {
           throw new ProtocolError(`answer ${response.id} does not match request ${head?.id ?? '(none)'}`)
         }
         this.reused = true
-        head.resolve(response)
+        if (head.abandoned) this.abandoned--
+        else head.resolve(response)
       }
     } catch (err) {
       if (this.stream === stream) this.close(err as Error)
@@ -167,5 +197,19 @@ class Session<Req extends Identified, Res extends Identified> {
       else this.armIdle()
     }, this.init.idleTimeout)
     this.idleTimer.unref()
+  }
+}
+
+/** Waits for `promise`, or rejects when `signal` fires first (the promise itself goes on). */
+async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal, peer: PeerId): Promise<T> {
+  if (signal.aborted) throw new TimeoutError(`request to ${peer.toString()} did not complete in time`)
+  promise.catch(() => {})
+  const { promise: aborted, reject } = Promise.withResolvers<never>()
+  const onAbort = (): void => { reject(new TimeoutError(`request to ${peer.toString()} did not complete in time`)) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }

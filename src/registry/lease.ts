@@ -47,6 +47,8 @@ export class Lease {
   private readonly stopping = new AbortController()
   /** The name the record is published under, once registered. */
   name?: string
+  /** A name being registered right now: a stop in the meantime must withdraw it too. */
+  private pending?: string
 
   constructor (init: LeaseInit) {
     this.init = init
@@ -55,18 +57,29 @@ export class Lease {
   /** Publishes under `name` now and keeps the lease; a rename withdraws the record under the old name. */
   async register (name: string, minAcks: number, signal: AbortSignal): Promise<RegistrationResult> {
     const previous = this.name
-    const result = await this.publish(name, false, minAcks, signal)
-    if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, signal).catch(() => {})
-    this.name = name
-    this.schedule(this.init.recordTtl / 3)
-    return result
+    this.pending = name
+    try {
+      const result = await this.publish(name, false, minAcks, signal)
+      if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, signal).catch(() => {})
+      this.name = name
+      this.schedule(this.init.recordTtl / 3)
+      return result
+    } finally {
+      this.pending = undefined
+    }
   }
 
-  /** Stops renewing and publishes a tombstone (needs one registry); resolves with how many stored it. */
+  /**
+   * Stops renewing and publishes a tombstone for the registered name, and for a name whose registration is
+   * still in flight (a registry may have stored it already; the tombstone's higher sequence wins either way).
+   * Resolves with how many registries stored the tombstone of the registered (or pending) name.
+   */
   async withdraw (signal: AbortSignal): Promise<number | undefined> {
     this.stop()
-    if (this.name === undefined) return undefined
-    return (await this.publish(this.name, true, 1, signal)).accepted
+    const names = [...new Set([this.name, this.pending].filter((n): n is string => n !== undefined))]
+    if (names.length === 0) return undefined
+    const results = await Promise.all(names.map(async name => this.publish(name, true, 1, signal)))
+    return results[0].accepted
   }
 
   stop (): void {

@@ -6,7 +6,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
-import { NoRegistryReachableError, RecordValidationError } from '../errors.js'
+import { LimitExceededError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
 import { SessionPool } from '../node/session.js'
 import { deadline } from '../util/deadline.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
@@ -17,7 +17,7 @@ import type { RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { PublicKey } from '@libp2p/interface'
+import type { PeerInfo, PublicKey } from '@libp2p/interface'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 
 export interface RegistryClientInit {
@@ -55,9 +55,23 @@ const SUSPECT_BACKOFF_MIN_MS = 1000
 const SUSPECT_BACKOFF_MAX_MS = 30_000
 /** How long a lookup waits for an empty routing table to get its first registry (ms). */
 const ROUTING_TABLE_WAIT_MS = 1000
+/** Unverified registries (reported by a lookup, never contacted) a route may add, tried after the known ones. */
+const MAX_UNVERIFIED_REGISTRIES = 3
+/** Closer peers taken from one DHT answer, and from one lookup in all. */
+const MAX_REPORTED_PER_RESPONSE = 20
+const MAX_REPORTED_PEERS = 60
+/** Instances whose newest sequence a client remembers (rule 7). */
+const MAX_SEEN_INSTANCES = 10_000
 
-interface Route {
+/** Registries for one name: the closest set of those known, then a few merely reported by a lookup. */
+export interface Route {
+  /** Closest known registries first (configured ones always included), then unverified ones. */
   registries: string[]
+  /** How many of `registries` are known registries (configured, identified, or answering the DHT walk). */
+  trusted: number
+}
+
+interface CachedRoute extends Route {
   expires: number
   refreshing?: boolean
 }
@@ -68,7 +82,7 @@ const MAX_CACHED_ROUTES = 4096
 export class RegistryClient {
   private readonly node: NetgetLibp2p
   private readonly init: RegistryClientInit
-  private readonly routes = new Map<string, Route>()
+  private readonly routes = new Map<string, CachedRoute>()
   private readonly excluded = new Set<string>()
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
   private readonly seen = new Map<string, VerifiedRecord>()
@@ -87,8 +101,10 @@ export class RegistryClient {
       node,
       protocol: registryProtocol(init.network),
       codecs: { request: RegistryRequest, response: RegistryResponse },
+      responseLimits: { records: MAX_RECORDS_PER_RESPONSE },
       maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
-      idleTimeout: SESSION_IDLE_TIMEOUT_MS
+      idleTimeout: SESSION_IDLE_TIMEOUT_MS,
+      openTimeout: init.requestTimeout
     })
   }
 
@@ -110,10 +126,10 @@ export class RegistryClient {
   }
 
   /** The registries closest to a service's key, nearest first (the local registry as "self"). */
-  async closestRegistries (name: string, signal: AbortSignal): Promise<string[]> {
+  async closestRegistries (name: string, signal: AbortSignal): Promise<Route> {
     const cached = this.routes.get(name)
     const now = Date.now()
-    if (cached !== undefined && cached.expires > now) return cached.registries
+    if (cached !== undefined && cached.expires > now) return cached
     // An expired route is still a good guess: use it now and refresh it in the background,
     // so a discovery does not pay for a Kademlia lookup every routeCacheTtl.
     if (cached !== undefined && cached.expires + this.init.routeCacheTtl > now) {
@@ -125,28 +141,40 @@ export class RegistryClient {
           refresh.clear()
         })
       }
-      return cached.registries
+      return cached
     }
     return this.route(name, signal)
   }
 
-  private async route (name: string, signal: AbortSignal): Promise<string[]> {
+  private async route (name: string, signal: AbortSignal): Promise<Route> {
     const key = await serviceKey(this.init.network, name)
-    const candidates = new Set(await this.knownRegistries())
+    const known = await this.knownRegistries()
     let found = await this.lookup(key, signal)
-    if (found.length === 0 && await this.routingTableFilled(signal)) found = await this.lookup(key, signal)
-    found = found.filter(id => !this.excluded.has(id))
-    for (const id of found) candidates.add(id)
+    if (found.queried.length === 0 && found.reported.length === 0 && await this.routingTableFilled(signal)) found = await this.lookup(key, signal)
+    const candidates = new Set([...known, ...found.queried.filter(id => !this.excluded.has(id))])
     const self = this.node.peerId.toString()
     if (this.init.localRegistry !== undefined) candidates.add(self)
-    const registries = await closestTo(key, candidates, this.init.replicationFactor)
-    // A lookup that found nothing (routing table not filled yet) is retried soon, not reused for long.
-    const ttl = found.length > 0 ? this.init.routeCacheTtl : Math.min(1000, this.init.routeCacheTtl)
-    if (registries.length > 0) {
-      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-      this.routes.set(name, { registries, expires: Date.now() + ttl })
+    const closest = await closestTo(key, candidates, this.init.replicationFactor)
+    // Configured registries always take part, however far: a walk full of made-up close ids cannot push them out.
+    const configured = [...this.init.configuredRegistries()].filter(id => id !== self && !this.excluded.has(id) && !closest.includes(id))
+    const trusted = [...closest, ...configured]
+    // Peers a lookup only heard of (kad-dht does not walk to a reported peer farther than its reporter, so on a
+    // small network they are how a node learns of the other registries). Unverified: a few, tried last.
+    const reported = found.reported.filter(p => !candidates.has(p.id.toString()) && !this.excluded.has(p.id.toString()) && p.id.toString() !== self)
+    const extras = await closestTo(key, reported.map(p => p.id.toString()), MAX_UNVERIFIED_REGISTRIES)
+    for (const peer of reported) {
+      if (extras.includes(peer.id.toString()) && peer.multiaddrs.length > 0) {
+        await this.node.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs.slice(0, 4) }).catch(() => {})
+      }
     }
-    return registries
+    const route: Route = { registries: [...trusted, ...extras], trusted: trusted.length }
+    // A lookup that found nothing (routing table not filled yet) is retried soon, not reused for long.
+    const ttl = found.queried.length > 0 ? this.init.routeCacheTtl : Math.min(1000, this.init.routeCacheTtl)
+    if (route.registries.length > 0) {
+      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
+      this.routes.set(name, { ...route, expires: Date.now() + ttl })
+    }
+    return route
   }
 
   /** Forgets cached routes, e.g. after the set of registries changed. */
@@ -168,7 +196,7 @@ export class RegistryClient {
   }
 
   async publish (name: string, bytes: Uint8Array, signal: AbortSignal): Promise<PublishResult> {
-    const registries = await this.closestRegistries(name, signal)
+    const { registries } = await this.closestRegistries(name, signal)
     if (registries.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
     const result: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
     const self = this.node.peerId.toString()
@@ -188,7 +216,7 @@ export class RegistryClient {
         result.accepted.push(id)
         this.suspects.delete(id)
       } catch (err) {
-        if (err instanceof RecordValidationError) {
+        if (err instanceof RecordValidationError || err instanceof LimitExceededError) {
           result.refusals[id] = `${err.code}: ${err.message}`
         } else {
           result.unreachable[id] = (err as Error).message
@@ -202,16 +230,22 @@ export class RegistryClient {
 
   /** Every live, verified instance of `name` from the closest registries, merged by publisher. */
   async discover (name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
-    const closest = await this.closestRegistries(name, signal)
-    if (closest.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
-    // Registries that failed recently are asked last, so one dead registry does not slow every discovery.
-    const registries = [...closest.filter(id => !this.isSuspect(id)), ...closest.filter(id => this.isSuspect(id))]
+    const route = await this.closestRegistries(name, signal)
+    if (route.registries.length === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    // Known registries before unverified ones; within each, those that failed recently last, so one dead
+    // registry does not slow every discovery.
+    const byHealth = (ids: string[]): string[] => [...ids.filter(id => !this.isSuspect(id)), ...ids.filter(id => this.isSuspect(id))]
+    const batches = [
+      ...chunk(byHealth(route.registries.slice(0, route.trusted)), this.init.queryFanout),
+      ...chunk(byHealth(route.registries.slice(route.trusted)), this.init.queryFanout)
+    ]
     const merged = new Map<string, VerifiedRecord>()
     const errors: string[] = []
     let answered = 0
-    // Ask `queryFanout` registries at a time; move on to the next ones only if none of a batch answered.
-    for (let start = 0; start < registries.length && answered === 0; start += this.init.queryFanout) {
-      const batch = registries.slice(start, start + this.init.queryFanout)
+    // Ask `queryFanout` registries at a time, known ones first; move on to the next batch only if none of one
+    // answered (so an unverified registry never holds up a discovery that known ones can answer).
+    for (const batch of batches) {
+      if (answered > 0 || signal.aborted) break
       await Promise.all(batch.map(async id => {
         try {
           const records = await this.fetchRecords(id, name, signal)
@@ -223,7 +257,6 @@ export class RegistryClient {
           if (!signal.aborted) this.markFailed(id)
         }
       }))
-      if (signal.aborted) break
     }
     if (answered === 0) {
       this.routes.delete(name)
@@ -234,11 +267,13 @@ export class RegistryClient {
     for (const record of merged.values()) {
       const key = `${name}/${record.peerId}`
       const seen = this.seen.get(key)
-      const best = seen !== undefined && compareRecords(seen, record) > 0 ? seen : record
+      // Only a live record holds the line: once it expired, whatever the registries hold now is the truth.
+      const best = seen !== undefined && isLive(seen, now) && compareRecords(seen, record) > 0 ? seen : record
+      this.seen.delete(key)
       this.seen.set(key, best)
       if (!best.withdrawn && isLive(best, now)) out.push(best)
     }
-    this.forgetExpired(now)
+    this.forgetOldest()
     return out.sort((a, b) => a.peerId < b.peerId ? -1 : 1)
   }
 
@@ -315,23 +350,21 @@ export class RegistryClient {
 
   /** Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws. */
   /**
-   * Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws.
-   * Besides the peers the walk queried (FINAL_PEER), it keeps the closer peers they reported: kad-dht only
-   * follows a reported peer that is closer than the one that reported it, so on a small network the walk can
-   * stop at the first registry and never name the others. Ranking all of them is closestTo's job.
+   * Kademlia lookup of the DHT servers (all registries) closest to `key`; bounded, never throws. Returns the
+   * peers the walk queried (they answered the DHT protocol) and, apart, the closer peers they only reported.
    */
-  private async lookup (key: Uint8Array, signal: AbortSignal): Promise<string[]> {
-    const found = new Set<string>()
+  private async lookup (key: Uint8Array, signal: AbortSignal): Promise<{ queried: string[], reported: PeerInfo[] }> {
+    const queried = new Set<string>()
+    const reported = new Map<string, PeerInfo>()
     const limit = deadline(this.init.lookupTimeout, signal)
     const self = this.node.peerId.toString()
     try {
       for await (const event of this.node.services.dht.getClosestPeers(key, { signal: limit.signal })) {
         if (event.name === 'FINAL_PEER') {
-          found.add(event.peer.id.toString())
+          queried.add(event.peer.id.toString())
         } else if (event.name === 'PEER_RESPONSE') {
-          for (const peer of event.closer) {
-            found.add(peer.id.toString())
-            if (peer.multiaddrs.length > 0) await this.node.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs }).catch(() => {})
+          for (const peer of event.closer.slice(0, MAX_REPORTED_PER_RESPONSE)) {
+            if (reported.size < MAX_REPORTED_PEERS) reported.set(peer.id.toString(), peer)
           }
         }
       }
@@ -340,8 +373,9 @@ export class RegistryClient {
     } finally {
       limit.clear()
     }
-    found.delete(self)
-    return [...found]
+    queried.delete(self)
+    for (const id of queried) reported.delete(id)
+    return { queried: [...queried], reported: [...reported.values()] }
   }
 
   private isSuspect (id: string): boolean {
@@ -353,12 +387,19 @@ export class RegistryClient {
     this.suspects.set(id, { until: Date.now() + backoff, backoff })
   }
 
-  private forgetExpired (now: number): void {
-    if (this.seen.size < 1024) return
-    for (const [key, record] of this.seen) {
-      if (!isLive(record, now)) this.seen.delete(key)
+  /** Bounded: the least recently seen instances go first (the map keeps insertion order; seen ones move back). */
+  private forgetOldest (): void {
+    for (const key of this.seen.keys()) {
+      if (this.seen.size <= MAX_SEEN_INSTANCES) break
+      this.seen.delete(key)
     }
   }
+}
+
+function chunk<T> (items: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
 }
 
 function mergeInto (merged: Map<string, VerifiedRecord>, record: VerifiedRecord): void {

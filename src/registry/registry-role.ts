@@ -60,6 +60,7 @@ export class RegistryRole {
       publishLimiter: new RateLimiter({ rate: options.publishRate, burst: options.publishBurst }),
       // Registries replicate in bursts when one joins; their budget is a multiple of a publisher's.
       replicateLimiter: new RateLimiter({ rate: options.publishRate * 20, burst: options.publishBurst * 50 }),
+      discoverLimiter: new RateLimiter({ rate: options.discoverRate, burst: options.discoverRate * 2 }),
       onLimited: (err, from) => {
         if (err.code === LimitErrorCodes.RATE) this.counters.rateLimited++
         else this.counters.quotaExceeded++

@@ -7,7 +7,7 @@ import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
+import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
@@ -37,6 +37,8 @@ export interface RegistryServerInit {
   publishLimiter: RateLimiter
   /** REPLICATE per registry peer: average per second and burst. */
   replicateLimiter: RateLimiter
+  /** DISCOVER per peer: average per second and burst. */
+  discoverLimiter: RateLimiter
   onLimited: (error: LimitExceededError, from: string) => void
   onStored: (record: VerifiedRecord, from: string) => void
   onRejected: (error: RecordValidationError, from: string) => void
@@ -81,7 +83,8 @@ export class RegistryServer {
       { timeout: this.init.requestTimeout, idleTimeout: SESSION_IDLE_TIMEOUT_MS },
       async (req, connection, signal) => this.answer(req, connection, signal),
       this.init.onError
-    ), { maxInboundStreams: 256 })
+    // Netget clients keep one session per registry; a few more cover reconnects and one-shot REPLICATEs.
+    ), { maxInboundStreams: MAX_REGISTRY_STREAMS_PER_CONNECTION })
     this.node.addEventListener('peer:identify', this.onIdentify)
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.sweepTimer = setInterval(() => { this.init.store.sweep() }, this.init.sweepInterval)
@@ -118,10 +121,17 @@ export class RegistryServer {
   }
 
   /** Records served for `name`: live, and not held by an instance the prober found down. */
+  /** Records served for `name`: live, not from an instance marked down; at most 256 records and 1 MiB. */
   lookup (name: string): VerifiedRecord[] {
-    return this.init.store.get(name)
-      .filter(record => record.withdrawn || !this.init.isDown(record.peerId))
-      .slice(0, MAX_RECORDS_PER_RESPONSE)
+    const out: VerifiedRecord[] = []
+    let bytes = 0
+    for (const record of this.init.store.get(name)) {
+      if (!record.withdrawn && this.init.isDown(record.peerId)) continue
+      if (out.length === MAX_RECORDS_PER_RESPONSE || bytes + record.bytes.byteLength > MAX_RESPONSE_RECORD_BYTES) break
+      bytes += record.bytes.byteLength
+      out.push(record)
+    }
+    return out
   }
 
   private async answer (req: RegistryRequest, connection: Connection, signal: AbortSignal): Promise<Omit<RegistryResponse, 'id'>> {
@@ -144,6 +154,7 @@ export class RegistryServer {
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
         case RegistryRequest.Type.DISCOVER:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
+          this.limit(this.init.discoverLimiter, from, 'discoveries')
           return { status: RegistryResponse.Status.OK, code: '', message: '', records: this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>) }
         default:
           // Unreachable today (protons refuses unknown enum values while decoding, which resets the stream);

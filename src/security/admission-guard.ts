@@ -16,6 +16,9 @@ import type { Role, VerifiedAdmission } from './admission.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { ConnectionGater, IdentifyResult, PeerId, PublicKey } from '@libp2p/interface'
 
+/** Refused peers remembered by the gater at once. */
+const MAX_DENIED_PEERS = 10_000
+
 export interface AdmissionGuardInit {
   network: string
   authority: PublicKey
@@ -181,6 +184,8 @@ export class AdmissionGuard {
 
   private refuse (peerId: string, error: AdmissionError): void {
     this.admitted.delete(peerId)
+    // Bounded: under a flood of fresh keys the oldest refusals are forgotten first.
+    if (this.denied.size >= MAX_DENIED_PEERS) this.denied.delete(this.denied.keys().next().value as string)
     this.denied.set(peerId, Date.now() + this.init.denyFor)
     this.init.onRefused(peerId, error)
     const node = this.node
@@ -191,6 +196,10 @@ export class AdmissionGuard {
   }
 
   private recheck (): void {
+    const now = Date.now()
+    for (const [peerId, until] of this.denied) {
+      if (until <= now) this.denied.delete(peerId)
+    }
     for (const [peerId, admission] of this.admitted) {
       try {
         checkValidity(admission, this.now())
