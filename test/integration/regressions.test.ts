@@ -9,7 +9,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { createNode } from '../../src/node/create-node.js'
-import { request } from '../../src/node/rpc.js'
+import { request, serveSession } from '../../src/node/rpc.js'
+import { AbortedError, NoRegistryReachableError } from '../../src/index.js'
 import { signRecord } from '../../src/records/service-record.js'
 import { TestNetwork, eventually } from '../helpers/network.js'
 
@@ -78,4 +79,47 @@ it('a service given one registry of two publishes to both, and a client given th
   assert.equal(result.accepted, 2, 'the Kademlia lookup found the registry the service was not configured with')
   const client = net.node({ registryNodes: [addrs[1]], queryFanout: 1 })
   assert.deepEqual((await client.discoverServiceNode('DatabaseService')).map(f => f.peerId), [service.peerId])
+})
+
+/** A raw registry of ours whose DISCOVER answers are whatever `answer` returns, when it returns. */
+async function liarRegistry (answer: () => Promise<Array<Uint8Array<ArrayBuffer>>>): Promise<string> {
+  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), network: 'development', dhtServer: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
+  stopRaws.push(async () => { await node.stop() })
+  await node.handle('/netget/development/registry/1.0.0', serveSession({ request: RegistryRequest, response: RegistryResponse }, 1 << 16,
+    { timeout: 10_000, idleTimeout: 60_000 }, async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: await answer() }), () => {}))
+  await node.start()
+  return node.getMultiaddrs()[0].toString()
+}
+
+it('one caller giving up does not fail another caller on the same registry stream', async () => {
+  const gate = Promise.withResolvers<void>()
+  const address = await liarRegistry(async () => { await gate.promise; return [] })
+  const client = net.node({ registryNodes: [address], queryFanout: 1 })
+  await client.start()
+  const impatient = new AbortController()
+  const first = client.discoverServiceNode('DatabaseService', { signal: impatient.signal })
+  const second = client.discoverServiceNode('CacheService', { timeout: 5000 })
+  impatient.abort()
+  await assert.rejects(first, AbortedError)
+  gate.resolve()
+  assert.deepEqual(await second, [])
+})
+
+it('a client refuses an answer with more records than the protocol allows, without decoding them all', async () => {
+  const flood = Array.from({ length: 2000 }, () => new Uint8Array(0))
+  const address = await liarRegistry(async () => flood)
+  const client = net.node({ registryNodes: [address], discoverTimeout: 3000 })
+  await assert.rejects(client.discoverServiceNode('DatabaseService'), NoRegistryReachableError)
+})
+
+it('stop() while registerWithNetwork() is in flight still withdraws the record', async () => {
+  const { addrs } = await net.registries(1)
+  const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: addrs })
+  const registering = service.registerWithNetwork()
+  registering.catch(() => {})
+  await service.start()
+  await service.stop()
+  await registering.catch(() => {})
+  const client = net.node({ registryNodes: addrs })
+  assert.deepEqual(await client.discoverServiceNode('DatabaseService'), [])
 })
