@@ -67,7 +67,7 @@ export interface NetgetOptions {
   admission?: string | Uint8Array
   /** Private network key (@libp2p/pnet), a file path (as `netget psk` writes) or its bytes. */
   psk?: string | Uint8Array
-  /** Registry: records held in all; beyond it expired records go first, then the soonest-expiring. @default 100000 */
+  /** Registry: records held in all; beyond it expired records go first, then the one with the longest lease left. @default 100000 */
   maxRecords?: number
   /** Registry: records held per publisher. @default 32 */
   maxRecordsPerPeer?: number

@@ -185,7 +185,7 @@ describe('record store', () => {
     assert.equal(store.size, 1)
   })
 
-  it('drops expired records on sweep and evicts the soonest-expiring one at capacity', async () => {
+  it('drops expired records on sweep and, at capacity, evicts the record with the longest lease left', async () => {
     const now = Date.now()
     const store = new RecordStore({ maxRecords: 2 })
     const make = async (expiresIn: number) => {
@@ -199,8 +199,24 @@ describe('record store', () => {
     store.offer(later)
     store.offer(latest)
     assert.equal(store.size, 2)
-    assert.deepEqual(store.get('DatabaseService', now).map(r => r.peerId).sort(), [later.peerId, latest.peerId].sort())
-    assert.deepEqual(store.sweep(now + 55_000 + CLOCK_SKEW_MS).map(r => r.peerId), [later.peerId])
+    // A flood of long leases is what fills a store: the longest one held makes room, short leases stay.
+    assert.deepEqual(store.get('DatabaseService', now).map(r => r.peerId).sort(), [soon.peerId, latest.peerId].sort())
+    assert.deepEqual(store.sweep(now + 55_000 + CLOCK_SKEW_MS).map(r => r.peerId), [soon.peerId])
     assert.equal(store.size, 1)
+    assert.equal(store.byteSize, latest.bytes.byteLength)
+  })
+
+  it('caps the bytes held as well as the records', async () => {
+    const now = Date.now()
+    const make = async (expiresIn: number) => openRecord(await signRecord(await generateKeyPair('Ed25519'), fields({ issuedAt: now, expiresAt: now + expiresIn })), { network: 'development' })
+    const first = await make(10_000)
+    const store = new RecordStore({ maxBytes: first.bytes.byteLength * 2 + 10 })
+    store.offer(first)
+    store.offer(await make(20_000))
+    const third = await make(30_000)
+    store.offer(third)
+    assert.equal(store.size, 2)
+    assert.ok(store.byteSize <= first.bytes.byteLength * 2 + 10)
+    assert.ok(store.get('DatabaseService', now).some(r => r.peerId === first.peerId))
   })
 })

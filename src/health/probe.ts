@@ -11,6 +11,9 @@ import type { NetgetLibp2p } from '../node/create-node.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
+/** Addresses from a record that a probe may dial. */
+const MAX_PROBE_ADDRESSES = 2
+
 export interface ProbeResult {
   healthy: boolean
   /** Round-trip time in ms (also when unhealthy, until the failure). */
@@ -25,7 +28,8 @@ export interface ProbeResult {
  */
 export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, signal: AbortSignal, addresses: string[] = []): Promise<ProbeResult> {
   const started = performance.now()
-  const dialable = dialableAddresses(peer, addresses)
+  // A record names up to 32 addresses of the publisher's choosing: dial a couple, never all of them.
+  const dialable = dialableAddresses(peer, addresses).slice(0, MAX_PROBE_ADDRESSES)
   if (dialable.length > 0 && node.getConnections(peer).length === 0) {
     await node.peerStore.merge(peer, { multiaddrs: dialable }).catch(() => {})
   }

@@ -25,7 +25,14 @@ interface TargetState {
   misses: number
   down: boolean
   inFlight: boolean
+  /** Rounds passed over while down. */
+  skipped: number
 }
+
+/** Probes running at once on one registry. */
+const MAX_CONCURRENT_PROBES = 64
+/** A down instance is probed once every this many rounds. */
+const DOWN_PROBE_EVERY = 3
 
 export class Prober {
   private readonly init: ProberInit
@@ -34,6 +41,7 @@ export class Prober {
   private addresses = new Map<string, string[]>()
   private timer?: ReturnType<typeof setInterval>
   private controller?: AbortController
+  private running = 0
 
   constructor (node: NetgetLibp2p, init: ProberInit) {
     this.node = node
@@ -78,11 +86,16 @@ export class Prober {
     if (controller === undefined) return
     let state = this.states.get(peerId)
     if (state === undefined) {
-      state = { misses: 0, down: false, inFlight: false }
+      state = { misses: 0, down: false, inFlight: false, skipped: 0 }
       this.states.set(peerId, state)
     }
     if (state.inFlight) return
+    // Bounded work per round: however many records a registry holds, at most this many probes run at once.
+    if (this.running >= MAX_CONCURRENT_PROBES) return
+    // An instance that is down is probed every DOWN_PROBE_EVERY rounds only (it can still come back).
+    if (state.down && state.skipped++ % DOWN_PROBE_EVERY !== 0) return
     state.inFlight = true
+    this.running++
     try {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.init.timeout)])
       const result = await probe(this.node, this.init.network, peerIdFromString(peerId), signal, this.addresses.get(peerId))
@@ -102,6 +115,7 @@ export class Prober {
       }
     } finally {
       state.inFlight = false
+      this.running--
     }
   }
 }

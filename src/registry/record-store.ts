@@ -10,8 +10,10 @@ import type { VerifiedRecord } from '../records/service-record.js'
 export type OfferResult = 'stored' | 'unchanged'
 
 export interface RecordStoreInit {
-  /** Records held in all; beyond it expired records go first, then the soonest-expiring one. @default 100000 */
+  /** Records held in all; beyond it expired records go first, then the one with the longest lease left. @default 100000 */
   maxRecords?: number
+  /** Bytes of signed records held in all (the same eviction). @default 268435456 (256 MiB) */
+  maxBytes?: number
   /** Records held per publisher (peer id), across names. @default 32 */
   maxRecordsPerPeer?: number
 }
@@ -28,12 +30,20 @@ export class RecordStore {
   private readonly perPeer = new Map<string, number>()
   private readonly maxRecords: number
   private readonly maxRecordsPerPeer: number
+  private readonly maxBytes: number
   private count = 0
+  private bytes = 0
   readonly counters: RecordStoreCounters = { evicted: 0, expired: 0 }
 
   constructor (init: RecordStoreInit = {}) {
     this.maxRecords = init.maxRecords ?? 100_000
     this.maxRecordsPerPeer = init.maxRecordsPerPeer ?? 32
+    this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
+  }
+
+  /** Bytes of signed records held. */
+  get byteSize (): number {
+    return this.bytes
   }
 
   get size (): number {
@@ -61,10 +71,13 @@ export class RecordStore {
       if (mine >= this.maxRecordsPerPeer) {
         throw new LimitExceededError(LimitErrorCodes.QUOTA, `${record.peerId} holds ${mine} records here already (limit ${this.maxRecordsPerPeer})`)
       }
-      if (this.count >= this.maxRecords) this.makeRoom()
+      while (this.count > 0 && (this.count >= this.maxRecords || this.bytes + record.bytes.byteLength > this.maxBytes)) this.makeRoom()
       this.count++
       this.perPeer.set(record.peerId, mine + 1)
+    } else {
+      this.bytes -= held.bytes.byteLength
     }
+    this.bytes += record.bytes.byteLength
     // Looked up again: makeRoom() may have dropped this name's last record and its map.
     publishers = this.byName.get(record.name)
     if (publishers === undefined) {
@@ -105,14 +118,18 @@ export class RecordStore {
     this.byName.clear()
     this.perPeer.clear()
     this.count = 0
+    this.bytes = 0
   }
 
-  /** At capacity: drop expired records first; if none, the soonest-expiring one. */
+  /**
+   * At capacity: drop expired records first; if none, the one with the longest lease left. Honest leases are
+   * short and renewed; a flood of long leases is what fills a store, so it is what goes first.
+   */
   private makeRoom (): void {
     if (this.sweep().length > 0) return
     let victim: VerifiedRecord | undefined
     for (const record of this.all()) {
-      if (victim === undefined || record.expiresAt < victim.expiresAt) victim = record
+      if (victim === undefined || record.expiresAt > victim.expiresAt) victim = record
     }
     if (victim === undefined) return
     this.remove(victim)
@@ -125,6 +142,7 @@ export class RecordStore {
     publishers.delete(record.peerId)
     if (publishers.size === 0) this.byName.delete(record.name)
     this.count--
+    this.bytes -= record.bytes.byteLength
     const mine = (this.perPeer.get(record.peerId) ?? 1) - 1
     if (mine <= 0) this.perPeer.delete(record.peerId)
     else this.perPeer.set(record.peerId, mine)

@@ -457,7 +457,7 @@ describe('registry limits against one raw peer', () => {
     assert.equal(registry.getStats().records, 2)
   })
 
-  it('maxRecords 3: holds at most 3 records, evicting the soonest-expiring, and counts evictions', async () => {
+  it('maxRecords 3: holds at most 3 records, evicting the longest lease held, and counts evictions', async () => {
     const { registry, raw } = await setup({ maxRecords: 3 })
     const now = Date.now()
     const names = ['A', 'B', 'C', 'D', 'E']
@@ -470,7 +470,8 @@ describe('registry limits against one raw peer', () => {
     assert.equal(registry.getStats().records, 3)
     assert.equal(registry.getStats().evicted, 2)
     const held = await Promise.all(names.map(async name => (await discoverRaw(raw, name)).length))
-    assert.deepEqual(held, [0, 0, 1, 1, 1])
+    // D evicts C (the longest lease held then), E evicts D: the short leases A and B stay.
+    assert.deepEqual(held, [1, 1, 0, 0, 1])
   })
 })
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { TestNetwork, waitForEvent } from '../helpers/network.js'
+import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
 
 const FAST_HEALTH = { healthInterval: 100, healthTimeout: 500, unhealthyThreshold: 2 }
 
@@ -54,8 +54,12 @@ describe('health', () => {
     assert.equal(ok.healthy, true)
     assert.ok(ok.rtt >= 0)
     healthy = false
-    // By peer id alone: the addresses come from the record discovery saw.
-    const bad = await client._checkNodeHealth(service.peerId)
+    // The service runs its check at most once a second (probes share the verdict), so the change shows within
+    // that. By peer id alone: the addresses come from the record discovery saw.
+    const bad = await eventually(async () => {
+      const result = await client._checkNodeHealth(service.peerId)
+      return result.healthy ? undefined : result
+    }, 3000)
     assert.equal(bad.healthy, false)
     assert.deepEqual(await client.discoverServiceNode('DatabaseService', { probe: true }), [])
     assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
