@@ -8,11 +8,12 @@ import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
-import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
+import { AdmissionError, LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
+import { deadline } from '../util/deadline.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
 import { request, serveSession } from '../node/rpc.js'
-import { openRecord } from '../records/service-record.js'
+import { isLive, openRecord } from '../records/service-record.js'
 import { serviceKey } from '../records/service-key.js'
 import { closestTo } from './distance.js'
 import type { RecordStore } from './record-store.js'
@@ -62,7 +63,10 @@ export class RegistryServer {
     admitted.then(async () => {
       this.knownRegistries.add(id)
       await this.replicateTo(id)
-    }).catch(err => { this.init.onError(err) })
+    }).catch(err => {
+      // A peer refused admission is the guard's business (it emits peer:refused), not an error of ours.
+      if (!(err instanceof AdmissionError)) this.init.onError(err)
+    })
   }
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
@@ -180,16 +184,20 @@ export class RegistryServer {
     const registries = [...this.knownRegistries, self]
     for (const record of [...this.init.store.all()]) {
       const signal = this.controller?.signal
-      if (signal === undefined || signal.aborted) return
+      // Stop when this registry stops or the peer left (it is walked again when it comes back).
+      if (signal === undefined || signal.aborted || !this.knownRegistries.has(peerId)) return
+      if (!isLive(record)) continue
       const closest = await closestTo(await serviceKey(record.network, record.name), registries, this.init.replicationFactor)
       if (!closest.includes(peerId)) continue
       // A refusal (it holds a newer record) or an unreachable peer is fine: the publisher republishes.
+      const limit = deadline(this.init.requestTimeout, signal)
       await request(this.node, peerIdFromString(peerId),
         registryProtocol(this.init.network),
         { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '', id: 0 },
         { request: RegistryRequest, response: RegistryResponse },
-        { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.requestTimeout)]), maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
+        { signal: limit.signal, maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
         .catch(() => undefined)
+        .finally(() => { limit.clear() })
     }
   }
 }
