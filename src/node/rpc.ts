@@ -4,6 +4,7 @@
  */
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError, TimeoutError } from '../errors.js'
+import { deadline } from '../util/deadline.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { NetgetLibp2p } from './create-node.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -101,19 +102,26 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
     try {
       while (true) {
         let req: Req
-        const idle = AbortSignal.timeout(limits.idleTimeout)
+        // Clearable deadlines: a timer per request that outlives it would pile up on a busy registry.
+        const idle = deadline(limits.idleTimeout)
         try {
-          req = await pb.read(codecs.request, { signal: idle })
+          req = await pb.read(codecs.request, { signal: idle.signal })
         } catch (err) {
           // The client closing its side between requests, or going quiet, is how a session ends normally.
           // A complete request that does not decode is a protocol error, half-closed or not.
-          const ended = idle.aborted || (err as Error).name === 'UnexpectedEOFError' || stream.status !== 'open'
+          const ended = idle.signal.aborted || (err as Error).name === 'UnexpectedEOFError' || stream.status !== 'open'
           if (ended) break
           throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
+        } finally {
+          idle.clear()
         }
-        const signal = AbortSignal.timeout(limits.timeout)
-        const res = await handler(req, connection, signal)
-        await pb.write({ ...res, id: req.id } as Res, codecs.response, { signal })
+        const limit = deadline(limits.timeout)
+        try {
+          const res = await handler(req, connection, limit.signal)
+          await pb.write({ ...res, id: req.id } as Res, codecs.response, { signal: limit.signal })
+        } finally {
+          limit.clear()
+        }
       }
       await stream.close({ signal: AbortSignal.timeout(limits.timeout) })
     } catch (err) {

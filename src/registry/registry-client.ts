@@ -17,7 +17,7 @@ import type { RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { PeerInfo, PublicKey } from '@libp2p/interface'
+import type { PeerId, PeerInfo, PublicKey } from '@libp2p/interface'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 
 export interface RegistryClientInit {
@@ -84,6 +84,8 @@ export class RegistryClient {
   private readonly init: RegistryClientInit
   private readonly routes = new Map<string, CachedRoute>()
   private readonly excluded = new Set<string>()
+  private readonly peerIds = new Map<string, PeerId>()
+  private readonly self: string
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
   private readonly seen = new Map<string, VerifiedRecord>()
   private readonly verified = new VerifyCache()
@@ -97,6 +99,7 @@ export class RegistryClient {
   constructor (node: NetgetLibp2p, init: RegistryClientInit) {
     this.node = node
     this.init = init
+    this.self = node.peerId.toString()
     this.sessions = new SessionPool({
       node,
       protocol: registryProtocol(init.network),
@@ -278,7 +281,7 @@ export class RegistryClient {
   }
 
   private async fetchRecords (id: string, name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
-    if (id === this.node.peerId.toString() && this.init.localRegistry !== undefined) {
+    if (id === this.self && this.init.localRegistry !== undefined) {
       return this.init.localRegistry.lookup(name)
     }
     const response = await this.send(id, { type: RegistryRequest.Type.DISCOVER, name }, signal)
@@ -307,6 +310,17 @@ export class RegistryClient {
     this.sessions.closeAll()
   }
 
+  /** Parsed peer ids of registries, kept: parsing base58 on every request showed in profiles. */
+  private peerId (id: string): PeerId {
+    let peer = this.peerIds.get(id)
+    if (peer === undefined) {
+      if (this.peerIds.size >= MAX_SEEN_INSTANCES) this.peerIds.clear()
+      peer = peerIdFromString(id)
+      this.peerIds.set(id, peer)
+    }
+    return peer
+  }
+
   private expect (name: string): RecordExpectations {
     return { network: this.init.network, name, ...(this.init.authority !== undefined ? { authority: this.init.authority } : {}) }
   }
@@ -315,7 +329,7 @@ export class RegistryClient {
     const limit = deadline(this.init.requestTimeout, signal)
     try {
       await this.init.guard?.require(id, ['registry'], limit.signal)
-      return await this.sessions.request(peerIdFromString(id), { name: '', record: EMPTY, ...message }, limit.signal)
+      return await this.sessions.request(this.peerId(id), { name: '', record: EMPTY, ...message }, limit.signal)
     } finally {
       limit.clear()
     }
