@@ -17,7 +17,7 @@ import type { RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { PeerId, PeerInfo, PublicKey } from '@libp2p/interface'
+import type { IdentifyResult, PeerId, PeerInfo, PublicKey } from '@libp2p/interface'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 
 export interface RegistryClientInit {
@@ -85,6 +85,20 @@ export class RegistryClient {
   private readonly routes = new Map<string, CachedRoute>()
   private readonly excluded = new Set<string>()
   private readonly peerIds = new Map<string, PeerId>()
+  /**
+   * Peers whose identify lists this network's registry protocol. Not the peer store's protocol lists: libp2p
+   * records a protocol for a peer as soon as the peer opens a stream of it to us, so a registry's peer store
+   * would count every client that asked it something as a registry.
+   */
+  private readonly identified = new Set<string>()
+  private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
+    const id = event.detail.peerId.toString()
+    if (event.detail.protocols.includes(registryProtocol(this.init.network))) {
+      if (this.identified.size < MAX_SEEN_INSTANCES) this.identified.add(id)
+    } else {
+      this.identified.delete(id)
+    }
+  }
   private readonly self: string
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
   private readonly seen = new Map<string, VerifiedRecord>()
@@ -100,6 +114,7 @@ export class RegistryClient {
     this.node = node
     this.init = init
     this.self = node.peerId.toString()
+    node.addEventListener('peer:identify', this.onIdentify)
     this.sessions = new SessionPool({
       node,
       protocol: registryProtocol(init.network),
@@ -117,11 +132,9 @@ export class RegistryClient {
    */
   async knownRegistries (): Promise<string[]> {
     const ids = new Set(this.init.configuredRegistries())
-    const protocol = registryProtocol(this.init.network)
     const guard = this.init.guard
-    for (const peer of await this.node.peerStore.all()) {
-      const id = peer.id.toString()
-      if (peer.protocols.includes(protocol) && (guard === undefined || guard.roleOf(id) === 'registry')) ids.add(id)
+    for (const id of this.identified) {
+      if (guard === undefined || guard.roleOf(id) === 'registry') ids.add(id)
     }
     ids.delete(this.node.peerId.toString())
     for (const id of this.excluded) ids.delete(id)
@@ -306,6 +319,7 @@ export class RegistryClient {
 
   /** Closes the request streams to registries. */
   close (): void {
+    this.node.removeEventListener('peer:identify', this.onIdentify)
     this.closing.abort()
     this.sessions.closeAll()
   }

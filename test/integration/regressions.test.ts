@@ -123,3 +123,11 @@ it('stop() while registerWithNetwork() is in flight still withdraws the record',
   const client = net.node({ registryNodes: addrs })
   assert.deepEqual(await client.discoverServiceNode('DatabaseService'), [])
 })
+
+it('a registry does not count the clients that asked it something as registries', async () => {
+  const { nodes, addrs } = await net.registries(1)
+  const client = net.node({ registryNodes: addrs })
+  await client.discoverServiceNode('DatabaseService')
+  const known = await (nodes[0] as unknown as { running: { client: { knownRegistries(): Promise<string[]> } } }).running.client.knownRegistries()
+  assert.ok(!known.includes(client.peerId), 'the client is not a registry')
+})
