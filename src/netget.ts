@@ -416,7 +416,12 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (peerId === node.peerId.toString()) return
     const ma = multiaddr(address)
     await node.peerStore.merge(peerIdFromString(peerId), { multiaddrs: [ma.decapsulateCode(421)] })
-    await node.dial(ma, { signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.options.dialTimeout)]) })
+    const limit = deadline(this.options.dialTimeout, this.lifetime.signal)
+    try {
+      await node.dial(ma, { signal: limit.signal })
+    } finally {
+      limit.clear()
+    }
   }
 
   private async doStop (): Promise<void> {

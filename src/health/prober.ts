@@ -4,6 +4,7 @@
  * Down instances are still probed (until their record expires) so that they can come back.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { deadline } from '../util/deadline.js'
 import { probe } from './probe.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 
@@ -96,9 +97,9 @@ export class Prober {
     if (state.down && state.skipped++ % DOWN_PROBE_EVERY !== 0) return
     state.inFlight = true
     this.running++
+    const limit = deadline(this.init.timeout, controller.signal)
     try {
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.init.timeout)])
-      const result = await probe(this.node, this.init.network, peerIdFromString(peerId), signal, this.addresses.get(peerId))
+      const result = await probe(this.node, this.init.network, peerIdFromString(peerId), limit.signal, this.addresses.get(peerId))
       if (controller.signal.aborted) return
       if (result.healthy) {
         state.misses = 0
@@ -114,6 +115,7 @@ export class Prober {
         }
       }
     } finally {
+      limit.clear()
       state.inFlight = false
       this.running--
     }

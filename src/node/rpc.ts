@@ -66,7 +66,8 @@ export function serve<Req, Res> (
   onError: (err: Error) => void
 ): (stream: Stream, connection: Connection) => Promise<void> {
   return async (stream, connection) => {
-    const signal = AbortSignal.timeout(timeout)
+    const limit = deadline(timeout)
+    const signal = limit.signal
     try {
       const pb = pbStream(stream, { maxDataLength })
       let req: Req
@@ -81,6 +82,8 @@ export function serve<Req, Res> (
     } catch (err) {
       stream.abort(err as Error)
       onError(err as Error)
+    } finally {
+      limit.clear()
     }
   }
 }
