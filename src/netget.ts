@@ -25,7 +25,7 @@ import type { ServiceInstance } from './records/instance.js'
 import type { Metadata, RecordExpectations } from './records/service-record.js'
 import type { RegistrationResult } from './registry/lease.js'
 import type { Security } from './security/setup.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 
 export type { ServiceInstance } from './records/instance.js'
 export type { RegistrationResult } from './registry/lease.js'
@@ -156,6 +156,16 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
 
   isRunning (): boolean {
     return this.state === 'running'
+  }
+
+  /**
+   * Registry: the live records this node holds now (withdrawals and expired leases left out), for one name or all,
+   * each with whether its prober sees the instance as down. `[]` on a service node or a stopped node.
+   */
+  listRecords (name?: string): Array<ServiceInstance & { down: boolean }> {
+    const registry = this.running?.registry
+    if (registry === undefined) return []
+    return registry.heldRecords(name).map(({ record, down }) => ({ ...copyInstance(toInstance(record)), down }))
   }
 
   /** Counters since start: what a registry stored, refused and dropped, and peers refused admission. */
@@ -333,7 +343,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       bootstrapList: [...this.registryNodes],
       dialTimeout: o.dialTimeout,
       ...(security.psk !== undefined ? { psk: security.psk } : {}),
-      ...(guard !== undefined ? { connectionGater: guard.gater() } : {})
+      ...(guard !== undefined || o.connectionGater !== undefined ? { connectionGater: combineGaters(guard?.gater(), o.connectionGater) } : {})
     })
     const onError = (err: Error): void => { this.safeDispatchEvent('error', { detail: err }) }
     const registry = o.nodeType === 'registry' ? this.registryRole(node, guard, onError) : undefined
@@ -475,4 +485,27 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       limit.clear()
     }
   }
+}
+
+/** A peer or connection is refused when any of the gaters refuses it (admission guard first, then the user's). */
+function combineGaters (...gaters: Array<ConnectionGater | undefined>): ConnectionGater {
+  const present = gaters.filter((g): g is ConnectionGater => g !== undefined)
+  const hooks = ['denyDialPeer', 'denyDialMultiaddr', 'denyInboundConnection', 'denyOutboundConnection', 'denyInboundEncryptedConnection',
+    'denyOutboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyOutboundUpgradedConnection', 'filterMultiaddrForPeer'] as const
+  const combined: ConnectionGater = {}
+  for (const hook of hooks) {
+    if (!present.some(g => g[hook] !== undefined)) continue
+    const invert = hook === 'filterMultiaddrForPeer'
+    combined[hook] = (async (...args: unknown[]) => {
+      for (const gater of present) {
+        const fn = gater[hook] as ((...a: unknown[]) => boolean | Promise<boolean>) | undefined
+        if (fn === undefined) continue
+        const verdict = await fn.apply(gater, args)
+        // filterMultiaddrForPeer answers "keep", the deny* hooks answer "refuse".
+        if (invert ? verdict === false : verdict === true) return !invert
+      }
+      return invert
+    }) as never
+  }
+  return combined
 }

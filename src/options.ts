@@ -9,7 +9,7 @@ import { InvalidOptionError } from './errors.js'
 import { parsePublicKey } from './node/identity.js'
 import type { HealthCheck } from './health/health-service.js'
 import type { Metadata } from './records/service-record.js'
-import type { PrivateKey, PublicKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey, PublicKey } from '@libp2p/interface'
 
 export type NodeType = 'service' | 'registry'
 
@@ -77,6 +77,11 @@ export interface NetgetOptions {
   publishBurst?: number
   /** Registry: DISCOVER requests accepted per peer per second, on average (bursts of twice that). @default 5000 */
   discoverRate?: number
+  /**
+   * Advanced: a libp2p connection gater consulted for every dial and connection (e.g. to keep a node away from
+   * given peers). On a closed network the admission guard's gater runs first; a peer is refused if either refuses.
+   */
+  connectionGater?: ConnectionGater
 }
 
 export interface ResolvedOptions {
@@ -110,6 +115,7 @@ export interface ResolvedOptions {
   publishRate: number
   publishBurst: number
   discoverRate: number
+  connectionGater?: ConnectionGater
 }
 
 export const DEFAULTS = {
@@ -317,5 +323,9 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
   if (authority !== undefined) resolved.authority = authority
   if (admission !== undefined) resolved.admission = admission
   if (psk !== undefined) resolved.psk = psk
+  if (options.connectionGater !== undefined) {
+    if (options.connectionGater === null || typeof options.connectionGater !== 'object') throw new InvalidOptionError('connectionGater', 'expected a libp2p ConnectionGater object')
+    resolved.connectionGater = options.connectionGater as ConnectionGater
+  }
   return resolved
 }

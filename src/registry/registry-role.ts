@@ -98,6 +98,17 @@ export class RegistryRole {
     if (this.liveInstances('').has(peerId)) this.prober.probeSoon(peerId)
   }
 
+  /** Live, not withdrawn records held (for one name or all), with the prober's verdict. */
+  heldRecords (name?: string): Array<{ record: VerifiedRecord, down: boolean }> {
+    const now = Date.now()
+    const records = name === undefined ? this.store.all() : this.store.get(name, now)
+    const out: Array<{ record: VerifiedRecord, down: boolean }> = []
+    for (const record of records) {
+      if (!record.withdrawn && isLive(record, now)) out.push({ record, down: this.prober.isDown(record.peerId) })
+    }
+    return out
+  }
+
   /** Instances to probe: peer id → addresses, for every live, not withdrawn record held (except our own). */
   private liveInstances (self: string): Map<string, string[]> {
     const now = Date.now()
