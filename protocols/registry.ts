@@ -8,19 +8,23 @@ export interface RegistryRequest {
   record: Uint8Array<ArrayBuffer>
   name: string
   id: number
+  key: Uint8Array<ArrayBuffer>
+  closer: number
 }
 
 export namespace RegistryRequest {
   export enum Type {
     PUBLISH = 'PUBLISH',
     DISCOVER = 'DISCOVER',
-    REPLICATE = 'REPLICATE'
+    REPLICATE = 'REPLICATE',
+    FIND = 'FIND'
   }
 
   enum __TypeValues {
     PUBLISH = 0,
     DISCOVER = 1,
-    REPLICATE = 2
+    REPLICATE = 2,
+    FIND = 3
   }
 
   export namespace Type {
@@ -58,6 +62,16 @@ export namespace RegistryRequest {
           w.uint32(obj.id)
         }
 
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.key)
+        }
+
+        if ((obj.closer != null && obj.closer !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.closer)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -66,7 +80,9 @@ export namespace RegistryRequest {
           type: Type.PUBLISH,
           record: uint8ArrayAlloc(0),
           name: '',
-          id: 0
+          id: 0,
+          key: uint8ArrayAlloc(0),
+          closer: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -89,6 +105,14 @@ export namespace RegistryRequest {
             }
             case 4: {
               obj.id = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.closer = reader.uint32()
               break
             }
             default: {
@@ -134,6 +158,20 @@ export namespace RegistryRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.closer`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -166,6 +204,16 @@ export namespace RegistryRequest {
     value: number
   }
 
+  export interface RegistryRequestKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RegistryRequestCloserFieldEvent {
+    field: '$.closer'
+    value: number
+  }
+
   export function encode (obj: Partial<RegistryRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryRequest.codec())
   }
@@ -174,8 +222,139 @@ export namespace RegistryRequest {
     return decodeMessage(buf, RegistryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryRequest>): Generator<RegistryRequestTypeFieldEvent | RegistryRequestRecordFieldEvent | RegistryRequestNameFieldEvent | RegistryRequestIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryRequest>): Generator<RegistryRequestTypeFieldEvent | RegistryRequestRecordFieldEvent | RegistryRequestNameFieldEvent | RegistryRequestIdFieldEvent | RegistryRequestKeyFieldEvent | RegistryRequestCloserFieldEvent> {
     return streamMessage(buf, RegistryRequest.codec(), opts)
+  }
+}
+
+export interface RegistryPeer {
+  id: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace RegistryPeer {
+  let _codec: Codec<RegistryPeer>
+
+  export const codec = (): Codec<RegistryPeer> => {
+    if (_codec == null) {
+      _codec = message<RegistryPeer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.id)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RegistryPeerIdFieldEvent {
+    field: '$.id'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RegistryPeerAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<RegistryPeer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RegistryPeer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryPeer>): RegistryPeer {
+    return decodeMessage(buf, RegistryPeer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryPeer>): Generator<RegistryPeerIdFieldEvent | RegistryPeerAddrsFieldEvent> {
+    return streamMessage(buf, RegistryPeer.codec(), opts)
   }
 }
 
@@ -185,6 +364,7 @@ export interface RegistryResponse {
   message: string
   records: Uint8Array<ArrayBuffer>[]
   id: number
+  closer: RegistryPeer[]
 }
 
 export namespace RegistryResponse {
@@ -240,6 +420,13 @@ export namespace RegistryResponse {
           w.uint32(obj.id)
         }
 
+        if (obj.closer != null && obj.closer.length > 0) {
+          for (const value of obj.closer) {
+            w.uint32(50)
+            RegistryPeer.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -249,7 +436,8 @@ export namespace RegistryResponse {
           code: '',
           message: '',
           records: [],
-          id: 0
+          id: 0,
+          closer: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -282,6 +470,16 @@ export namespace RegistryResponse {
               obj.id = reader.uint32()
               break
             }
+            case 6: {
+              if (opts.limits?.closer != null && obj.closer.length === opts.limits.closer) {
+                throw new MaxLengthError('Decode error - repeated field "closer" had too many elements')
+              }
+
+              obj.closer.push(RegistryPeer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.closer$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -292,7 +490,8 @@ export namespace RegistryResponse {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          records: 0
+          records: 0,
+          closer: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -344,6 +543,24 @@ export namespace RegistryResponse {
               }
               break
             }
+            case 6: {
+              if (opts.limits?.closer != null && obj.closer === opts.limits.closer) {
+                throw new MaxLengthError('Streaming decode error - repeated field "closer" had too many elements')
+              }
+
+              for (const evt of RegistryPeer.codec().stream(reader, reader.uint32(), `${prefix}.closer[]`, {
+                limits: opts.limits?.closer$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.closer
+                }
+              }
+
+              obj.closer++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -382,6 +599,18 @@ export namespace RegistryResponse {
     value: number
   }
 
+  export interface RegistryResponseCloserIdFieldEvent {
+    field: '$.closer[].id'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RegistryResponseCloserAddrsFieldEvent {
+    field: '$.closer[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<RegistryResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryResponse.codec())
   }
@@ -390,7 +619,7 @@ export namespace RegistryResponse {
     return decodeMessage(buf, RegistryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent | RegistryResponseCloserIdFieldEvent | RegistryResponseCloserAddrsFieldEvent> {
     return streamMessage(buf, RegistryResponse.codec(), opts)
   }
 }

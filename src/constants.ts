@@ -39,3 +39,26 @@ export const MAX_HEALTH_MESSAGE_BYTES = 128
 export const SESSION_IDLE_TIMEOUT_MS = 60_000
 /** Registry protocol streams one connection may hold open at once. */
 export const MAX_REGISTRY_STREAMS_PER_CONNECTION = 8
+
+/** Closer registries one registry-protocol answer lists at most (a request's `closer` is capped to it). */
+export const MAX_HINTS = 20
+/** Registries a node keeps per k-bucket of its registry table (Kademlia's k). */
+export const TABLE_BUCKET_SIZE = 20
+/** Requests one lookup keeps in flight (Kademlia's α); publication sends to all the closest at once. */
+export const LOOKUP_ALPHA = 3
+/** Requests one lookup sends at most: max(this, 3 × the registries it needs). */
+export const LOOKUP_MIN_QUERIES = 64
+/** Candidate registries one lookup remembers at most. */
+export const LOOKUP_MAX_CANDIDATES = 256
+/** Holders of a record that probe its instance: the closest few, not all replicationFactor. */
+export const PROBING_HOLDERS = 3
+/** Holders of a record that send it to a registry joining its closest set (the nearest ones). */
+export const REPLICATION_SENDERS = 2
+/** REPLICATE requests one registry sends one receiver per second at most (receivers take 20 × publishRate). */
+export const REPLICATE_SEND_RATE = 100
+/** Changes of the closest sets are gathered this long before one pass over the store (ms). */
+export const REPLICATION_BATCH_DELAY_MS = 200
+/** A registry looks itself up and refreshes its table this often (ms). */
+export const TABLE_REFRESH_INTERVAL_MS = 60_000
+/** A registry whose connection closed is checked at most this often (ms). */
+export const LIVENESS_CHECK_MIN_INTERVAL_MS = 10_000

@@ -16,6 +16,9 @@ import { checkName, openRecord } from './records/service-record.js'
 import { Lease } from './registry/lease.js'
 import { RegistryClient } from './registry/registry-client.js'
 import { RegistryRole } from './registry/registry-role.js'
+import { TABLE_BUCKET_SIZE } from './constants.js'
+import { Membership } from './routing/membership.js'
+import { RegistryTable } from './routing/registry-table.js'
 import { checkMayPublish, loadSecurity } from './security/setup.js'
 import { deadline } from './util/deadline.js'
 import type { ProbeResult } from './health/probe.js'
@@ -71,6 +74,21 @@ export interface NetgetStats {
   expired: number
   /** Peers refused for lack of a valid admission certificate (closed networks). */
   refusedPeers: number
+  /** Registries this node knows (its registry table), and how many of them proved to be registries. */
+  knownRegistries: number
+  verifiedRegistries: number
+  /** Lookups run: discoveries that asked registries, publications, and a registry's own table lookups. */
+  lookups: number
+  /** Registry-protocol requests this node sent, and the bytes of those requests and of their answers. */
+  requests: number
+  requestBytes: number
+  responseBytes: number
+  /** Sum over lookups of the hops to the farthest of the closest registries (0 when the first asked were the closest). */
+  lookupHops: number
+  /** Registry: records sent to other registries by re-replication (stored or already held there), refused, not delivered. */
+  replicated: number
+  replicationRefused: number
+  replicationFailed: number
 }
 
 export interface NetgetEvents {
@@ -102,6 +120,8 @@ export interface NetgetEvents {
   'instance:down': CustomEvent<{ peerId: string, reason: string }>
   /** Registry: a hidden instance answered again. */
   'instance:up': CustomEvent<{ peerId: string }>
+  /** Registry: records were copied to a registry that joined a closest set, or that replaced one that left. */
+  'records:replicated': CustomEvent<{ to: string, records: number, reason: 'join' | 'leave' }>
   /** A background task failed (logged, never thrown). */
   error: CustomEvent<Error>
 }
@@ -111,6 +131,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 interface Running {
   node: NetgetLibp2p
   client: RegistryClient
+  membership: Membership
   security: Security
   lease: Lease
   registry?: RegistryRole
@@ -133,6 +154,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private readonly lifetime = new AbortController()
   /** Kept after stop() so that getStats() still reports what the registry did. */
   private registry?: RegistryRole
+  private client?: RegistryClient
+  private table?: RegistryTable
   private refusedPeers = 0
 
   constructor (options: NetgetOptions = {}) {
@@ -179,7 +202,28 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       quotaExceeded: registry?.counters.quotaExceeded ?? 0,
       evicted: registry?.store.counters.evicted ?? 0,
       expired: registry?.store.counters.expired ?? 0,
-      refusedPeers: this.refusedPeers
+      refusedPeers: this.refusedPeers,
+      ...this.routingStats()
+    }
+  }
+
+  private routingStats (): Pick<NetgetStats, 'knownRegistries' | 'verifiedRegistries' | 'lookups' | 'requests' | 'requestBytes' | 'responseBytes' | 'lookupHops' | 'replicated' | 'replicationRefused' | 'replicationFailed'> {
+    const table = this.table
+    let verified = 0
+    for (const entry of table?.all() ?? []) if (entry.verified) verified++
+    const client = this.client?.counters
+    const replication = this.registry?.replicator.counters
+    return {
+      knownRegistries: table?.size ?? 0,
+      verifiedRegistries: verified,
+      lookups: client?.lookups ?? 0,
+      requests: client?.requests ?? 0,
+      requestBytes: client?.requestBytes ?? 0,
+      responseBytes: client?.responseBytes ?? 0,
+      lookupHops: client?.hops ?? 0,
+      replicated: replication?.replicated ?? 0,
+      replicationRefused: replication?.refused ?? 0,
+      replicationFailed: replication?.failed ?? 0
     }
   }
 
@@ -208,6 +252,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     const running = this.running
     if (running === undefined) return
     running.client.include(peerId)
+    running.membership.configure(address)
     void this.connectRegistry(running.node, address, peerId).catch(() => {})
   }
 
@@ -218,6 +263,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (running === undefined) return
     const stillConfigured = [...this.registryNodes].some(a => checkRegistryAddress(a) === peerId)
     if (stillConfigured) return
+    running.membership.unconfigure(peerId)
     running.client.exclude(peerId)
     void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
   }
@@ -346,19 +392,34 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(guard !== undefined || o.connectionGater !== undefined ? { connectionGater: combineGaters(guard?.gater(), o.connectionGater) } : {})
     })
     const onError = (err: Error): void => { this.safeDispatchEvent('error', { detail: err }) }
-    const registry = o.nodeType === 'registry' ? this.registryRole(node, guard, onError) : undefined
+    // The registries this node knows; on a registry, a change of who is closest re-replicates records.
+    const table = new RegistryTable(node.peerId.toString(), TABLE_BUCKET_SIZE, {
+      onVerified: entry => { this.registry?.replicator.registryJoined(entry) },
+      onRemoved: entry => { this.registry?.replicator.registryLeft(entry) }
+    })
+    this.table = table
+    const registry = o.nodeType === 'registry' ? this.registryRole(node, table, guard, onError) : undefined
     this.registry = registry
     const client = new RegistryClient(node, {
       network: o.network,
-      configuredRegistries: () => [...this.registryNodes].map(a => checkRegistryAddress(a)),
+      table,
       ...(registry !== undefined ? { localRegistry: registry.server } : {}),
       replicationFactor: o.replicationFactor,
       queryFanout: o.queryFanout,
       requestTimeout: o.requestTimeout,
       routeCacheTtl: o.routeCacheTtl,
-      lookupTimeout: Math.min(o.requestTimeout, 3000),
       ...(guard !== undefined ? { guard } : {}),
       ...(o.authority !== undefined ? { authority: o.authority } : {})
+    })
+    this.client = client
+    const membership = new Membership(node, {
+      network: o.network,
+      table,
+      client,
+      registry: registry !== undefined,
+      requestTimeout: o.requestTimeout,
+      ...(guard !== undefined ? { guard } : {}),
+      onError
     })
     const lease = new Lease({
       node,
@@ -387,7 +448,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await registry?.start()
       await node.start()
       registry?.startProbing()
+      membership.start(this.registryNodes)
     } catch (err) {
+      membership.stop()
       await registry?.stop().catch(() => {})
       await guard?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
@@ -395,7 +458,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       if (err instanceof NetgetError) throw err
       throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
     }
-    const running: Running = { node, client, security, lease, ...(registry !== undefined ? { registry } : {}) }
+    const running: Running = { node, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}) }
     this.running = running
     this.state = 'running'
     for (const address of this.registryNodes) {
@@ -406,8 +469,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   }
 
   /** The registry side, its events forwarded as this node's. */
-  private registryRole (node: NetgetLibp2p, guard: Security['guard'], onError: (err: Error) => void): RegistryRole {
-    return new RegistryRole(node, this.options, guard, {
+  private registryRole (node: NetgetLibp2p, table: RegistryTable, guard: Security['guard'], onError: (err: Error) => void): RegistryRole {
+    return new RegistryRole(node, this.options, table, guard, {
       onStored: (record, from) => {
         this.discoveryCache.delete(record.name)
         const instance = { ...copyInstance(toInstance(record)), from }
@@ -418,6 +481,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       onLimited: (err, from) => { this.safeDispatchEvent('record:limited', { detail: { code: err.code, message: err.message, from } }) },
       onDown: (peerId, reason) => { this.safeDispatchEvent('instance:down', { detail: { peerId, reason } }) },
       onUp: peerId => { this.safeDispatchEvent('instance:up', { detail: { peerId } }) },
+      onReplicated: (to, records, reason) => { this.safeDispatchEvent('records:replicated', { detail: { to, records, reason } }) },
       onError
     })
   }
@@ -453,6 +517,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         limit.clear()
       }
       this.lifetime.abort()
+      running.membership.stop()
       running.client.close()
       await running.registry?.stop()
       await running.security.guard?.stop()

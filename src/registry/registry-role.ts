@@ -8,6 +8,10 @@ import { isLive } from '../records/service-record.js'
 import { RateLimiter } from '../security/rate-limiter.js'
 import { RecordStore } from './record-store.js'
 import { RegistryServer } from './registry-server.js'
+import { Replicator } from './replicator.js'
+import { PROBING_HOLDERS } from '../constants.js'
+import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
+import type { RegistryTable } from '../routing/registry-table.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { ResolvedOptions } from '../options.js'
@@ -20,6 +24,7 @@ export interface RegistryRoleEvents {
   onLimited: (error: LimitExceededError, from: string) => void
   onDown: (peerId: string, reason: string) => void
   onUp: (peerId: string) => void
+  onReplicated: (to: string, records: number, reason: 'join' | 'leave') => void
   onError: (err: Error) => void
 }
 
@@ -33,26 +38,33 @@ export interface RegistryCounters {
 export class RegistryRole {
   readonly store: RecordStore
   readonly server: RegistryServer
+  readonly replicator: Replicator
   private readonly prober: Prober
+  private readonly table: RegistryTable
+  private readonly self: string
+  private readonly selfPosition: Uint8Array
   readonly counters: RegistryCounters = { stored: 0, rejected: {}, rateLimited: 0, quotaExceeded: 0 }
 
-  constructor (node: NetgetLibp2p, options: ResolvedOptions, guard: AdmissionGuard | undefined, events: RegistryRoleEvents) {
+  constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents) {
     const self = node.peerId.toString()
+    this.self = self
+    this.selfPosition = peerPosition(self)
+    this.table = table
     this.store = new RecordStore({ maxRecords: options.maxRecords, maxRecordsPerPeer: options.maxRecordsPerPeer })
     this.prober = new Prober(node, {
       network: options.network,
       interval: options.healthInterval,
       timeout: options.healthTimeout,
       unhealthyThreshold: options.unhealthyThreshold,
-      targets: () => this.liveInstances(self),
+      targets: () => this.probeTargets(),
       onDown: events.onDown,
       onUp: events.onUp
     })
     this.server = new RegistryServer(node, {
       network: options.network,
       store: this.store,
+      table,
       requestTimeout: options.requestTimeout,
-      replicationFactor: options.replicationFactor,
       sweepInterval: Math.min(5000, options.healthInterval),
       isDown: peerId => this.prober.isDown(peerId),
       ...(guard !== undefined ? { guard } : {}),
@@ -76,6 +88,14 @@ export class RegistryRole {
       },
       onError: events.onError
     })
+    this.replicator = new Replicator(node, {
+      network: options.network,
+      store: this.store,
+      table,
+      replicationFactor: options.replicationFactor,
+      requestTimeout: options.requestTimeout,
+      onReplicated: events.onReplicated
+    })
   }
 
   /** Registers the registry protocol handler (before the node starts, so no request finds it missing). */
@@ -83,13 +103,15 @@ export class RegistryRole {
     await this.server.start()
   }
 
-  /** Starts probing (once the node runs). */
+  /** Starts probing and re-replicating (once the node runs). */
   startProbing (): void {
     this.prober.start()
+    this.replicator.start()
   }
 
   async stop (): Promise<void> {
     this.prober.stop()
+    this.replicator.stop()
     await this.server.stop()
   }
 
@@ -107,6 +129,34 @@ export class RegistryRole {
       if (!record.withdrawn && isLive(record, now)) out.push({ record, down: this.prober.isDown(record.peerId) })
     }
     return out
+  }
+
+  /**
+   * Instances this registry probes: those of the records it holds for which it is among the PROBING_HOLDERS
+   * registries closest to the key that it knows. The other holders leave them to those: an instance is probed
+   * a bounded number of times per round, however large replicationFactor is.
+   */
+  private probeTargets (): Map<string, string[]> {
+    const all = this.liveInstances(this.self)
+    const verdicts = new Map<string, boolean>()
+    const out = new Map<string, string[]>()
+    for (const record of this.store.all()) {
+      const addresses = all.get(record.peerId)
+      if (addresses === undefined || out.has(record.peerId)) continue
+      let probes = verdicts.get(record.name)
+      if (probes === undefined) {
+        probes = this.amongClosest(servicePosition(record.network, record.name), PROBING_HOLDERS)
+        verdicts.set(record.name, probes)
+      }
+      if (probes) out.set(record.peerId, addresses)
+    }
+    return out
+  }
+
+  /** Whether this registry is among the `count` closest to `target` of the live registries it knows. */
+  private amongClosest (target: Uint8Array, count: number): boolean {
+    const closer = this.table.closest(target, count, e => e.verified && compareDistance(target, e.position, this.selfPosition) < 0)
+    return closer.length < count
   }
 
   /** Instances to probe: peer id → addresses, for every live, not withdrawn record held (except our own). */

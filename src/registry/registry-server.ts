@@ -1,33 +1,34 @@
 /**
  * The registry side of /netget/<network>/registry/1.0.0: verifies and stores published records, answers
- * discovery with every live record for a name, expires leases, hides instances the prober found down,
- * and re-replicates what it holds to a registry that joins the closest set of a record's key.
+ * discovery with every live record for a name, names the registries it knows closest to a request's key
+ * (so that lookups converge), expires leases and hides instances the prober found down.
  */
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
-import { AdmissionError, LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
-import { deadline } from '../util/deadline.js'
+import { MAX_HINTS, MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
+import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
-import { request, serveSession } from '../node/rpc.js'
-import { isLive, openRecord } from '../records/service-record.js'
-import { serviceKey } from '../records/service-key.js'
-import { closestTo } from './distance.js'
+import { serveSession } from '../node/rpc.js'
+import { openRecord } from '../records/service-record.js'
+import { encodeHint } from '../routing/hints.js'
+import { POSITION_BYTES, servicePosition } from '../routing/position.js'
 import type { RecordStore } from './record-store.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
-import type { Connection, IdentifyResult, PeerId, PublicKey } from '@libp2p/interface'
+import type { RegistryPeer } from '../../protocols/registry.js'
+import type { RegistryTable } from '../routing/registry-table.js'
+import type { Connection, PublicKey } from '@libp2p/interface'
 
 export interface RegistryServerInit {
   network: string
   store: RecordStore
+  /** The registries this node knows: REPLICATE is taken from verified ones, and answers name the closest. */
+  table: RegistryTable
   /** Deadline for one inbound request and one outbound replication (ms). */
   requestTimeout: number
-  /** How many registries closest to a service key hold its records. */
-  replicationFactor: number
   /** Sweep period for expired records (ms). */
   sweepInterval: number
   isDown: (peerId: string) => boolean
@@ -51,28 +52,7 @@ export type RegistryRequestKind = 'publish' | 'replicate'
 export class RegistryServer {
   private readonly node: NetgetLibp2p
   private readonly init: RegistryServerInit
-  private readonly knownRegistries = new Set<string>()
   private sweepTimer?: ReturnType<typeof setInterval>
-  private controller?: AbortController
-  private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
-    const { peerId, protocols } = event.detail
-    const id = peerId.toString()
-    if (!protocols.includes(registryProtocol(this.init.network)) || this.knownRegistries.has(id)) return
-    const guard = this.init.guard
-    const admitted = guard === undefined ? Promise.resolve() : guard.require(id, ['registry'])
-    admitted.then(async () => {
-      this.knownRegistries.add(id)
-      await this.replicateTo(id)
-    }).catch(err => {
-      // A peer refused admission is the guard's business (it emits peer:refused), not an error of ours.
-      if (!(err instanceof AdmissionError)) this.init.onError(err)
-    })
-  }
-
-  private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
-    // A registry that comes back is a join again, and gets what it should hold.
-    this.knownRegistries.delete(event.detail.toString())
-  }
 
   constructor (node: NetgetLibp2p, init: RegistryServerInit) {
     this.node = node
@@ -80,7 +60,6 @@ export class RegistryServer {
   }
 
   async start (): Promise<void> {
-    this.controller = new AbortController()
     await this.node.handle(registryProtocol(this.init.network), serveSession(
       { request: RegistryRequest, response: RegistryResponse },
       MAX_RECORD_BYTES + 1024,
@@ -89,18 +68,13 @@ export class RegistryServer {
       this.init.onError
     // Netget clients keep one session per registry; a few more cover reconnects and one-shot REPLICATEs.
     ), { maxInboundStreams: MAX_REGISTRY_STREAMS_PER_CONNECTION })
-    this.node.addEventListener('peer:identify', this.onIdentify)
-    this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.sweepTimer = setInterval(() => { this.init.store.sweep() }, this.init.sweepInterval)
     this.sweepTimer.unref()
   }
 
   async stop (): Promise<void> {
-    this.node.removeEventListener('peer:identify', this.onIdentify)
-    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     clearInterval(this.sweepTimer)
     this.sweepTimer = undefined
-    this.controller?.abort()
     await this.node.unhandle(registryProtocol(this.init.network)).catch(() => {})
   }
 
@@ -142,24 +116,31 @@ export class RegistryServer {
     const from = connection.remotePeer.toString()
     try {
       switch (req.type) {
-        case RegistryRequest.Type.PUBLISH:
+        case RegistryRequest.Type.PUBLISH: {
           await this.init.guard?.require(from, ['service', 'registry'], signal)
           this.limit(this.init.publishLimiter, from, 'publishes')
-          await this.accept(req.record, from, 'publish')
-          return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
+          const record = await this.accept(req.record, from, 'publish')
+          return ok([], this.closer(servicePosition(record.network, record.name), req.closer, from))
+        }
         case RegistryRequest.Type.REPLICATE:
           await this.init.guard?.require(from, ['registry'], signal)
           // Registries are the peers whose identify lists the registry protocol (the peer store would not do:
           // libp2p records a protocol for a peer as soon as it opens a stream of it to us).
-          if (!this.knownRegistries.has(from)) return refusal('NETGET_ERR_PROTOCOL', 'REPLICATE is accepted from registries only')
+          if (!this.init.table.isVerified(from)) return refusal('NETGET_ERR_PROTOCOL', 'REPLICATE is accepted from registries only')
           // A registry replicating its own record is publishing: it pays the publish rate, not the replication one.
           this.limit(ownRecord(req.record, from) ? this.init.publishLimiter : this.init.replicateLimiter, from, 'replications')
           await this.accept(req.record, from, 'replicate')
-          return { status: RegistryResponse.Status.OK, code: '', message: '', records: [] }
+          return ok([], [])
         case RegistryRequest.Type.DISCOVER:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           this.limit(this.init.discoverLimiter, from, 'discoveries')
-          return { status: RegistryResponse.Status.OK, code: '', message: '', records: this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>) }
+          return ok(this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>),
+            req.closer > 0 ? this.closer(servicePosition(this.init.network, req.name), req.closer, from) : [])
+        case RegistryRequest.Type.FIND:
+          await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
+          this.limit(this.init.discoverLimiter, from, 'lookups')
+          if (req.key.byteLength !== POSITION_BYTES) return refusal('NETGET_ERR_PROTOCOL', `FIND needs a ${POSITION_BYTES}-byte key, got ${req.key.byteLength} bytes`)
+          return ok([], this.closer(req.key, req.closer, from))
         default:
           // Unreachable today (protons refuses unknown enum values while decoding, which resets the stream);
           // kept so that a new request type added to the enum is refused until it is handled.
@@ -178,27 +159,10 @@ export class RegistryServer {
     throw error
   }
 
-  /** Sends a joining registry the records whose closest set it now belongs to. */
-  private async replicateTo (peerId: string): Promise<void> {
-    const self = this.node.peerId.toString()
-    const registries = [...this.knownRegistries, self]
-    for (const record of [...this.init.store.all()]) {
-      const signal = this.controller?.signal
-      // Stop when this registry stops or the peer left (it is walked again when it comes back).
-      if (signal === undefined || signal.aborted || !this.knownRegistries.has(peerId)) return
-      if (!isLive(record)) continue
-      const closest = await closestTo(await serviceKey(record.network, record.name), registries, this.init.replicationFactor)
-      if (!closest.includes(peerId)) continue
-      // A refusal (it holds a newer record) or an unreachable peer is fine: the publisher republishes.
-      const limit = deadline(this.init.requestTimeout, signal)
-      await request(this.node, peerIdFromString(peerId),
-        registryProtocol(this.init.network),
-        { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '', id: 0 },
-        { request: RegistryRequest, response: RegistryResponse },
-        { signal: limit.signal, maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
-        .catch(() => undefined)
-        .finally(() => { limit.clear() })
-    }
+  /** The verified registries closest to `target` that this node can tell how to dial, but not the asker. */
+  private closer (target: Uint8Array, count: number, asker: string): RegistryPeer[] {
+    if (count === 0) return []
+    return this.init.table.closest(target, Math.min(count, MAX_HINTS), e => e.verified && e.id !== asker && e.addrs.length > 0).map(encodeHint)
   }
 }
 
@@ -212,6 +176,10 @@ function ownRecord (bytes: Uint8Array, peerId: string): boolean {
   }
 }
 
+function ok (records: Array<Uint8Array<ArrayBuffer>>, closer: RegistryPeer[]): Omit<RegistryResponse, 'id'> {
+  return { status: RegistryResponse.Status.OK, code: '', message: '', records, closer }
+}
+
 function refusal (code: string, message: string): Omit<RegistryResponse, 'id'> {
-  return { status: RegistryResponse.Status.REJECTED, code, message, records: [] }
+  return { status: RegistryResponse.Status.REJECTED, code, message, records: [], closer: [] }
 }

@@ -12,6 +12,12 @@ import fc from 'fast-check'
 import { AdmissionResponse } from '../../protocols/admission.js'
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MAX_HINTS } from '../../src/constants.js'
+import { decodeHints } from '../../src/routing/hints.js'
+
+const HINT_PEER = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 import { AdmissionError, KeyFileError, RecordValidationError } from '../../src/errors.js'
 import { decodeKeyFile } from '../../src/node/identity.js'
 import { issueCertificate, verifyCertificate } from '../../src/security/admission.js'
@@ -99,20 +105,53 @@ describe('decoders under random and mutated input', () => {
   it('registry and health message decoders round-trip and fail only with Errors', t => {
     let roundTrips = 0
     let inputs = 0
-    fc.assert(fc.property(fc.constantFrom(RegistryRequest.Type.PUBLISH, RegistryRequest.Type.DISCOVER, RegistryRequest.Type.REPLICATE), fc.uint8Array({ maxLength: 256 }), name, fc.nat({ max: 0xffffffff }), (type, record, n, id) => {
+    const types = fc.constantFrom(RegistryRequest.Type.PUBLISH, RegistryRequest.Type.DISCOVER, RegistryRequest.Type.REPLICATE, RegistryRequest.Type.FIND)
+    fc.assert(fc.property(types, fc.uint8Array({ maxLength: 256 }), name, fc.nat({ max: 0xffffffff }), fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 0xffffffff }), (type, record, n, id, key, closer) => {
       roundTrips++
-      const message = { type, record, name: n, id }
+      const message = { type, record, name: n, id, key, closer }
       assert.deepEqual(RegistryRequest.decode(RegistryRequest.encode(message)), message)
     }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
-    const sample = RegistryResponse.encode({ status: RegistryResponse.Status.REJECTED, code: 'NETGET_ERR_RECORD_STALE', message: 'x', records: [valid as Uint8Array<ArrayBuffer>], id: 7 })
+    const peer = fc.record({ id: fc.uint8Array({ maxLength: 48 }), addrs: fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 4 }) }).map(p => ({ ...p }))
+    fc.assert(fc.property(fc.array(peer, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), (closer, id) => {
+      roundTrips++
+      const message = { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer, id }
+      assert.deepEqual(RegistryResponse.decode(RegistryResponse.encode(message), { limits: { closer: 20, closer$: { addrs: 4 } } }), message)
+    }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
+    const sample = RegistryResponse.encode({
+      status: RegistryResponse.Status.REJECTED,
+      code: 'NETGET_ERR_RECORD_STALE',
+      message: 'x',
+      records: [valid as Uint8Array<ArrayBuffer>],
+      closer: [{ id: peerIdFromString(HINT_PEER).toMultihash().bytes as Uint8Array<ArrayBuffer>, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes as Uint8Array<ArrayBuffer>] }],
+      id: 7
+    })
     fc.assert(fc.property(mutated(sample), bytes => {
       inputs++
       decodesOrThrowsError(() => RegistryRequest.decode(bytes))
-      decodesOrThrowsError(() => RegistryResponse.decode(bytes, { limits: { records: 256 } }))
+      decodesOrThrowsError(() => RegistryResponse.decode(bytes, { limits: { records: 256, closer: 20, closer$: { addrs: 4 } } }))
       decodesOrThrowsError(() => HealthRequest.decode(bytes))
       decodesOrThrowsError(() => HealthResponse.decode(bytes))
     }), { numRuns: RUNS })
     t.diagnostic(`registry request round trip: ${roundTrips} runs; registry/health decoders: ${inputs} random/mutated byte strings × 4 decoders`)
+  })
+
+  it('closer-registry hints of any content are dropped or parsed, never thrown, and stay within their limits', t => {
+    let runs = 0
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.constant(peerIdFromString(HINT_PEER).toMultihash().bytes))
+    const addr = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(
+      multiaddr('/ip4/127.0.0.1/tcp/1').bytes, multiaddr(`/ip4/127.0.0.1/tcp/1/p2p/${HINT_PEER}`).bytes, multiaddr('/dns4/example.org/tcp/1').bytes))
+    fc.assert(fc.property(fc.array(fc.record({ id: bytes, addrs: fc.array(addr, { maxLength: 8 }) }), { maxLength: 40 }), peers => {
+      runs++
+      const hints = decodeHints(peers as Parameters<typeof decodeHints>[0], () => false)
+      assert.ok(hints.length <= MAX_HINTS)
+      assert.equal(new Set(hints.map(h => h.id)).size, hints.length)
+      for (const hint of hints) {
+        assert.equal(hint.position.byteLength, 32)
+        assert.ok(hint.addrs.length <= 4)
+        for (const ma of hint.addrs) assert.ok(!ma.getComponents().some(c => c.name === 'p2p'))
+      }
+    }), { numRuns: Math.max(200, Math.floor(RUNS / 5)) })
+    t.diagnostic(`decodeHints: ${runs} random answers`)
   })
 
   it('key files of any content fail only with KeyFileError', t => {

@@ -34,7 +34,7 @@ it('refuses REPLICATE from a peer that is not a registry (no way around the publ
   for (let i = 0; i < 10; i++) {
     const now = Date.now()
     const record = await signRecord(key, { network: 'development', name: `S${i}`, addresses: [], metadata: {}, sequence: 1n, issuedAt: now, expiresAt: now + 60_000 })
-    const res = await request(node, reg, '/netget/development/registry/1.0.0', { type: RegistryRequest.Type.REPLICATE, record: record as Uint8Array<ArrayBuffer>, name: '', id: i },
+    const res = await request(node, reg, '/netget/development/registry/1.0.0', { type: RegistryRequest.Type.REPLICATE, record: record as Uint8Array<ArrayBuffer>, name: '', id: i, key: new Uint8Array(0), closer: 0 },
       { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 22 })
     statuses.push(res.status === RegistryResponse.Status.OK ? 'OK' : res.code)
   }
@@ -86,7 +86,7 @@ async function liarRegistry (answer: () => Promise<Array<Uint8Array<ArrayBuffer>
   const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), network: 'development', dhtServer: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
   stopRaws.push(async () => { await node.stop() })
   await node.handle('/netget/development/registry/1.0.0', serveSession({ request: RegistryRequest, response: RegistryResponse }, 1 << 16,
-    { timeout: 10_000, idleTimeout: 60_000 }, async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: await answer() }), () => {}))
+    { timeout: 10_000, idleTimeout: 60_000 }, async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: await answer() , closer: [] }), () => {}))
   await node.start()
   return node.getMultiaddrs()[0].toString()
 }

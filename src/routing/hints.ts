@@ -1,0 +1,62 @@
+/**
+ * Closer-registry hints on the wire (`RegistryPeer`): encoding a table entry, and decoding what a registry
+ * sent, which is untrusted: a hint that does not parse is dropped, never an error of the whole answer.
+ */
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { MAX_HINTS } from '../constants.js'
+import { MAX_ADDRS } from './registry-table.js'
+import { peerPosition } from './position.js'
+import type { RegistryPeer } from '../../protocols/registry.js'
+import type { TableEntry } from './registry-table.js'
+import type { Hint } from './walk.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Bytes of one multiaddr in a hint at most (as MAX_ADDRESS_BYTES of records). */
+const MAX_ADDR_BYTES = 256
+/** A peer id multihash is at most this long (an inlined Ed25519/secp256k1 key or a sha256 hash). */
+const MAX_ID_BYTES = 64
+
+const encoded = new WeakMap<TableEntry, { addrs: Multiaddr[], peer: RegistryPeer }>()
+
+export function encodeHint (entry: TableEntry): RegistryPeer {
+  const held = encoded.get(entry)
+  // Addresses change rarely; the encoding is kept until they do (answers list the same registries again and again).
+  if (held !== undefined && held.addrs === entry.addrs) return held.peer
+  const peer: RegistryPeer = {
+    id: peerIdFromString(entry.id).toMultihash().bytes as Uint8Array<ArrayBuffer>,
+    addrs: entry.addrs.map(ma => ma.bytes as Uint8Array<ArrayBuffer>)
+  }
+  encoded.set(entry, { addrs: entry.addrs, peer })
+  return peer
+}
+
+/** Hints from an answer: parsed, deduplicated, without `exclude`d ids; malformed ones dropped. */
+export function decodeHints (peers: RegistryPeer[], exclude: (id: string) => boolean): Hint[] {
+  const out: Hint[] = []
+  const seen = new Set<string>()
+  for (const peer of peers.slice(0, MAX_HINTS)) {
+    if (peer.id.byteLength === 0 || peer.id.byteLength > MAX_ID_BYTES) continue
+    let id: string
+    try {
+      id = peerIdFromMultihash(Digest.decode(peer.id)).toString()
+    } catch {
+      continue
+    }
+    if (seen.has(id) || exclude(id)) continue
+    seen.add(id)
+    const addrs: Multiaddr[] = []
+    for (const bytes of peer.addrs.slice(0, MAX_ADDRS)) {
+      if (bytes.byteLength === 0 || bytes.byteLength > MAX_ADDR_BYTES) continue
+      try {
+        const ma = multiaddr(bytes)
+        // A hint names where to dial a peer; a /p2p inside would name another peer (or a relay): not taken.
+        if (ma.getComponents().some(c => c.name === 'p2p' || c.name === 'p2p-circuit')) continue
+        addrs.push(ma)
+      } catch {}
+    }
+    out.push({ id, position: peerPosition(id), addrs })
+  }
+  return out
+}

@@ -1,0 +1,164 @@
+/**
+ * Keeps a node's registry table filled and true.
+ *
+ * Every node: configured registries are pinned in the table; a peer whose identify lists this network's
+ * registry protocol (admitted as a registry, on a closed network) enters it verified; one that stops listing
+ * it leaves.
+ *
+ * Registries also keep their neighbourhood known, as Kademlia nodes do: a self-lookup as soon as they know
+ * another registry (so the registries closest to them learn of them, and they of those), a refresh every
+ * TABLE_REFRESH_INTERVAL_MS (a self-lookup and a lookup of a random position), and a liveness check of a
+ * registry whose connection closed, so that one that died leaves the table (and its records are re-replicated)
+ * within moments rather than at the next failed request.
+ */
+import { randomBytes } from 'node:crypto'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LIVENESS_CHECK_MIN_INTERVAL_MS, TABLE_BUCKET_SIZE, TABLE_REFRESH_INTERVAL_MS, registryProtocol } from '../constants.js'
+import { checkRegistryAddress } from '../options.js'
+import { deadline } from '../util/deadline.js'
+import { peerPosition } from './position.js'
+import type { NetgetLibp2p } from '../node/create-node.js'
+import type { RegistryClient } from '../registry/registry-client.js'
+import type { AdmissionGuard } from '../security/admission-guard.js'
+import type { RegistryTable } from './registry-table.js'
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
+
+export interface MembershipInit {
+  network: string
+  table: RegistryTable
+  client: RegistryClient
+  /** This node is a registry: it looks itself up, refreshes, and checks registries that disconnect. */
+  registry: boolean
+  /** Deadline of one lookup or liveness check (ms). */
+  requestTimeout: number
+  guard?: AdmissionGuard
+  onError?: (err: Error) => void
+}
+
+export class Membership {
+  private readonly node: NetgetLibp2p
+  private readonly init: MembershipInit
+  private readonly protocol: string
+  private controller?: AbortController
+  private refreshTimer?: ReturnType<typeof setInterval>
+  private readonly lastChecked = new Map<string, number>()
+  private selfLookupDone = false
+  private selfLookupRunning = false
+
+  private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols, listenAddrs } = event.detail
+    const id = peerId.toString()
+    if (!protocols.includes(this.protocol)) {
+      // It stopped serving the registry protocol (or never did): not a registry any more.
+      if (this.init.table.isVerified(id) && this.init.table.get(id)?.configured !== true) this.init.table.remove(id)
+      return
+    }
+    const guard = this.init.guard
+    const admitted = guard === undefined ? Promise.resolve() : guard.require(id, ['registry'], this.controller?.signal)
+    admitted.then(() => {
+      if (this.controller === undefined) return
+      this.init.table.add(id, listenAddrs, { verified: true })
+      if (this.init.registry && !this.selfLookupDone) void this.selfLookup()
+    }, () => {
+      // Refused admission: the guard reports it (peer:refused).
+    })
+  }
+
+  private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
+    const id = event.detail.toString()
+    if (this.init.table.isVerified(id)) void this.check(id)
+  }
+
+  constructor (node: NetgetLibp2p, init: MembershipInit) {
+    this.node = node
+    this.init = init
+    this.protocol = registryProtocol(init.network)
+  }
+
+  start (configured: Iterable<string>): void {
+    if (this.controller !== undefined) return
+    this.controller = new AbortController()
+    for (const address of configured) this.configure(address)
+    this.node.addEventListener('peer:identify', this.onIdentify)
+    if (this.init.registry) {
+      this.node.addEventListener('peer:disconnect', this.onDisconnect)
+      this.refreshTimer = setInterval(() => { void this.refresh() }, TABLE_REFRESH_INTERVAL_MS)
+      this.refreshTimer.unref()
+      if (this.init.table.size > 0) void this.selfLookup()
+    }
+  }
+
+  stop (): void {
+    this.node.removeEventListener('peer:identify', this.onIdentify)
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    clearInterval(this.refreshTimer)
+    this.refreshTimer = undefined
+    this.controller?.abort()
+    this.controller = undefined
+    this.lastChecked.clear()
+  }
+
+  /** A registry given in registryNodes (or addRegistryNode): pinned in the table. */
+  configure (address: string): void {
+    const id = checkRegistryAddress(address)
+    if (id === this.node.peerId.toString()) return
+    this.init.table.add(id, [multiaddr(address)], { configured: true })
+  }
+
+  /** removeRegistryNode: no longer pinned, and forgotten. */
+  unconfigure (peerId: string): void {
+    this.init.table.unconfigure(peerId)
+    this.init.table.remove(peerId)
+  }
+
+  /** Finds the registries closest to this one, which makes them meet it too. */
+  private async selfLookup (): Promise<void> {
+    if (this.selfLookupRunning) return
+    this.selfLookupRunning = true
+    try {
+      const result = await this.lookup(peerPosition(this.node.peerId))
+      if (result !== undefined && result > 0) this.selfLookupDone = true
+    } finally {
+      this.selfLookupRunning = false
+    }
+  }
+
+  /** Kademlia's bucket refresh, simplified: its own neighbourhood again, and one random corner of the space. */
+  private async refresh (): Promise<void> {
+    await this.selfLookup()
+    await this.lookup(new Uint8Array(randomBytes(32)))
+  }
+
+  /** A bounded FIND lookup; resolves with how many registries answered (undefined if stopped). */
+  private async lookup (target: Uint8Array): Promise<number | undefined> {
+    const signal = this.controller?.signal
+    if (signal === undefined || signal.aborted) return undefined
+    const limit = deadline(this.init.requestTimeout * 2, signal)
+    try {
+      const result = await this.init.client.findClosest(target, TABLE_BUCKET_SIZE, limit.signal)
+      return result.answers.length
+    } catch (err) {
+      if (!signal.aborted) this.init.onError?.(err as Error)
+      return undefined
+    } finally {
+      limit.clear()
+    }
+  }
+
+  /** Is a registry whose connection closed still there? One request; if it fails, it leaves the table. */
+  private async check (id: string): Promise<void> {
+    const signal = this.controller?.signal
+    if (signal === undefined) return
+    const now = Date.now()
+    if (now - (this.lastChecked.get(id) ?? 0) < LIVENESS_CHECK_MIN_INTERVAL_MS) return
+    if (this.lastChecked.size > 10_000) this.lastChecked.clear()
+    this.lastChecked.set(id, now)
+    const limit = deadline(this.init.requestTimeout, signal)
+    try {
+      const alive = await this.init.client.isAlive(id, limit.signal)
+      if (!alive && !signal.aborted) this.init.table.failed(id, true)
+    } finally {
+      limit.clear()
+    }
+  }
+}

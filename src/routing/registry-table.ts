@@ -1,0 +1,212 @@
+/**
+ * The registries a node knows, with their addresses, in Kademlia k-buckets around the node's own position.
+ * Fed by identify (peers that serve the registry protocol), by the configured registries, and by the closer
+ * registries that answers name (hints, unverified until they answer a request themselves). Lookups seed from
+ * it; registries answer `closer` from it.
+ *
+ * A bucket keeps at most `bucketSize` registries; a full bucket takes a verified registry in place of an
+ * unverified or failing one, and otherwise keeps what it has (old, live contacts are the most reliable ones,
+ * as in Kademlia). Configured registries are never evicted.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { commonPrefixBits, compareDistance, peerPosition } from './position.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface TableEntry {
+  id: string
+  position: Uint8Array
+  /** Dialable addresses (without /p2p), newest source first; at most MAX_ADDRS. */
+  addrs: Multiaddr[]
+  /** Proven a registry: identified with the registry protocol, or answered a registry request. */
+  verified: boolean
+  /** Given in registryNodes: kept whatever happens (until removeRegistryNode). */
+  configured: boolean
+  /** Failed requests in a row. */
+  failures: number
+  /** Last time it answered or was identified (ms since the epoch); 0 if never. */
+  lastSeen: number
+}
+
+export interface TableEvents {
+  /** A registry was verified for the first time (joined this node's view). */
+  onVerified?: (entry: TableEntry) => void
+  /** A verified registry left the table (failed, or removed). */
+  onRemoved?: (entry: TableEntry) => void
+}
+
+/** Addresses kept per registry. */
+export const MAX_ADDRS = 4
+/** Failed requests in a row after which a registry leaves the table (configured ones stay). */
+export const MAX_FAILURES = 2
+
+export class RegistryTable {
+  private readonly self: Uint8Array
+  private readonly selfId: string
+  private readonly bucketSize: number
+  private readonly buckets = new Map<number, Map<string, TableEntry>>()
+  private readonly entries = new Map<string, TableEntry>()
+  private readonly events: TableEvents
+
+  constructor (selfId: string, bucketSize: number, events: TableEvents = {}) {
+    this.selfId = selfId
+    this.self = peerPosition(selfId)
+    this.bucketSize = bucketSize
+    this.events = events
+  }
+
+  get size (): number {
+    return this.entries.size
+  }
+
+  get (id: string): TableEntry | undefined {
+    return this.entries.get(id)
+  }
+
+  has (id: string): boolean {
+    return this.entries.has(id)
+  }
+
+  /** Whether `id` is a registry this node has proof of (identify or an answer), not merely heard of. */
+  isVerified (id: string): boolean {
+    return this.entries.get(id)?.verified === true
+  }
+
+  * all (): IterableIterator<TableEntry> {
+    yield * this.entries.values()
+  }
+
+  /**
+   * Adds or refreshes a registry. `verified` marks proof that it is one (identify, an answer); `configured`
+   * pins it. Returns the entry, or undefined when its bucket is full of better registries.
+   */
+  add (id: string, addrs: Multiaddr[], flags: { verified?: boolean, configured?: boolean } = {}): TableEntry | undefined {
+    if (id === this.selfId) return undefined
+    const existing = this.entries.get(id)
+    if (existing !== undefined) {
+      if (addrs.length > 0) existing.addrs = mergeAddrs(addrs, existing.addrs)
+      if (flags.configured === true) existing.configured = true
+      if (flags.verified === true) this.verify(existing)
+      return existing
+    }
+    const entry: TableEntry = {
+      id,
+      position: peerPosition(id),
+      addrs: mergeAddrs(addrs, []),
+      verified: false,
+      configured: flags.configured === true,
+      failures: 0,
+      lastSeen: 0
+    }
+    const index = commonPrefixBits(this.self, entry.position)
+    let bucket = this.buckets.get(index)
+    if (bucket === undefined) {
+      bucket = new Map()
+      this.buckets.set(index, bucket)
+    }
+    if (bucket.size >= this.bucketSize && !entry.configured) {
+      // Make room only for something better than the worst held: a verified registry over an unverified or
+      // failing one. Otherwise the bucket keeps its contacts.
+      if (flags.verified !== true) return undefined
+      const worst = [...bucket.values()].find(e => !e.configured && (!e.verified || e.failures > 0))
+      if (worst === undefined) return undefined
+      this.delete(worst)
+    }
+    bucket.set(id, entry)
+    this.entries.set(id, entry)
+    if (flags.verified === true) this.verify(entry)
+    return entry
+  }
+
+  /** A request to `id` succeeded: it is a live registry. */
+  answered (id: string): void {
+    const entry = this.entries.get(id)
+    if (entry === undefined) return
+    entry.failures = 0
+    this.verify(entry)
+  }
+
+  /**
+   * A request to `id` failed. After MAX_FAILURES in a row (at once when `fatal`, e.g. a liveness check after its
+   * connection closed) it leaves the table. A configured registry stays as a seed, unverified: it counts as
+   * gone (onRemoved) until it answers again. Returns whether it left (or went down).
+   */
+  failed (id: string, fatal = false): boolean {
+    const entry = this.entries.get(id)
+    if (entry === undefined) return false
+    entry.failures++
+    if (!fatal && entry.failures < MAX_FAILURES) return false
+    if (entry.configured) {
+      if (!entry.verified) return false
+      entry.verified = false
+      this.events.onRemoved?.(entry)
+      return true
+    }
+    this.delete(entry)
+    return true
+  }
+
+  /** Forgets a registry (removeRegistryNode, or a peer refused admission). */
+  remove (id: string): void {
+    const entry = this.entries.get(id)
+    if (entry !== undefined) this.delete(entry)
+  }
+
+  /** Unpins a configured registry (it stays as an ordinary entry). */
+  unconfigure (id: string): void {
+    const entry = this.entries.get(id)
+    if (entry !== undefined) entry.configured = false
+  }
+
+  /**
+   * The `count` registries closest to `target`, nearest first. `filter` excludes entries; failing ones are
+   * included (a lookup tries them last, and they may have recovered).
+   */
+  closest (target: Uint8Array, count: number, filter?: (entry: TableEntry) => boolean): TableEntry[] {
+    const out: TableEntry[] = []
+    for (const entry of this.entries.values()) {
+      if (filter !== undefined && !filter(entry)) continue
+      out.push(entry)
+    }
+    out.sort((a, b) => compareDistance(target, a.position, b.position))
+    return out.length > count ? out.slice(0, count) : out
+  }
+
+  /** Bucket indexes (common prefix bits with this node) that hold at least one registry. */
+  bucketIndexes (): number[] {
+    return [...this.buckets.entries()].filter(([, b]) => b.size > 0).map(([i]) => i).sort((a, b) => a - b)
+  }
+
+  private verify (entry: TableEntry): void {
+    entry.lastSeen = Date.now()
+    if (entry.verified) return
+    entry.verified = true
+    this.events.onVerified?.(entry)
+  }
+
+  private delete (entry: TableEntry): void {
+    this.entries.delete(entry.id)
+    this.buckets.get(commonPrefixBits(this.self, entry.position))?.delete(entry.id)
+    if (entry.verified) this.events.onRemoved?.(entry)
+  }
+}
+
+/** New addresses first, no duplicates, at most MAX_ADDRS; /p2p is stripped (the id is known). */
+function mergeAddrs (fresh: Multiaddr[], held: Multiaddr[]): Multiaddr[] {
+  const out: Multiaddr[] = []
+  const seen = new Set<string>()
+  for (const ma of [...fresh, ...held]) {
+    const bare = withoutPeerId(ma)
+    const key = bare.toString()
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(bare)
+    if (out.length === MAX_ADDRS) break
+  }
+  return out
+}
+
+function withoutPeerId (ma: Multiaddr): Multiaddr {
+  const components = ma.getComponents()
+  if (!components.some(c => c.name === 'p2p')) return ma
+  return multiaddr(components.filter(c => c.name !== 'p2p'))
+}

@@ -1,0 +1,184 @@
+/**
+ * An iterative, α-parallel Kademlia lookup: ask the closest registries known, learn the closer ones each
+ * answer names, and go on until the `need` closest registries known have all answered (or failed and been
+ * replaced by the next). It converges whatever the starting point, as Kademlia, dht-rpc and IPFS lookups do;
+ * a warm start (a cached route) ends after one round when no answer names anything closer.
+ *
+ * The engine knows nothing of the wire: `query` asks one registry and returns its value and its hints.
+ */
+import { compareDistance } from './position.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface Hint {
+  id: string
+  position: Uint8Array
+  addrs: Multiaddr[]
+}
+
+export interface QueryAnswer<T> {
+  value: T
+  closer: Hint[]
+}
+
+export interface WalkInit<T> {
+  /** Position in the key space to converge on. */
+  target: Uint8Array
+  /** Registries to start from (a cached route, the table's closest, this node when it is a registry). */
+  seeds: Iterable<Omit<Hint, 'addrs'> & { addrs?: Multiaddr[] }>
+  /** How many of the closest registries must have answered. */
+  need: number
+  /** Requests in flight at once. */
+  alpha: number
+  /** Requests sent at most, whatever happens (a bound on a lookup's cost). */
+  maxQueries: number
+  /** Candidates remembered at most (hints beyond are dropped, farthest first). */
+  maxCandidates: number
+  signal: AbortSignal
+  /** Asks one registry; throws when it fails. `hop` is how many answers led to it (0 for a seed). */
+  query: (candidate: Candidate, signal: AbortSignal) => Promise<QueryAnswer<T>>
+  /** Hints that must not be followed (this node when it is no registry, excluded registries). */
+  accept?: (id: string) => boolean
+}
+
+export interface Candidate {
+  id: string
+  position: Uint8Array
+  addrs: Multiaddr[]
+  hop: number
+  state: 'new' | 'pending' | 'answered' | 'failed'
+  /** Came from a seed, not from a hint. */
+  seed: boolean
+  error?: Error
+}
+
+export interface Answered<T> {
+  id: string
+  value: T
+  hop: number
+}
+
+export interface WalkResult<T> {
+  /** The `need` closest registries that answered, nearest first (fewer when fewer could be reached). */
+  closest: Array<Answered<T>>
+  /** Every answer, in arrival order. */
+  answers: Array<Answered<T>>
+  /** Registries that failed, with why. */
+  failures: Map<string, Error>
+  /** Requests sent. */
+  queries: number
+  /** Largest hop count among `closest` (0 when the seeds were already the closest). */
+  hops: number
+  /** Why it stopped before converging, if it did: 'aborted' or 'budget'. */
+  incomplete?: 'aborted' | 'budget'
+}
+
+export async function walk<T> (init: WalkInit<T>): Promise<WalkResult<T>> {
+  // Requests still out when the walk ends (outside the closest set by then) are cancelled.
+  const done = new AbortController()
+  const signal = AbortSignal.any([init.signal, done.signal])
+  try {
+    return await run(init, signal)
+  } finally {
+    done.abort()
+  }
+}
+
+async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResult<T>> {
+  const { target, need, alpha } = init
+  const candidates = new Map<string, Candidate>()
+  const answers: Array<Answered<T>> = []
+  const failures = new Map<string, Error>()
+  let sorted: Candidate[] = []
+  let queries = 0
+  let inFlight = 0
+  let wake: (() => void) | undefined
+
+  const resort = (): void => {
+    sorted = [...candidates.values()].sort((a, b) => compareDistance(target, a.position, b.position))
+    if (sorted.length > init.maxCandidates) {
+      // Drop the farthest candidates that were never asked; asked ones stay (their answers count).
+      for (const c of sorted.slice(init.maxCandidates)) if (c.state === 'new') candidates.delete(c.id)
+      sorted = sorted.filter(c => candidates.has(c.id))
+    }
+  }
+  const add = (hint: Omit<Hint, 'addrs'> & { addrs?: Multiaddr[] }, hop: number, seed: boolean): void => {
+    if (candidates.has(hint.id) || (init.accept !== undefined && !init.accept(hint.id))) return
+    candidates.set(hint.id, { id: hint.id, position: hint.position, addrs: hint.addrs ?? [], hop, state: 'new', seed })
+  }
+  for (const seed of init.seeds) add(seed, 0, true)
+  resort()
+
+  /** The first `need` live candidates: those that decide when the walk is done. */
+  const frontier = (): Candidate[] => {
+    const out: Candidate[] = []
+    for (const c of sorted) {
+      if (c.state === 'failed') continue
+      out.push(c)
+      if (out.length === need) break
+    }
+    return out
+  }
+
+  const ask = (candidate: Candidate): void => {
+    candidate.state = 'pending'
+    queries++
+    inFlight++
+    init.query(candidate, signal).then(answer => {
+      candidate.state = 'answered'
+      answers.push({ id: candidate.id, value: answer.value, hop: candidate.hop })
+      for (const hint of answer.closer) add(hint, candidate.hop + 1, false)
+      resort()
+    }, (err: unknown) => {
+      candidate.state = 'failed'
+      candidate.error = err instanceof Error ? err : new Error(String(err))
+      failures.set(candidate.id, candidate.error)
+    }).finally(() => {
+      inFlight--
+      wake?.()
+    })
+  }
+
+  let incomplete: WalkResult<T>['incomplete']
+  while (true) {
+    if (signal.aborted) {
+      incomplete = 'aborted'
+      break
+    }
+    const front = frontier()
+    // Done when the closest live candidates have all answered; requests still out farther away do not matter.
+    if (front.every(c => c.state === 'answered')) break
+    const waiting = front.filter(c => c.state === 'new')
+    for (const c of waiting) {
+      if (inFlight >= alpha) break
+      if (queries >= init.maxQueries) {
+        incomplete = 'budget'
+        break
+      }
+      ask(c)
+    }
+    if (incomplete !== undefined && inFlight === 0) break
+    if (inFlight === 0) continue
+    const { promise, resolve } = Promise.withResolvers<void>()
+    wake = resolve
+    const onAbort = (): void => { resolve() }
+    signal.addEventListener('abort', onAbort, { once: true })
+    await promise
+    signal.removeEventListener('abort', onAbort)
+    wake = undefined
+  }
+
+  const byId = new Map(answers.map(a => [a.id, a]))
+  const closest: Array<Answered<T>> = []
+  for (const c of frontier()) {
+    const answer = byId.get(c.id)
+    if (answer !== undefined) closest.push(answer)
+  }
+  return {
+    closest,
+    answers,
+    failures,
+    queries,
+    hops: closest.reduce((max, a) => Math.max(max, a.hop), 0),
+    ...(incomplete !== undefined ? { incomplete } : {})
+  }
+}
