@@ -62,3 +62,5 @@ export const REPLICATION_BATCH_DELAY_MS = 200
 export const TABLE_REFRESH_INTERVAL_MS = 60_000
 /** A registry whose connection closed is checked at most this often (ms). */
 export const LIVENESS_CHECK_MIN_INTERVAL_MS = 10_000
+/** A registry checks the registries it shares closest sets with, and is not connected to, this often (ms). */
+export const NEIGHBOURHOOD_CHECK_INTERVAL_MS = 15_000

@@ -447,8 +447,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(guard !== undefined ? { guard } : {}), ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
       await registry?.start()
       await node.start()
-      registry?.startProbing()
       membership.start(this.registryNodes)
+      registry?.startProbing(ids => { membership.watch(ids) })
     } catch (err) {
       membership.stop()
       await registry?.stop().catch(() => {})

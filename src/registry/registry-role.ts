@@ -9,7 +9,7 @@ import { RateLimiter } from '../security/rate-limiter.js'
 import { RecordStore } from './record-store.js'
 import { RegistryServer } from './registry-server.js'
 import { Replicator } from './replicator.js'
-import { PROBING_HOLDERS } from '../constants.js'
+import { NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
@@ -43,6 +43,7 @@ export class RegistryRole {
   private readonly table: RegistryTable
   private readonly self: string
   private readonly selfPosition: Uint8Array
+  private neighbourTimer?: ReturnType<typeof setInterval>
   readonly counters: RegistryCounters = { stored: 0, rejected: {}, rateLimited: 0, quotaExceeded: 0 }
 
   constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents) {
@@ -103,13 +104,22 @@ export class RegistryRole {
     await this.server.start()
   }
 
-  /** Starts probing and re-replicating (once the node runs). */
-  startProbing (): void {
+  /**
+   * Starts probing and re-replicating (once the node runs); `watch` is given, now and then, the registries this
+   * one shares closest sets with, so that the membership can check the ones it is not connected to.
+   */
+  startProbing (watch?: (ids: Set<string>) => void): void {
     this.prober.start()
     this.replicator.start()
+    if (watch !== undefined) {
+      this.neighbourTimer = setInterval(() => { watch(this.replicator.neighbours()) }, NEIGHBOURHOOD_CHECK_INTERVAL_MS)
+      this.neighbourTimer.unref()
+    }
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.neighbourTimer)
+    this.neighbourTimer = undefined
     this.prober.stop()
     this.replicator.stop()
     await this.server.stop()

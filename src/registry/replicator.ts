@@ -166,6 +166,21 @@ export class Replicator {
     }
   }
 
+  /** The registries that share a closest set with this one, over every record it holds (its neighbourhood). */
+  neighbours (): Set<string> {
+    const out = new Set<string>()
+    const names = new Set<string>()
+    const now = Date.now()
+    for (const record of this.init.store.all()) {
+      const id = `${record.network}/${record.name}`
+      if (names.has(id) || !isLive(record, now)) continue
+      names.add(id)
+      const holders = this.holders(servicePosition(record.network, record.name), this.init.replicationFactor, [])
+      if (holders.includes(this.self)) for (const h of holders) if (h !== this.self) out.add(h)
+    }
+    return out
+  }
+
   /**
    * The `k` registries closest to `target` among the verified ones this node knows and itself: with `extra`
    * added back (the set before they left) and `without` taken out (the set before they joined).

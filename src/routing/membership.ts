@@ -145,6 +145,19 @@ export class Membership {
     }
   }
 
+  /**
+   * Registries this one shares closest sets with: each one that is not connected now is checked (at most every
+   * LIVENESS_CHECK_MIN_INTERVAL_MS), so that one that died without this node noticing (no connection to close)
+   * still leaves the table and its records are re-replicated. Connected ones need nothing: a close is noticed.
+   */
+  watch (ids: Iterable<string>): void {
+    for (const id of ids) {
+      const entry = this.init.table.get(id)
+      if (entry === undefined || !entry.verified) continue
+      if (this.node.getConnections(entry.peerId).length === 0) void this.check(id)
+    }
+  }
+
   /** Is a registry whose connection closed still there? One request; if it fails, it leaves the table. */
   private async check (id: string): Promise<void> {
     const signal = this.controller?.signal

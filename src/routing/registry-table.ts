@@ -8,12 +8,15 @@
  * unverified or failing one, and otherwise keeps what it has (old, live contacts are the most reliable ones,
  * as in Kademlia). Configured registries are never evicted.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { commonPrefixBits, compareDistance, peerPosition } from './position.js'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface TableEntry {
   id: string
+  peerId: PeerId
   position: Uint8Array
   /** Dialable addresses (without /p2p), newest source first; at most MAX_ADDRS. */
   addrs: Multiaddr[]
@@ -90,6 +93,7 @@ export class RegistryTable {
     }
     const entry: TableEntry = {
       id,
+      peerId: peerIdFromString(id),
       position: peerPosition(id),
       addrs: mergeAddrs(addrs, []),
       verified: false,
