@@ -170,7 +170,9 @@ export class RegistryClient {
       const found = await this.findClosest(target, k, signal)
       if (found.closest.length > 0) this.remember(name, target, found.closest.map(a => a.id), false)
     }
-    const result = await this.lookup<PublishAnswer>(target, name, k, k, signal, async (candidate, closer, s) => this.publishTo(candidate, bytes, closer, s))
+    // Publications always ask for closer registries: they are rare (a renewal every recordTtl / 3), and a record
+    // must reach a registry that joined near its key even while the route is fresh.
+    const result = await this.lookup<PublishAnswer>(target, name, k, k, signal, async (candidate, closer, s) => this.publishTo(candidate, bytes, closer, s), true)
     const outcome: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
     for (const answer of result.closest) {
       if (answer.value.ok) outcome.accepted.push(answer.id)
@@ -250,10 +252,10 @@ export class RegistryClient {
 
   /** One lookup: seeds from the name's route, the table and this node if it is a registry. */
   private async lookup<T> (target: Uint8Array, name: string | undefined, need: number, alpha: number, signal: AbortSignal,
-    query: (candidate: Candidate, closer: number, signal: AbortSignal) => Promise<QueryAnswer<T>>): Promise<WalkResult<T>> {
+    query: (candidate: Candidate, closer: number, signal: AbortSignal) => Promise<QueryAnswer<T>>, alwaysHints = false): Promise<WalkResult<T>> {
     const route = name === undefined ? undefined : this.routes.get(name)
     // A fresh route is asked without asking for closer registries (smaller answers); a stale one is repaired.
-    const closer = route !== undefined && route.fresh > Date.now() ? 0 : Math.min(MAX_HINTS, Math.max(need, this.init.replicationFactor))
+    const closer = !alwaysHints && route !== undefined && route.fresh > Date.now() ? 0 : Math.min(MAX_HINTS, Math.max(need, this.init.replicationFactor))
     const seeds: Array<{ id: string, position: Uint8Array }> = []
     for (const id of route?.ids ?? []) {
       const entry = this.table.get(id)
