@@ -1,0 +1,126 @@
+/**
+ * Placement: do the registries that should hold a record hold it? "Should" is computed here, independently of
+ * the library (src/registry/* is being rewritten, and a harness that reused its ranking would agree with its
+ * bugs): a service key is sha256("netget/v1/<network>/<name>"), its position sha256(service key), a peer's
+ * position sha256(peer id multihash), ranked by XOR distance — kad-dht's key space.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { round } from './metrics.js'
+import type { RecordsReply } from './protocol.js'
+import type { Truth } from './truth.js'
+
+const encoder = new TextEncoder()
+const positions = new Map<string, Uint8Array>()
+
+async function peerPosition (peerId: string): Promise<Uint8Array> {
+  let p = positions.get(peerId)
+  if (p === undefined) {
+    p = (await sha256.digest(peerIdFromString(peerId).toMultihash().bytes)).digest
+    positions.set(peerId, p)
+  }
+  return p
+}
+
+export async function keyPosition (network: string, name: string): Promise<Uint8Array> {
+  const key = (await sha256.digest(encoder.encode(`netget/v1/${network}/${name}`))).digest
+  return (await sha256.digest(key)).digest
+}
+
+function closer (target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < target.length; i++) {
+    const d = (a[i] ^ target[i]) - (b[i] ^ target[i])
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+export async function closest (target: Uint8Array, peerIds: readonly string[], count: number): Promise<string[]> {
+  const ranked = await Promise.all(peerIds.map(async id => ({ id, p: await peerPosition(id) })))
+  ranked.sort((a, b) => closer(target, a.p, b.p))
+  return ranked.slice(0, count).map(r => r.id)
+}
+
+export interface Placement {
+  at: number
+  /** Live instances registered ≥ grace ago (the ones that should be placed). */
+  instances: number
+  /** Mean, over those instances, of the share of their K closest live registries that hold and serve them. */
+  placement: number
+  /** Share of instances held by all of their K closest live registries. */
+  fullyPlaced: number
+  /** Share of instances held by no registry at all. */
+  lost: number
+  /** Mean number of registries holding each instance, anywhere. */
+  copies: number
+  /** Mean number of copies outside the K closest live registries. */
+  strayCopies: number
+  /** Copies of live instances that their registry marks down (so does not serve). */
+  markedDown: number
+  registriesAnswered: number
+  registriesLive: number
+}
+
+/** Which registries (peer ids) hold each instance's record, keyed by `<name>\n<peerId>`: up = served, down = hidden. */
+export type Holders = Map<string, { up: Set<string>, down: Set<string> }>
+
+export function holdersOf (replies: readonly RecordsReply[]): Holders {
+  const holders: Holders = new Map()
+  for (const reply of replies) {
+    for (const registry of reply.registries) {
+      for (const r of registry.records) {
+        const key = `${r.name}\n${r.peerId}`
+        let h = holders.get(key)
+        if (h === undefined) {
+          h = { up: new Set(), down: new Set() }
+          holders.set(key, h)
+        }
+        ;(r.down ? h.down : h.up).add(registry.peerId)
+      }
+    }
+  }
+  return holders
+}
+
+export async function measurePlacement (truth: Truth, replies: readonly RecordsReply[], network: string, k: number, at: number): Promise<Placement> {
+  const holders = holdersOf(replies)
+  const answered = replies.reduce((n, r) => n + r.registries.length, 0)
+  const live = truth.liveRegistries(at)
+  const settled = [...truth.instances.values()].filter(i => truth.isSettled(i, at))
+  const closestByName = new Map<string, string[]>()
+  let shareSum = 0
+  let full = 0
+  let lost = 0
+  let copies = 0
+  let stray = 0
+  let markedDown = 0
+  for (const i of settled) {
+    let set = closestByName.get(i.name)
+    if (set === undefined) {
+      set = await closest(await keyPosition(network, i.name), live, k)
+      closestByName.set(i.name, set)
+    }
+    const h = holders.get(`${i.name}\n${i.peerId}`) ?? { up: new Set<string>(), down: new Set<string>() }
+    const held = set.filter(r => h.up.has(r)).length
+    const expected = Math.min(k, set.length)
+    shareSum += expected === 0 ? 1 : held / expected
+    if (held === expected) full++
+    if (h.up.size + h.down.size === 0) lost++
+    copies += h.up.size + h.down.size
+    stray += [...h.up, ...h.down].filter(r => !set.includes(r)).length
+    markedDown += h.down.size
+  }
+  const n = settled.length
+  return {
+    at,
+    instances: n,
+    placement: n === 0 ? 1 : round(shareSum / n, 4),
+    fullyPlaced: n === 0 ? 1 : round(full / n, 4),
+    lost: n === 0 ? 0 : round(lost / n, 4),
+    copies: n === 0 ? 0 : round(copies / n),
+    strayCopies: n === 0 ? 0 : round(stray / n),
+    markedDown,
+    registriesAnswered: answered,
+    registriesLive: live.length
+  }
+}
