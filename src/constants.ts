@@ -48,6 +48,8 @@ export const TABLE_BUCKET_SIZE = 20
 export const LOOKUP_ALPHA = 3
 /** Requests one lookup sends at most: max(this, 3 × the registries it needs). */
 export const LOOKUP_MIN_QUERIES = 64
+/** Registries from the table a lookup starts with beyond those it needs: max(this, the number it needs). */
+export const LOOKUP_SPARE_SEEDS = 16
 /** Candidate registries one lookup remembers at most. */
 export const LOOKUP_MAX_CANDIDATES = 256
 /** Holders of a record that probe its instance: the closest few, not all replicationFactor. */

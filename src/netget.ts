@@ -441,6 +441,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       const id = evt.detail.toString()
       this.safeDispatchEvent('peer:disconnect', { detail: id })
       registry?.peerDisconnected(id)
+      lease.holderLost(id)
     })
     try {
       await guard?.start(node)

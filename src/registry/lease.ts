@@ -40,10 +40,18 @@ export interface LeaseInit {
   onRenewError: (err: Error) => void
 }
 
+/** After a holder of the record disconnects, the record is republished this soon (ms)… */
+const HOLDER_LOST_DELAY_MS = 500
+/** …and at most this often for that reason (ms). */
+const HOLDER_LOST_MIN_INTERVAL_MS = 1000
+
 export class Lease {
   private readonly init: LeaseInit
   private lastSequence = 0n
   private timer?: ReturnType<typeof setTimeout>
+  /** Registries that stored the last publication (peer ids). */
+  private holders = new Set<string>()
+  private lastEarlyRenewal = 0
   private readonly stopping = new AbortController()
   /** The name the record is published under, once registered. */
   name?: string
@@ -62,6 +70,7 @@ export class Lease {
       const result = await this.publish(name, false, minAcks, signal)
       if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, signal).catch(() => {})
       this.name = name
+      this.holders = new Set(result.registries)
       this.schedule(this.init.recordTtl / 3)
       return result
     } finally {
@@ -86,6 +95,19 @@ export class Lease {
     clearTimeout(this.timer)
     this.timer = undefined
     this.stopping.abort()
+  }
+
+  /**
+   * A registry holding the record went away (its connection closed): renew soon rather than at the next
+   * third of the lease, so that the lookup finds the registries that now make up the closest set. Without
+   * it, a record whose holders all died at once (a whole process or host) would be missing until then.
+   */
+  holderLost (peerId: string): void {
+    if (!this.holders.has(peerId) || this.name === undefined || this.stopping.signal.aborted) return
+    const now = Date.now()
+    if (now - this.lastEarlyRenewal < HOLDER_LOST_MIN_INTERVAL_MS) return
+    this.lastEarlyRenewal = now
+    this.schedule(HOLDER_LOST_DELAY_MS)
   }
 
   private nextSequence (): bigint {
@@ -143,6 +165,7 @@ export class Lease {
     const limit = deadline(this.init.renewTimeout, this.stopping.signal)
     try {
       const result = await this.publish(name, false, 1, limit.signal)
+      this.holders = new Set(result.registries)
       this.init.onRenewed(result)
       this.schedule(this.init.recordTtl / 3)
     } catch (err) {

@@ -7,7 +7,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
-  LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
+  LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
   SESSION_IDLE_TIMEOUT_MS, registryProtocol
 } from '../constants.js'
 import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
@@ -261,7 +261,10 @@ export class RegistryClient {
       const entry = this.table.get(id)
       if (entry !== undefined && !this.excluded.has(id)) seeds.push(entry)
     }
-    for (const entry of this.table.closest(target, Math.max(need, this.init.replicationFactor), e => !this.excluded.has(e.id))) seeds.push(entry)
+    // More seeds than needed: the walk asks only the closest, and the others stand in for those that fail (a route
+    // whose registries all died at once must not leave the lookup with nobody to ask).
+    const width = Math.max(need, this.init.replicationFactor)
+    for (const entry of this.table.closest(target, width + Math.max(width, LOOKUP_SPARE_SEEDS), e => !this.excluded.has(e.id))) seeds.push(entry)
     if (this.init.localRegistry !== undefined) seeds.push({ id: this.self, position: this.selfPosition })
     this.counters.lookups++
     const result = await walk<T>({

@@ -156,4 +156,27 @@ describe(`a network of ${REGISTRIES} registries, replicationFactor ${K}, one boo
     const client = net.node({ registryNodes: [addrs.find(a => a !== leavingAddr)!], replicationFactor: K })
     assert.deepEqual((await client.discoverServiceNode(name)).map(i => i.peerId).sort(), ids)
   })
+
+  it('when every registry of a closest set goes at once, the services republish to the next ones within seconds', async () => {
+    const name = NAMES[0]
+    const running = registries.filter(r => r.isRunning())
+    const closest = trueClosest(running, name, K)
+    const leaving = running.filter(r => closest.includes(r.peerId))
+    const alive = running.filter(r => !closest.includes(r.peerId))
+    const next = trueClosest(alive, name, K)
+    const started = Date.now()
+    await Promise.all(leaving.map(async r => r.stop()))
+    const ids = services.get(name)!.map(s => s.peerId).sort()
+    // Well before the renewal at recordTtl / 3 (20 s): nobody is left to re-replicate, the publishers must act.
+    await eventually(async () => {
+      for (const registry of alive.filter(r => next.includes(r.peerId))) {
+        const held = registry.listRecords(name).map(r => r.peerId)
+        if (!ids.every(id => held.includes(id))) return undefined
+      }
+      return true
+    }, 10_000)
+    assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`)
+    const client = net.node({ registryNodes: [alive[0].getMultiaddrs()[0]], replicationFactor: K })
+    assert.deepEqual((await client.discoverServiceNode(name)).map(i => i.peerId).sort(), ids)
+  })
 })
