@@ -80,8 +80,9 @@ export function serve<Req, Res> (
       await pb.write(res, codecs.response, { signal })
       await stream.close({ signal })
     } catch (err) {
+      const remoteGone = stream.status !== 'open' || REMOTE_GONE.has((err as Error).name)
       stream.abort(err as Error)
-      onError(err as Error)
+      if (!remoteGone) onError(err as Error)
     } finally {
       limit.clear()
     }
@@ -128,11 +129,16 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
       }
       await stream.close({ signal: AbortSignal.timeout(limits.timeout) })
     } catch (err) {
+      // A remote that reset or left mid-answer (a lookup that ended, a node stopping) is no error of ours.
+      const remoteGone = stream.status !== 'open' || REMOTE_GONE.has((err as Error).name)
       stream.abort(err as Error)
-      onError(err as Error)
+      if (!remoteGone) onError(err as Error)
     }
   }
 }
+
+/** Errors of a write or read on a stream the remote already reset or closed. */
+const REMOTE_GONE = new Set(['StreamStateError', 'StreamResetError', 'StreamAbortedError', 'StreamClosedError'])
 
 function isConnection (target: PeerId | Multiaddr | Connection): target is Connection {
   return typeof (target as Connection).newStream === 'function'
