@@ -269,6 +269,22 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   }
 
   /**
+   * Closes every connection to a peer, e.g. after the `connectionGater` option started refusing it (a gater
+   * only sees new connections). The peer may connect again unless something refuses it. No-op when stopped.
+   */
+  async hangUp (peerId: string): Promise<void> {
+    const running = this.running
+    if (running === undefined) return
+    let peer: PeerId
+    try {
+      peer = peerIdFromString(peerId)
+    } catch (err) {
+      throw new InvalidOptionError('peerId', `not a peer id: ${(err as Error).message}`)
+    }
+    await running.node.hangUp(peer)
+  }
+
+  /**
    * Publishes this node's signed record to the registries closest to its service key and keeps the lease
    * alive until `stop()`. Calling it again republishes at once with a higher sequence (e.g. new metadata).
    */
