@@ -1,7 +1,8 @@
 /**
- * Assembles one libp2p node: TCP + Noise + Yamux, bootstrap to the registry nodes, identify + ping,
- * and a kad-dht namespaced to the network. Registries are DHT servers; every other node is a DHT client,
- * so the DHT's routing tables hold registries only.
+ * Assembles one libp2p node: TCP + Noise + Yamux, bootstrap to the registry nodes, identify + ping, and on
+ * registries a kad-dht namespaced to the network (they are its servers). Services and clients run no kad-dht:
+ * they find registries through the registry protocol's own answers, and a DHT client's self-queries and table
+ * refreshes doubled their connections (measured: 90 nodes in one process, 2634 → 1404 sockets).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -21,7 +22,8 @@ import type { Ping } from '@libp2p/ping'
 export type NetgetServices = {
   identify: Identify
   ping: Ping
-  dht: KadDHT
+  /** Registries only: they are the DHT's servers. Other nodes find registries through the registry protocol. */
+  dht?: KadDHT
 }
 
 export type NetgetLibp2p = Libp2p<NetgetServices>
@@ -54,6 +56,10 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     peerDiscovery: init.bootstrapList.length > 0
       ? [bootstrap({ list: init.bootstrapList, timeout: 10 })]
       : [],
+    // libp2p pings every connection every 10 s by default: on an idle network that was most of the CPU (33 % → 9 %
+    // for 90 nodes in one process, measured). netget has its own liveness (probes, leases, registry checks); the
+    // monitor only needs to find half-open connections, so once a minute.
+    connectionMonitor: { pingInterval: 60_000 },
     connectionManager: {
       dialTimeout: init.dialTimeout,
       // Many peers share one host on loopback/LAN test networks; the default (5/s per host) refuses the sixth.
@@ -63,14 +69,12 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     services: {
       identify: identify(),
       ping: ping(),
-      dht: kadDHT({
+      ...(init.dhtServer ? { dht: kadDHT({
         protocol: kadProtocol(init.network),
         clientMode: !init.dhtServer,
         // The default mapper drops private addresses, which leaves loopback/LAN routing tables empty forever.
-        peerInfoMapper: passthroughMapper,
-        initialQuerySelfInterval: 50,
-        allowQueryWithZeroPeers: true
-      })
+        peerInfoMapper: passthroughMapper
+      }) } : {})
     }
   })
 }

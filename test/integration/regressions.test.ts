@@ -71,12 +71,11 @@ it('a complete but undecodable request followed by a half-close is reset, not cl
 
 it('a service given one registry of two publishes to both, and a client given the other finds it', async () => {
   const { nodes, addrs } = await net.registries(2)
-  // Long-lived registries know each other: wait until each has the other in its DHT routing table.
-  const tableSize = (n: unknown): number => (n as { running: { node: { services: { dht: { routingTable: { size: number } } } } } }).running.node.services.dht.routingTable.size
-  await eventually(async () => nodes.every(n => tableSize(n) > 0) ? true : undefined, 5000)
+  // Long-lived registries know each other: wait until each has the other in its registry table.
+  await eventually(async () => nodes.every(n => n.getStats().verifiedRegistries > 0) ? true : undefined, 5000)
   const service = net.node({ metadata: { name: 'DatabaseService' }, registryNodes: [addrs[0]] })
   const result = await service.registerWithNetwork()
-  assert.equal(result.accepted, 2, 'the Kademlia lookup found the registry the service was not configured with')
+  assert.equal(result.accepted, 2, 'the lookup found the registry the service was not configured with')
   const client = net.node({ registryNodes: [addrs[1]], queryFanout: 1 })
   assert.deepEqual((await client.discoverServiceNode('DatabaseService')).map(f => f.peerId), [service.peerId])
 })
