@@ -167,7 +167,8 @@ export class RegistryClient {
     const target = servicePosition(this.init.network, name)
     const k = this.init.replicationFactor
     if (!this.routes.has(name)) {
-      const found = await this.findClosest(target, k, signal)
+      // All of the closest set at once (α = K), as the publication itself will: a first publication is a few round trips.
+      const found = await this.findClosest(target, k, signal, k)
       if (found.closest.length > 0) this.remember(name, target, found.closest.map(a => a.id), false)
     }
     // Publications always ask for closer registries: they are rare (a renewal every recordTtl / 3), and a record
@@ -221,8 +222,8 @@ export class RegistryClient {
   }
 
   /** The `need` registries closest to `target` that answer (a FIND lookup: nothing stored, nothing read). */
-  async findClosest (target: Uint8Array, need: number, signal: AbortSignal): Promise<WalkResult<undefined>> {
-    return this.lookup<undefined>(target, undefined, need, LOOKUP_ALPHA, signal, async (candidate, _closer, s) => this.findFrom(candidate, target, s))
+  async findClosest (target: Uint8Array, need: number, signal: AbortSignal, alpha = LOOKUP_ALPHA): Promise<WalkResult<undefined>> {
+    return this.lookup<undefined>(target, undefined, need, alpha, signal, async (candidate, _closer, s) => this.findFrom(candidate, target, s))
   }
 
   /** Whether a registry answers a request now (a liveness check). */
