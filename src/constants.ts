@@ -60,9 +60,17 @@ export const REPLICATION_SENDERS = 2
 export const REPLICATE_SEND_RATE = 100
 /** Changes of the closest sets are gathered this long before one pass over the store (ms). */
 export const REPLICATION_BATCH_DELAY_MS = 200
-/** A registry looks itself up and refreshes its table this often (ms). */
+/** A registry looks itself up and refreshes one bucket of its table this often (ms). */
 export const TABLE_REFRESH_INTERVAL_MS = 60_000
+/** After its first self-lookup, a registry refreshes every bucket at these delays (ms), while the network forms. */
+export const TABLE_WARMUP_REFRESHES_MS = [2000, 10_000, 30_000]
+/** Registries a bucket refresh needs to have answered (a few verified registries in that part of the space). */
+export const BUCKET_REFRESH_NEED = 3
 /** A registry whose connection closed is checked at most this often (ms). */
 export const LIVENESS_CHECK_MIN_INTERVAL_MS = 10_000
 /** A registry checks the registries it shares closest sets with, and is not connected to, this often (ms). */
 export const NEIGHBOURHOOD_CHECK_INTERVAL_MS = 15_000
+/** Connections a registry keeps at most (libp2p prunes the least valuable beyond it). */
+export const REGISTRY_MAX_CONNECTIONS = 512
+/** Connections a service or client keeps at most. */
+export const NODE_MAX_CONNECTIONS = 64

@@ -31,7 +31,7 @@ interface TargetState {
 }
 
 /** Probes running at once on one registry. */
-const MAX_CONCURRENT_PROBES = 64
+export const MAX_CONCURRENT_PROBES = 64
 /** A down instance is probed once every this many rounds. */
 const DOWN_PROBE_EVERY = 3
 

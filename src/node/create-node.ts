@@ -13,7 +13,7 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { kadProtocol } from '../constants.js'
+import { NODE_MAX_CONNECTIONS, REGISTRY_MAX_CONNECTIONS, kadProtocol } from '../constants.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -61,6 +61,9 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     // monitor only needs to find half-open connections, so once a minute.
     connectionMonitor: { pingInterval: 60_000 },
     connectionManager: {
+      // Registries meet many peers (other registries, every instance they probe, every client); services and
+      // clients need a connection per registry they use, and close the others once idle (registry-client.ts).
+      maxConnections: init.dhtServer ? REGISTRY_MAX_CONNECTIONS : NODE_MAX_CONNECTIONS,
       dialTimeout: init.dialTimeout,
       // Many peers share one host on loopback/LAN test networks; the default (5/s per host) refuses the sixth.
       inboundConnectionThreshold: 1000,

@@ -39,6 +39,8 @@ export interface SessionPoolInit<Req extends Identified, Res extends Identified>
   idleTimeout: number
   /** Deadline for opening a stream (ms); owned by the session, not by the first caller. */
   openTimeout: number
+  /** A session to `peer` closed after `idleTimeout` without requests (e.g. to close a connection no longer used). */
+  onIdle?: (peer: PeerId) => void
 }
 
 /** Abandoned requests a session tolerates before it concludes the peer stopped answering. */
@@ -193,8 +195,12 @@ class Session<Req extends Identified, Res extends Identified> {
   private armIdle (): void {
     clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
-      if (this.pending.length === 0) this.close()
-      else this.armIdle()
+      if (this.pending.length === 0) {
+        this.close()
+        this.init.onIdle?.(this.peer)
+      } else {
+        this.armIdle()
+      }
     }, this.init.idleTimeout)
     this.idleTimer.unref()
   }

@@ -97,6 +97,11 @@ export class Lease {
     this.stopping.abort()
   }
 
+  /** Whether a registry stored the last publication. */
+  holds (peerId: string): boolean {
+    return this.holders.has(peerId)
+  }
+
   /**
    * A registry holding the record went away (its connection closed): renew soon rather than at the next
    * third of the lease, so that the lookup finds the registries that now make up the closest set. Without

@@ -44,6 +44,12 @@ export interface RegistryClientInit {
   /** Closed networks: only peers admitted as registries are asked, and records need the authority's admission. */
   guard?: AdmissionGuard
   authority?: PublicKey
+  /**
+   * Whether the connection to a registry stays open once this node stopped sending it requests (a registry's
+   * neighbours, a service's record holders). Others are closed when their session idles out and nothing else
+   * uses them. @default keep none
+   */
+  keepConnection?: (peerId: string) => boolean
 }
 
 export interface PublishResult {
@@ -131,8 +137,20 @@ export class RegistryClient {
       responseLimits: { records: MAX_RECORDS_PER_RESPONSE, closer: MAX_HINTS, closer$: { addrs: 4 } },
       maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
       idleTimeout: SESSION_IDLE_TIMEOUT_MS,
-      openTimeout: init.requestTimeout
+      openTimeout: init.requestTimeout,
+      onIdle: peer => { this.closeIfUnused(peer) }
     })
+  }
+
+  /**
+   * A registry this node stopped asking: its connection is closed unless something else uses it (open streams)
+   * or it is one to keep, so a node holds the connections it uses and not every registry a lookup ever met.
+   */
+  private closeIfUnused (peer: PeerId): void {
+    if (this.init.keepConnection?.(peer.toString()) === true) return
+    for (const connection of this.node.getConnections(peer)) {
+      if (connection.streams.length === 0) void connection.close().catch(() => {})
+    }
   }
 
   /** Verified registries this node knows now, less those removed with removeRegistryNode(). */

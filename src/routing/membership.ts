@@ -13,7 +13,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
-import { LIVENESS_CHECK_MIN_INTERVAL_MS, TABLE_BUCKET_SIZE, TABLE_REFRESH_INTERVAL_MS, registryProtocol } from '../constants.js'
+import {
+  BUCKET_REFRESH_NEED, LIVENESS_CHECK_MIN_INTERVAL_MS, TABLE_BUCKET_SIZE, TABLE_REFRESH_INTERVAL_MS, TABLE_WARMUP_REFRESHES_MS, registryProtocol
+} from '../constants.js'
 import { checkRegistryAddress } from '../options.js'
 import { deadline } from '../util/deadline.js'
 import { peerPosition } from './position.js'
@@ -22,6 +24,24 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RegistryTable } from './registry-table.js'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
+
+/** Buckets past this prefix length are not refreshed (2^20 registries would be needed to fill them). */
+const MAX_REFRESHED_BUCKET = 20
+
+/** A random position sharing exactly `bits` leading bits with `self`: a target inside k-bucket `bits`. */
+export function randomInBucket (self: Uint8Array, bits: number): Uint8Array {
+  const out = new Uint8Array(randomBytes(self.length))
+  const whole = Math.floor(bits / 8)
+  out.set(self.subarray(0, whole))
+  if (whole < self.length) {
+    const rest = bits % 8
+    const keep = rest === 0 ? 0 : (0xff << (8 - rest)) & 0xff
+    // The first `rest` bits from self, then the next bit flipped, then random.
+    const flip = 0x80 >> rest
+    out[whole] = (self[whole] & keep) | (~self[whole] & flip) | (out[whole] & ~(keep | flip) & 0xff)
+  }
+  return out
+}
 
 export interface MembershipInit {
   network: string
@@ -41,6 +61,9 @@ export class Membership {
   private readonly protocol: string
   private controller?: AbortController
   private refreshTimer?: ReturnType<typeof setInterval>
+  private readonly warmupTimers: Array<ReturnType<typeof setTimeout>> = []
+  /** The bucket the next periodic refresh looks into (they take turns). */
+  private nextBucket = 0
   private readonly lastChecked = new Map<string, number>()
   private selfLookupDone = false
   private selfLookupRunning = false
@@ -93,6 +116,7 @@ export class Membership {
     this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     clearInterval(this.refreshTimer)
     this.refreshTimer = undefined
+    for (const timer of this.warmupTimers.splice(0)) clearTimeout(timer)
     this.controller?.abort()
     this.controller = undefined
     this.lastChecked.clear()
@@ -116,26 +140,45 @@ export class Membership {
     if (this.selfLookupRunning) return
     this.selfLookupRunning = true
     try {
-      const result = await this.lookup(peerPosition(this.node.peerId))
-      if (result !== undefined && result > 0) this.selfLookupDone = true
+      const result = await this.lookup(peerPosition(this.node.peerId), TABLE_BUCKET_SIZE)
+      if (result !== undefined && result > 0 && !this.selfLookupDone) {
+        this.selfLookupDone = true
+        // Registries that start after this one settle near it later: look again while the network forms,
+        // into every bucket, so that far buckets hold registries this one has spoken to.
+        for (const delay of TABLE_WARMUP_REFRESHES_MS) {
+          const timer = setTimeout(() => { void this.refresh(true) }, delay)
+          timer.unref()
+          this.warmupTimers.push(timer)
+        }
+      }
     } finally {
       this.selfLookupRunning = false
     }
   }
 
-  /** Kademlia's bucket refresh, simplified: its own neighbourhood again, and one random corner of the space. */
-  private async refresh (): Promise<void> {
+  /**
+   * Kademlia's bucket refresh: its own neighbourhood again, and a random position in one bucket (`all`: in each
+   * bucket up to the deepest one that holds a registry), so that every part of the key space has registries
+   * this one has verified.
+   */
+  private async refresh (all = false): Promise<void> {
     await this.selfLookup()
-    await this.lookup(new Uint8Array(randomBytes(32)))
+    const self = peerPosition(this.node.peerId)
+    const deepest = Math.min(Math.max(0, ...this.init.table.bucketIndexes()), MAX_REFRESHED_BUCKET)
+    const buckets = all ? Array.from({ length: deepest + 1 }, (_, i) => i) : [this.nextBucket++ % (deepest + 1)]
+    for (const bucket of buckets) {
+      if (this.controller === undefined) return
+      await this.lookup(randomInBucket(self, bucket), BUCKET_REFRESH_NEED)
+    }
   }
 
   /** A bounded FIND lookup; resolves with how many registries answered (undefined if stopped). */
-  private async lookup (target: Uint8Array): Promise<number | undefined> {
+  private async lookup (target: Uint8Array, need: number): Promise<number | undefined> {
     const signal = this.controller?.signal
     if (signal === undefined || signal.aborted) return undefined
     const limit = deadline(this.init.requestTimeout * 2, signal)
     try {
-      const result = await this.init.client.findClosest(target, TABLE_BUCKET_SIZE, limit.signal)
+      const result = await this.init.client.findClosest(target, need, limit.signal)
       return result.answers.length
     } catch (err) {
       if (!signal.aborted) this.init.onError?.(err as Error)

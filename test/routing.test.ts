@@ -1,0 +1,71 @@
+/**
+ * The registry table and the key-space helpers a lookup relies on.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import fc from 'fast-check'
+import { randomInBucket } from '../src/routing/membership.js'
+import { commonPrefixBits, compareDistance, peerPosition } from '../src/routing/position.js'
+import { RegistryTable } from '../src/routing/registry-table.js'
+
+async function ids (n: number): Promise<string[]> {
+  return Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+}
+
+describe('key space', () => {
+  it('randomInBucket lands in the bucket it is asked for', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 255 }), (self, bits) => {
+      assert.equal(commonPrefixBits(self, randomInBucket(self, bits)), bits)
+    }), { numRuns: 2000 })
+  })
+})
+
+describe('registry table', () => {
+  it('keeps at most bucketSize registries per bucket, and lets a verified one replace an unverified one', async () => {
+    const [self, ...others] = await ids(80)
+    const table = new RegistryTable(self, 4)
+    for (const id of others) table.add(id, [])
+    const perBucket = new Map<number, number>()
+    for (const entry of table.all()) {
+      const b = commonPrefixBits(peerPosition(self), entry.position)
+      perBucket.set(b, (perBucket.get(b) ?? 0) + 1)
+    }
+    assert.ok([...perBucket.values()].every(n => n <= 4))
+    // A bucket full of hints takes a registry that proved itself.
+    const refused = others.find(id => !table.has(id))!
+    assert.ok(table.add(refused, [], { verified: true }) !== undefined)
+    assert.ok(table.isVerified(refused))
+  })
+
+  it('drops a registry after two failures in a row, a configured one only goes unverified, and says so', async () => {
+    const [self, a, b] = await ids(3)
+    const removed: string[] = []
+    const table = new RegistryTable(self, 20, { onRemoved: e => removed.push(e.id) })
+    table.add(a, [multiaddr('/ip4/127.0.0.1/tcp/1')], { verified: true })
+    table.add(b, [multiaddr('/ip4/127.0.0.1/tcp/2')], { verified: true, configured: true })
+    assert.equal(table.failed(a), false)
+    table.answered(a)
+    assert.equal(table.failed(a), false, 'an answer in between resets the count')
+    assert.equal(table.failed(a), true)
+    assert.equal(table.has(a), false)
+    assert.equal(table.failed(b, true), true)
+    assert.equal(table.has(b), true)
+    assert.equal(table.isVerified(b), false)
+    assert.deepEqual(removed, [a, b])
+  })
+
+  it('lists the closest registries to a position, nearest first, and strips /p2p from addresses', async () => {
+    const [self, ...others] = await ids(30)
+    const table = new RegistryTable(self, 64)
+    for (const id of others) table.add(id, [multiaddr(`/ip4/127.0.0.1/tcp/9/p2p/${id}`)])
+    const target = new Uint8Array(randomBytes(32))
+    const closest = table.closest(target, 5)
+    const truth = [...others].sort((x, y) => compareDistance(target, peerPosition(x), peerPosition(y))).slice(0, 5)
+    assert.deepEqual(closest.map(e => e.id), truth)
+    assert.equal(closest[0].addrs[0].toString(), '/ip4/127.0.0.1/tcp/9')
+  })
+})
