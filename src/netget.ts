@@ -424,9 +424,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       queryFanout: o.queryFanout,
       requestTimeout: o.requestTimeout,
       routeCacheTtl: o.routeCacheTtl,
-      // Registries keep their connections to registries (a closed one is how a dead neighbour is noticed);
+      // A registry keeps its connections to its neighbourhood (a closed one is how a dead neighbour is noticed);
       // a service keeps those to the registries holding its record (the same, for its early renewal).
-      keepConnection: id => registry !== undefined ? table.isVerified(id) : this.running?.lease.holds(id) === true,
+      keepConnection: id => registry !== undefined ? table.isNeighbour(id) : this.running?.lease.holds(id) === true,
       ...(guard !== undefined ? { guard } : {}),
       ...(o.authority !== undefined ? { authority: o.authority } : {})
     })
