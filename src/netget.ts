@@ -431,6 +431,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(o.authority !== undefined ? { authority: o.authority } : {})
     })
     this.client = client
+    // Connections the idle-connection policy keeps open: a registry keeps those to the instances whose records
+    // it holds (closing one would read as a crash to its prober and to the instance's early renewal).
+    if (registry !== undefined) node.services.connections.keep(id => registry.store.hasPublisher(id))
     const membership = new Membership(node, {
       network: o.network,
       table,

@@ -14,6 +14,8 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { NODE_MAX_CONNECTIONS, REGISTRY_MAX_CONNECTIONS, kadProtocol } from '../constants.js'
+import { connectionPolicy } from './connection-policy.js'
+import type { ConnectionPolicy } from './connection-policy.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -22,6 +24,8 @@ import type { Ping } from '@libp2p/ping'
 export type NetgetServices = {
   identify: Identify
   ping: Ping
+  /** Closes idle connections; `keep()` claims peers whose idle connections stay open (connection-policy.ts). */
+  connections: ConnectionPolicy
   /** Registries only: they are the DHT's servers. Other nodes find registries through the registry protocol. */
   dht?: KadDHT
 }
@@ -72,6 +76,7 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     services: {
       identify: identify(),
       ping: ping(),
+      connections: connectionPolicy({ network: init.network }),
       ...(init.dhtServer ? { dht: kadDHT({
         protocol: kadProtocol(init.network),
         clientMode: !init.dhtServer,

@@ -66,12 +66,12 @@ export class SessionPool<Req extends Identified, Res extends Identified> {
 
   /** Closes the stream to one peer, if any. */
   close (peer: string): void {
-    this.sessions.get(peer)?.close()
+    void this.sessions.get(peer)?.close()
   }
 
   /** Closes every stream; pending requests reject. */
   closeAll (): void {
-    for (const session of [...this.sessions.values()]) session.close()
+    for (const session of [...this.sessions.values()]) void session.close()
   }
 
   private get (peer: PeerId): Session<Req, Res> {
@@ -122,7 +122,7 @@ class Session<Req extends Identified, Res extends Identified> {
       entry.abandoned = true
       this.abandoned++
       reject(new TimeoutError(`request to ${this.peer.toString()} did not complete in time`))
-      if (this.abandoned > MAX_ABANDONED) this.close(new TimeoutError(`${this.peer.toString()} stopped answering`))
+      if (this.abandoned > MAX_ABANDONED) void this.close(new TimeoutError(`${this.peer.toString()} stopped answering`))
     }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
@@ -130,7 +130,7 @@ class Session<Req extends Identified, Res extends Identified> {
         await pb.write({ ...message, id } as Req, this.init.codecs.request, { signal })
       } catch (err) {
         // A write cut short leaves the stream in an unknown state: nobody can use it any more.
-        this.close(err as Error)
+        void this.close(err as Error)
         throw err
       }
       return await promise
@@ -139,7 +139,8 @@ class Session<Req extends Identified, Res extends Identified> {
     }
   }
 
-  close (err?: Error): void {
+  /** Closes the session; resolves once its stream is closed (or aborted). */
+  async close (err?: Error): Promise<void> {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.idleTimer)
@@ -148,11 +149,13 @@ class Session<Req extends Identified, Res extends Identified> {
     const stream = this.stream
     this.stream = undefined
     this.pb = undefined
-    if (stream !== undefined) {
-      if (err !== undefined) stream.abort(err)
-      else stream.close({ signal: AbortSignal.timeout(1000) }).catch(e => { stream.abort(e) })
-    }
     this.onClose(this)
+    if (stream === undefined) return
+    if (err !== undefined) {
+      stream.abort(err)
+      return
+    }
+    await stream.close({ signal: AbortSignal.timeout(1000) }).catch(e => { stream.abort(e) })
   }
 
   private async open (): Promise<ProtobufStream<Stream>> {
@@ -168,7 +171,7 @@ class Session<Req extends Identified, Res extends Identified> {
       void this.readLoop(stream, this.pb)
       return this.pb
     } catch (err) {
-      this.close(err as Error)
+      void this.close(err as Error)
       throw err
     } finally {
       limit.clear()
@@ -188,7 +191,7 @@ class Session<Req extends Identified, Res extends Identified> {
         else head.resolve(response)
       }
     } catch (err) {
-      if (this.stream === stream) this.close(err as Error)
+      if (this.stream === stream) void this.close(err as Error)
     }
   }
 
@@ -196,8 +199,8 @@ class Session<Req extends Identified, Res extends Identified> {
     clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
       if (this.pending.length === 0) {
-        this.close()
-        this.init.onIdle?.(this.peer)
+        // Told once the stream has finished closing: until then it still counts on the connection.
+        void this.close().then(() => { this.init.onIdle?.(this.peer) })
       } else {
         this.armIdle()
       }
@@ -208,8 +211,9 @@ class Session<Req extends Identified, Res extends Identified> {
 
 /** Waits for `promise`, or rejects when `signal` fires first (the promise itself goes on). */
 async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal, peer: PeerId): Promise<T> {
-  if (signal.aborted) throw new TimeoutError(`request to ${peer.toString()} did not complete in time`)
+  // Handled first: a caller whose signal already fired leaves a shared opening that may still reject.
   promise.catch(() => {})
+  if (signal.aborted) throw new TimeoutError(`request to ${peer.toString()} did not complete in time`)
   const { promise: aborted, reject } = Promise.withResolvers<never>()
   const onAbort = (): void => { reject(new TimeoutError(`request to ${peer.toString()} did not complete in time`)) }
   signal.addEventListener('abort', onAbort, { once: true })

@@ -46,6 +46,11 @@ export class RecordStore {
     return this.bytes
   }
 
+  /** Whether any record of this publisher is held (live or not, until swept). */
+  hasPublisher (peerId: string): boolean {
+    return (this.perPeer.get(peerId) ?? 0) > 0
+  }
+
   get size (): number {
     return this.count
   }

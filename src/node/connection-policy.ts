@@ -1,0 +1,132 @@
+/**
+ * Closes idle connections. libp2p closes connections only above `maxConnections` (and the connection monitor's
+ * pings keep every other one alive for ever), so without this a node keeps every connection it ever made or
+ * accepted: lookups, probes and discoveries leave connections behind that nobody uses again.
+ *
+ * The policy (docs/architecture.md, "Connections"):
+ * - A connection with an open stream is in use and is never closed (the registry client's sessions, kept-open
+ *   replication streams, a request in flight).
+ * - A connection with no stream for `idleTimeout` (60 s) is closed, unless its peer is kept:
+ *   - other registries, on a registry (its neighbourhood: a closed connection is how a dead neighbour shows);
+ *   - registries, on services and clients: the registry client decides about those (it closes a registry's
+ *     connection when its session idles out, unless it is one to keep: registry-client.ts `keepConnection`);
+ *   - whatever a `keep()` predicate claims: the prober keeps the instances it probes (they would be re-dialled
+ *     at the next round anyway).
+ * Activity is sampled every `idleTimeout / 4`: a connection counts as idle from the first sweep that finds it
+ * without streams, so one used only by short streams (one-shot requests between sweeps) is closed at most
+ * `idleTimeout × 1.25` after its last sweep-visible use and re-dialled (≈ 12 ms on loopback) if needed again.
+ */
+import { kadProtocol } from '../constants.js'
+import type { Connection, PeerId, PeerStore, Startable } from '@libp2p/interface'
+
+export interface ConnectionPolicyInit {
+  network: string
+  /** Close a connection that had no stream for this long (ms). @default 60000 */
+  idleTimeout?: number
+}
+
+export interface ConnectionPolicyComponents {
+  connectionManager: { getConnections(peerId?: PeerId): Connection[] }
+  peerStore: PeerStore
+}
+
+/** Why a connection stays open although idle; true keeps it. */
+export type KeepPredicate = (peerId: string) => boolean
+
+export const IDLE_CONNECTION_TIMEOUT_MS = 60_000
+
+export class ConnectionPolicy implements Startable {
+  private readonly components: ConnectionPolicyComponents
+  private readonly idleTimeout: number
+  private readonly protocol: string
+  private readonly keepers = new Set<KeepPredicate>()
+  /** Connection id → when a sweep first found it without streams. */
+  private readonly idleSince = new Map<string, number>()
+  private timer?: ReturnType<typeof setInterval>
+  private sweeping = false
+  /** Connections closed because idle (for tests and stats). */
+  closed = 0
+
+  constructor (components: ConnectionPolicyComponents, init: ConnectionPolicyInit) {
+    this.components = components
+    this.idleTimeout = init.idleTimeout ?? IDLE_CONNECTION_TIMEOUT_MS
+    this.protocol = kadProtocol(init.network)
+  }
+
+  readonly [Symbol.toStringTag] = 'netget/connection-policy'
+
+  start (): void {
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      if (this.sweeping) return
+      this.sweeping = true
+      this.sweep().catch(() => {}).finally(() => { this.sweeping = false })
+    }, Math.max(10, Math.floor(this.idleTimeout / 4)))
+    this.timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.idleSince.clear()
+  }
+
+  /** Keeps idle connections to the peers `predicate` claims, until the returned function is called. */
+  keep (predicate: KeepPredicate): () => void {
+    this.keepers.add(predicate)
+    return () => { this.keepers.delete(predicate) }
+  }
+
+  /** One pass: closes the connections idle for `idleTimeout` whose peers nobody keeps. */
+  async sweep (now = Date.now()): Promise<void> {
+    const open = new Set<string>()
+    const candidates: Connection[] = []
+    for (const connection of this.components.connectionManager.getConnections()) {
+      open.add(connection.id)
+      if (connection.status !== 'open' || connection.streams.length > 0) {
+        this.idleSince.delete(connection.id)
+        continue
+      }
+      const since = this.idleSince.get(connection.id)
+      if (since === undefined) {
+        // First seen idle: from its last stream's end we know nothing, so from now (or its opening, if recent).
+        this.idleSince.set(connection.id, Math.max(connection.timeline.upgraded ?? connection.timeline.open, now - this.idleTimeout / 4))
+        continue
+      }
+      if (now - since >= this.idleTimeout) candidates.push(connection)
+    }
+    for (const id of this.idleSince.keys()) {
+      if (!open.has(id)) this.idleSince.delete(id)
+    }
+    for (const connection of candidates) {
+      if (await this.kept(connection.remotePeer)) continue
+      // Re-check: a stream may have opened while the peer store answered.
+      if (connection.status !== 'open' || connection.streams.length > 0) continue
+      this.idleSince.delete(connection.id)
+      this.closed++
+      await connection.close({ signal: AbortSignal.timeout(1000) }).catch(err => { connection.abort(err as Error) })
+    }
+  }
+
+  private async kept (peer: PeerId): Promise<boolean> {
+    const id = peer.toString()
+    for (const keep of this.keepers) {
+      try {
+        if (keep(id)) return true
+      } catch {}
+    }
+    // Registries: a registry keeps its neighbours; other nodes leave them to the registry client. A registry is
+    // a peer that speaks the network's kad-dht protocol (only registries run kad-dht). Not the registry protocol:
+    // libp2p adds to a peer's protocols every protocol of a stream it opened, clients' DISCOVER streams included.
+    try {
+      const info = await this.components.peerStore.get(peer)
+      return info.protocols.includes(this.protocol)
+    } catch {
+      return false
+    }
+  }
+}
+
+export function connectionPolicy (init: ConnectionPolicyInit): (components: ConnectionPolicyComponents) => ConnectionPolicy {
+  return components => new ConnectionPolicy(components, init)
+}

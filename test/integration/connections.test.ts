@@ -1,0 +1,87 @@
+/**
+ * Connections: idle ones are closed, used and kept ones are not (src/node/connection-policy.ts). Real nodes; the
+ * policy's sweeps are run with a clock moved forward instead of waiting out the 60 s idle timeout.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { IDLE_CONNECTION_TIMEOUT_MS } from '../../src/node/connection-policy.js'
+import { TestNetwork, eventually } from '../helpers/network.js'
+import type { Netget } from '../../src/index.js'
+import type { NetgetLibp2p } from '../../src/node/create-node.js'
+
+function libp2p (node: Netget): NetgetLibp2p {
+  return (node as unknown as { running: { node: NetgetLibp2p } }).running.node
+}
+
+function connectedTo (from: Netget, to: Netget): boolean {
+  return libp2p(from).getConnections().some(c => c.remotePeer.toString() === to.peerId)
+}
+
+/** Two sweeps an idle timeout apart, as the policy's own timer would run them. */
+async function idleOut (node: Netget): Promise<void> {
+  const policy = libp2p(node).services.connections
+  const now = Date.now()
+  await policy.sweep(now)
+  await policy.sweep(now + IDLE_CONNECTION_TIMEOUT_MS + 1)
+}
+
+describe('connections', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stopAll() })
+
+  it('closes a connection left idle, keeps registries, claimed peers and connections in use', async () => {
+    const { nodes: registries, addrs } = await net.registries(2)
+    const service = await net.service('DatabaseService', addrs)
+    const client = net.node({ registryNodes: addrs })
+    assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
+
+    // A probe leaves a client → service connection with no stream once it is answered: idle, nobody keeps it.
+    assert.equal((await client._checkNodeHealth(service.peerId)).healthy, true)
+    assert.ok(connectedTo(client, service))
+    await idleOut(client)
+    await eventually(async () => connectedTo(client, service) ? undefined : true, 2000)
+    // Closing an idle connection costs nothing but a new dial the next time.
+    assert.equal((await client._checkNodeHealth(service.peerId)).healthy, true)
+
+    // Claimed by a keep() predicate: stays.
+    const release = libp2p(client).services.connections.keep(id => id === service.peerId)
+    await idleOut(client)
+    assert.ok(connectedTo(client, service))
+    release()
+
+    // Registries keep each other (their neighbourhood) however idle.
+    assert.ok(connectedTo(registries[1], registries[0]))
+    await idleOut(registries[1])
+    await idleOut(registries[0])
+    assert.ok(connectedTo(registries[1], registries[0]))
+
+    // A connection with an open stream (the service's registry session, the client's discovery session) is in use.
+    for (const registry of registries) {
+      assert.ok(libp2p(service).getConnections().some(c => c.remotePeer.toString() === registry.peerId && c.streams.length > 0))
+      await idleOut(registry)
+      assert.ok(connectedTo(registry, service), 'a registry keeps the connection its publisher uses')
+    }
+    assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
+  })
+
+  it('a registry closes what a client left idle, but keeps the instances it probes', async () => {
+    const { nodes: [registry], addrs } = await net.registries(1, 'development', { healthInterval: 200 })
+    let probes = 0
+    const service = await net.service('DatabaseService', addrs, { healthCheck: () => { probes++; return true } })
+    await eventually(async () => probes > 0 ? true : undefined, 5000)
+    const client = net.node({ registryNodes: addrs })
+    assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
+    // The client's discovery session ends (as it does by itself after 60 s without requests).
+    const session = libp2p(client).getConnections().find(c => c.remotePeer.toString() === registry.peerId)
+    assert.ok(session !== undefined)
+    await Promise.all(session.streams.map(async s => s.close()))
+    await eventually(async () => libp2p(registry).getConnections().some(c => c.remotePeer.toString() === client.peerId && c.streams.length === 0) ? true : undefined, 2000)
+    // The service's renewal session ends too: only the prober keeps its connection now.
+    for (const c of libp2p(service).getConnections()) await Promise.all(c.streams.map(async s => s.close()))
+    await eventually(async () => libp2p(registry).getConnections().every(c => c.streams.every(s => s.protocol !== '/netget/development/registry/1.0.0')) ? true : undefined, 2000)
+
+    await idleOut(registry)
+    await eventually(async () => connectedTo(registry, client) ? undefined : true, 2000)
+    assert.ok(connectedTo(registry, service), 'the instance it probes stays connected')
+  })
+})

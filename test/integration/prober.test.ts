@@ -1,0 +1,53 @@
+/**
+ * The prober at scale: a registry holding more instances than it probes at once (64) still probes every one of
+ * them every few rounds, and finds a crashed one among them within the documented bound.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { MAX_CONCURRENT_PROBES } from '../../src/health/prober.js'
+import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
+
+const INSTANCES = 80
+const HEALTH = { healthInterval: 200, healthTimeout: 500, unhealthyThreshold: 2 }
+/** prober.ts: a target is probed again at most interval + (⌈N / 64⌉ + 1) × timeout after its last probe. */
+const PROBE_PERIOD_BOUND = HEALTH.healthInterval + (Math.ceil(INSTANCES / MAX_CONCURRENT_PROBES) + 1) * HEALTH.healthTimeout
+
+describe('prober with more instances than concurrent probes', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stopAll() })
+
+  it('probes every instance, again and again, and marks a crashed one down within the bound', async t => {
+    assert.ok(INSTANCES > MAX_CONCURRENT_PROBES)
+    const { nodes, addrs } = await net.registries(1, 'development', HEALTH)
+    const registry = nodes[0]
+    // Each service counts the probes it answers: its health check runs for a probe (at most once per
+    // min(1000, healthTimeout) ms: a short healthTimeout on the services lets most rounds count).
+    const probed = new Array<number>(INSTANCES).fill(0)
+    const services = await Promise.all(Array.from({ length: INSTANCES }, async (_, i) =>
+      net.service(`Svc${i % 8}`, addrs, { healthTimeout: 300, healthCheck: () => { probed[i]++; return true } })))
+    const falseDowns: string[] = []
+    registry.addEventListener('instance:down', evt => { falseDowns.push((evt as CustomEvent<{ peerId: string }>).detail.peerId) })
+
+    // Every instance, including the ones beyond the first 64, answers probes in at least 3 separate rounds.
+    const start = [...probed]
+    await eventually(async () => probed.every((n, i) => n - start[i] >= 3) ? true : undefined, 3 * PROBE_PERIOD_BOUND + 5000)
+
+    // A crash among them (no withdrawal): marked down within unhealthyThreshold probe periods.
+    const victim = services[INSTANCES - 1]
+    const down = waitForEvent<{ peerId: string }>(registry, 'instance:down', HEALTH.unhealthyThreshold * PROBE_PERIOD_BOUND + 1000,
+      d => d.peerId === victim.peerId)
+    const crashedAt = performance.now()
+    await (victim as unknown as { running: { node: { stop(): Promise<void> } } }).running.node.stop()
+    await down
+    const elapsed = performance.now() - crashedAt
+    t.diagnostic(`crash of 1 of ${INSTANCES} instances marked down after ${Math.round(elapsed)} ms (bound ${HEALTH.unhealthyThreshold * PROBE_PERIOD_BOUND} ms)`)
+    assert.ok(elapsed <= HEALTH.unhealthyThreshold * PROBE_PERIOD_BOUND + 1000, `marked down after ${Math.round(elapsed)} ms`)
+    assert.deepEqual(falseDowns, [victim.peerId], 'no healthy instance was marked down')
+
+    // And discovery stops returning it.
+    const client = net.node({ registryNodes: addrs })
+    const found = await client.discoverServiceNode(`Svc${(INSTANCES - 1) % 8}`)
+    assert.equal(found.length, INSTANCES / 8 - 1)
+    assert.ok(!found.some(f => f.peerId === victim.peerId))
+  })
+})
