@@ -44,6 +44,9 @@ export function logRegistryEvents (node: Netget, log: EventLog): void {
     log('instance:down', detail, `instance down      ${detail.peerId}: ${detail.reason}`)
   })
   node.addEventListener('instance:up', ({ detail }) => { log('instance:up', detail, `instance up        ${detail.peerId}`) })
+  node.addEventListener('records:replicated', ({ detail }) => {
+    log('records:replicated', detail, `records replicated ${detail.records} to ${detail.to} (${detail.reason === 'join' ? 'it joined their closest sets' : 'it took the place of a registry that left'})`)
+  })
   logErrors(node, log)
 }
 
