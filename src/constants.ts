@@ -35,8 +35,13 @@ export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
 /** Largest registry protocol message a client reads (bytes): a full DISCOVER answer plus framing. */
 export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * 8 + 1024
 export const MAX_HEALTH_MESSAGE_BYTES = 128
-/** A registry request stream without traffic is closed after this long (ms), on both sides. */
+/** A registry closes a registry request stream on which no request arrived for this long (ms). */
 export const SESSION_IDLE_TIMEOUT_MS = 60_000
+/**
+ * A client closes its request stream to a registry after this long without a request (ms): sooner than the
+ * registry, so that it never sends a request on a stream the registry is closing.
+ */
+export const SESSION_CLIENT_IDLE_TIMEOUT_MS = 45_000
 /** Registry protocol streams one connection may hold open at once. */
 export const MAX_REGISTRY_STREAMS_PER_CONNECTION = 8
 
@@ -50,6 +55,12 @@ export const LOOKUP_ALPHA = 3
 export const LOOKUP_MIN_QUERIES = 64
 /** Registries from the table a lookup starts with beyond those it needs: max(this, the number it needs). */
 export const LOOKUP_SPARE_SEEDS = 16
+/**
+ * A lookup request pending this long (ms) no longer holds the lookup up: the next registry is asked too, and the
+ * slow one's answer still counts if it comes. Far above a loopback or LAN round trip; a registry that stalls or
+ * a connection closing under a request then costs this, not requestTimeout.
+ */
+export const LOOKUP_HEDGE_MS = 500
 /** Candidate registries one lookup remembers at most. */
 export const LOOKUP_MAX_CANDIDATES = 256
 /** Holders of a record that probe its instance: the closest few, not all replicationFactor. */

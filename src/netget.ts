@@ -424,9 +424,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       queryFanout: o.queryFanout,
       requestTimeout: o.requestTimeout,
       routeCacheTtl: o.routeCacheTtl,
-      // A registry keeps its connections to its neighbourhood (a closed one is how a dead neighbour is noticed);
-      // a service keeps those to the registries holding its record (the same, for its early renewal).
-      keepConnection: id => registry !== undefined ? table.isNeighbour(id) : this.running?.lease.holds(id) === true,
+      // A registry keeps its connections to registries (a closed one is how a dead neighbour is noticed, and
+      // closing them made every registry re-check the others at once); a service keeps those to the registries
+      // holding its record (the same, for its early renewal).
+      keepConnection: id => registry !== undefined ? table.isVerified(id) : this.running?.lease.holds(id) === true,
       ...(guard !== undefined ? { guard } : {}),
       ...(o.authority !== undefined ? { authority: o.authority } : {})
     })

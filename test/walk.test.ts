@@ -126,6 +126,57 @@ describe('walk', () => {
     assert.equal(aborted.closest.length, 0)
   })
 
+  it('hedges a registry that does not answer: the next one is asked and the lookup ends without it', async () => {
+    const nodes = overlay(60, 4, 13)
+    const target = new Uint8Array(randomBytes(32))
+    const truth = closestOf(nodes, target, 3)
+    const byId = new Map(nodes.map(n => [n.id, n]))
+    const started = performance.now()
+    const result = await walk<string>({
+      target,
+      seeds: truth.map(id => byId.get(id)!),
+      need: 2,
+      alpha: 3,
+      maxQueries: 64,
+      maxCandidates: 256,
+      hedgeAfter: 50,
+      hedgeWithin: 3,
+      signal: AbortSignal.timeout(5000),
+      // The closest one hangs until the walk gives up on it.
+      query: async (candidate, signal) => candidate.id === truth[0]
+        ? new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('cancelled')) }) })
+        : { value: candidate.id, closer: [] }
+    })
+    assert.deepEqual(result.closest.map(a => a.id), truth.slice(1, 3))
+    assert.ok(performance.now() - started < 1000)
+  })
+
+  it('never hedges past the registries that hold the records: it waits for a slow one instead', async () => {
+    const nodes = overlay(60, 4, 17)
+    const target = new Uint8Array(randomBytes(32))
+    const truth = closestOf(nodes, target, 3)
+    const byId = new Map(nodes.map(n => [n.id, n]))
+    const asked: string[] = []
+    const result = await walk<string>({
+      target,
+      seeds: truth.map(id => byId.get(id)!),
+      need: 2,
+      alpha: 3,
+      maxQueries: 64,
+      maxCandidates: 256,
+      hedgeAfter: 20,
+      hedgeWithin: 2,
+      signal: AbortSignal.timeout(300),
+      query: async (candidate, signal) => {
+        asked.push(candidate.id)
+        if (candidate.id !== truth[0]) return { value: candidate.id, closer: [] }
+        return new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('cancelled')) }) })
+      }
+    })
+    assert.ok(!asked.includes(truth[2]), 'the third registry was asked')
+    assert.equal(result.incomplete, 'aborted')
+  })
+
   it('with no seeds, ends at once with nothing', async () => {
     const result = await walk<string>({ target: new Uint8Array(32), seeds: [], need: 3, alpha: 3, maxQueries: 64, maxCandidates: 256, signal: AbortSignal.timeout(1000), query: async () => { throw new Error('never') } })
     assert.equal(result.queries, 0)

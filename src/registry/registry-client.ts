@@ -7,8 +7,8 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
-  LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
-  SESSION_IDLE_TIMEOUT_MS, registryProtocol
+  LOOKUP_ALPHA, LOOKUP_HEDGE_MS, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
+  SESSION_CLIENT_IDLE_TIMEOUT_MS, registryProtocol
 } from '../constants.js'
 import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
 import { SessionPool } from '../node/session.js'
@@ -98,6 +98,8 @@ export class RegistryClient {
   private readonly init: RegistryClientInit
   private readonly table: RegistryTable
   private readonly routes = new Map<string, Route>()
+  /** Per name, whether its last lookup asked for closer registries. */
+  private readonly asked = new Map<string, boolean>()
   private readonly excluded = new Set<string>()
   private readonly peerIds = new Map<string, PeerId>()
   private readonly self: string
@@ -136,7 +138,7 @@ export class RegistryClient {
       },
       responseLimits: { records: MAX_RECORDS_PER_RESPONSE, closer: MAX_HINTS, closer$: { addrs: 4 } },
       maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
-      idleTimeout: SESSION_IDLE_TIMEOUT_MS,
+      idleTimeout: SESSION_CLIENT_IDLE_TIMEOUT_MS,
       openTimeout: init.requestTimeout,
       onIdle: peer => { this.closeIfUnused(peer) }
     })
@@ -211,8 +213,12 @@ export class RegistryClient {
   async discover (name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
     const target = servicePosition(this.init.network, name)
     const need = Math.min(this.init.queryFanout, this.init.replicationFactor)
-    const result = await this.lookup<VerifiedRecord[]>(target, name, need, Math.max(LOOKUP_ALPHA, need), signal,
-      async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s))
+    const ask = async (alwaysHints: boolean): Promise<WalkResult<VerifiedRecord[]>> => this.lookup<VerifiedRecord[]>(target, name, need,
+      Math.max(LOOKUP_ALPHA, need), signal, async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s), alwaysHints, true)
+    let result = await ask(false)
+    // Nothing found through a route asked without hints: the route may be one a lookup found while the network
+    // was still forming. Ask again with hints (a name nobody registered pays one more round).
+    if (result.closest.every(a => a.value.length === 0) && this.asked.get(name) === false && !signal.aborted) result = await ask(true)
     if (result.closest.length === 0) {
       if (result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
       const reasons = [...result.failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
@@ -271,7 +277,7 @@ export class RegistryClient {
 
   /** One lookup: seeds from the name's route, the table and this node if it is a registry. */
   private async lookup<T> (target: Uint8Array, name: string | undefined, need: number, alpha: number, signal: AbortSignal,
-    query: (candidate: Candidate, closer: number, signal: AbortSignal) => Promise<QueryAnswer<T>>, alwaysHints = false): Promise<WalkResult<T>> {
+    query: (candidate: Candidate, closer: number, signal: AbortSignal) => Promise<QueryAnswer<T>>, alwaysHints = false, hedge = false): Promise<WalkResult<T>> {
     const route = name === undefined ? undefined : this.routes.get(name)
     // A fresh route is asked without asking for closer registries (smaller answers); a stale one is repaired.
     const closer = !alwaysHints && route !== undefined && route.fresh > Date.now() ? 0 : Math.min(MAX_HINTS, Math.max(need, this.init.replicationFactor))
@@ -295,9 +301,13 @@ export class RegistryClient {
       maxCandidates: LOOKUP_MAX_CANDIDATES,
       signal,
       accept: id => !this.excluded.has(id) && (id !== this.self || this.init.localRegistry !== undefined),
+      // Discovery only: a record must reach the true closest set even when one of them is slow.
+      ...(hedge ? { hedgeAfter: LOOKUP_HEDGE_MS, hedgeWithin: this.init.replicationFactor } : {}),
       query: async (candidate, s) => query(candidate, closer, s)
     })
     this.counters.hops += result.hops
+    if (name !== undefined) this.asked.set(name, closer > 0)
+    if (this.asked.size > MAX_CACHED_ROUTES) this.asked.delete(this.asked.keys().next().value as string)
     if (name !== undefined) {
       if (result.closest.length === 0) this.routes.delete(name)
       else this.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures.keys()])

@@ -16,7 +16,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
-  MAX_REGISTRY_MESSAGE_BYTES, REPLICATE_SEND_RATE, REPLICATION_BATCH_DELAY_MS, REPLICATION_SENDERS, SESSION_IDLE_TIMEOUT_MS,
+  MAX_REGISTRY_MESSAGE_BYTES, REPLICATE_SEND_RATE, REPLICATION_BATCH_DELAY_MS, REPLICATION_SENDERS, SESSION_CLIENT_IDLE_TIMEOUT_MS,
   registryProtocol
 } from '../constants.js'
 import { LimitErrorCodes } from '../errors.js'
@@ -84,7 +84,7 @@ export class Replicator {
       codecs: { request: RegistryRequest, response: RegistryResponse },
       responseLimits: { records: 0, closer: 0 },
       maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
-      idleTimeout: SESSION_IDLE_TIMEOUT_MS,
+      idleTimeout: SESSION_CLIENT_IDLE_TIMEOUT_MS,
       openTimeout: init.requestTimeout
     })
   }

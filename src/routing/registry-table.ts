@@ -175,20 +175,6 @@ export class RegistryTable {
     return out.length > count ? out.slice(0, count) : out
   }
 
-  /**
-   * Whether `id` is among the `bucketSize` verified registries closest to this node: its neighbourhood, the
-   * registries it shares closest sets with.
-   */
-  isNeighbour (id: string): boolean {
-    const entry = this.entries.get(id)
-    if (entry === undefined || !entry.verified) return false
-    let closer = 0
-    for (const other of this.entries.values()) {
-      if (other.verified && compareDistance(this.self, other.position, entry.position) < 0 && ++closer >= this.bucketSize) return false
-    }
-    return true
-  }
-
   /** Bucket indexes (common prefix bits with this node) that hold at least one registry. */
   bucketIndexes (): number[] {
     return [...this.buckets.entries()].filter(([, b]) => b.size > 0).map(([i]) => i).sort((a, b) => a - b)

@@ -38,6 +38,16 @@ export interface WalkInit<T> {
   query: (candidate: Candidate, signal: AbortSignal) => Promise<QueryAnswer<T>>
   /** Hints that must not be followed (this node when it is no registry, excluded registries). */
   accept?: (id: string) => boolean
+  /**
+   * A request pending longer than this (ms) stops holding the lookup up: the next candidate is asked as well
+   * (a hedge), and the slow one's answer still counts if it comes. @default no hedging
+   */
+  hedgeAfter?: number
+  /**
+   * A slow request is hedged only by a candidate among this many closest live ones (the registries that hold
+   * the records: asking one farther away would answer quickly and wrongly). @default need
+   */
+  hedgeWithin?: number
 }
 
 export interface Candidate {
@@ -49,6 +59,8 @@ export interface Candidate {
   /** Came from a seed, not from a hint. */
   seed: boolean
   error?: Error
+  /** When its request went out (performance.now()). */
+  sentAt?: number
 }
 
 export interface Answered<T> {
@@ -108,19 +120,33 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
   for (const seed of init.seeds) add(seed, 0, true)
   resort()
 
-  /** The first `need` live candidates: those that decide when the walk is done. */
+  const hedgeAfter = init.hedgeAfter ?? Number.POSITIVE_INFINITY
+  const slow = (c: Candidate, now: number): boolean => c.state === 'pending' && now - (c.sentAt ?? now) > hedgeAfter
+  const within = Math.max(need, init.hedgeWithin ?? need)
+  /**
+   * The first `need` live candidates: those that decide when the walk is done. A slow one is passed over for the
+   * next, as long as that one is among the `within` closest live candidates.
+   */
   const frontier = (): Candidate[] => {
-    const out: Candidate[] = []
+    const live: Candidate[] = []
     for (const c of sorted) {
       if (c.state === 'failed') continue
-      out.push(c)
-      if (out.length === need) break
+      live.push(c)
+      if (live.length === within) break
     }
-    return out
+    const now = performance.now()
+    const out = live.filter(c => !slow(c, now)).slice(0, need)
+    // Not enough replacements: wait for the slow ones after all, nearest first.
+    for (const c of live) {
+      if (out.length >= need) break
+      if (!out.includes(c)) out.push(c)
+    }
+    return out.sort((a, b) => compareDistance(target, a.position, b.position))
   }
 
   const ask = (candidate: Candidate): void => {
     candidate.state = 'pending'
+    candidate.sentAt = performance.now()
     queries++
     inFlight++
     init.query(candidate, signal).then(answer => {
@@ -162,7 +188,15 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     wake = resolve
     const onAbort = (): void => { resolve() }
     signal.addEventListener('abort', onAbort, { once: true })
+    // Wake up when the oldest request in the frontier turns slow, to hedge it.
+    let hedgeTimer: ReturnType<typeof setTimeout> | undefined
+    if (Number.isFinite(hedgeAfter)) {
+      const now = performance.now()
+      const due = front.filter(c => c.state === 'pending').map(c => (c.sentAt ?? now) + hedgeAfter - now)
+      if (due.length > 0) hedgeTimer = setTimeout(resolve, Math.max(1, Math.min(...due)))
+    }
     await promise
+    clearTimeout(hedgeTimer)
     signal.removeEventListener('abort', onAbort)
     wake = undefined
   }
