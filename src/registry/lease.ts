@@ -52,6 +52,7 @@ export class Lease {
   /** Registries that stored the last publication (peer ids). */
   private holders = new Set<string>()
   private lastEarlyRenewal = 0
+  private renewing = false
   private readonly stopping = new AbortController()
   /** The name the record is published under, once registered. */
   name?: string
@@ -108,7 +109,8 @@ export class Lease {
    * it, a record whose holders all died at once (a whole process or host) would be missing until then.
    */
   holderLost (peerId: string): void {
-    if (!this.holders.has(peerId) || this.name === undefined || this.stopping.signal.aborted) return
+    // A renewal under way already looks the closest set up again (and skips a registry that is gone).
+    if (!this.holders.has(peerId) || this.name === undefined || this.stopping.signal.aborted || this.renewing) return
     const now = Date.now()
     if (now - this.lastEarlyRenewal < HOLDER_LOST_MIN_INTERVAL_MS) return
     this.lastEarlyRenewal = now
@@ -168,6 +170,7 @@ export class Lease {
     const name = this.name
     if (name === undefined || this.stopping.signal.aborted) return
     const limit = deadline(this.init.renewTimeout, this.stopping.signal)
+    this.renewing = true
     try {
       const result = await this.publish(name, false, 1, limit.signal)
       this.holders = new Set(result.registries)
@@ -178,6 +181,7 @@ export class Lease {
       this.init.onRenewError(err as Error)
       this.schedule(Math.max(1000, this.init.recordTtl / 10))
     } finally {
+      this.renewing = false
       limit.clear()
     }
   }

@@ -389,7 +389,8 @@ export class RegistryClient {
     try {
       const response = await this.send(candidate.id, message, signal)
       // It answered the registry protocol: it is a registry, whatever the bucket said about its hint.
-      if (this.table.add(candidate.id, candidate.addrs, { verified: true }) !== undefined) this.table.answered(candidate.id)
+      // The addresses came with a hint: they are kept only for a registry not known yet (identify brings its own).
+      if (this.table.add(candidate.id, this.table.has(candidate.id) ? [] : candidate.addrs, { verified: true }) !== undefined) this.table.answered(candidate.id)
       return response
     } catch (err) {
       // A lookup that ended cancels its requests still out: that says nothing about the registry.

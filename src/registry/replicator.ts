@@ -106,6 +106,7 @@ export class Replicator {
 
   /** A registry entered this node's view. */
   registryJoined (entry: TableEntry): void {
+    if (this.controller === undefined) return
     this.left.delete(entry.id)
     this.joined.set(entry.id, entry)
     this.schedule()
@@ -113,6 +114,7 @@ export class Replicator {
 
   /** A registry left this node's view (it failed, or was removed). */
   registryLeft (entry: TableEntry): void {
+    if (this.controller === undefined) return
     this.joined.delete(entry.id)
     this.outboxes.delete(entry.id)
     this.left.set(entry.id, entry)
@@ -233,7 +235,7 @@ export class Replicator {
     } finally {
       outbox.running = false
       if (this.outboxes.get(to) === outbox && outbox.records.length === 0) this.outboxes.delete(to)
-      if (sent > 0) this.init.onReplicated?.(to, sent, outbox.reason)
+      if (sent > 0 && signal !== undefined && !signal.aborted) this.init.onReplicated?.(to, sent, outbox.reason)
     }
   }
 

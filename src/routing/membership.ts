@@ -141,7 +141,8 @@ export class Membership {
     this.selfLookupRunning = true
     try {
       const result = await this.lookup(peerPosition(this.node.peerId), TABLE_BUCKET_SIZE)
-      if (result !== undefined && result > 0 && !this.selfLookupDone) {
+      // Only other registries count (this one answers its own lookup), and nothing is armed once stopped.
+      if (result !== undefined && result > 0 && !this.selfLookupDone && this.controller !== undefined) {
         this.selfLookupDone = true
         // Registries that start after this one settle near it later: look again while the network forms,
         // into every bucket, so that far buckets hold registries this one has spoken to.
@@ -179,7 +180,8 @@ export class Membership {
     const limit = deadline(this.init.requestTimeout * 2, signal)
     try {
       const result = await this.init.client.findClosest(target, need, limit.signal)
-      return result.answers.length
+      const self = this.node.peerId.toString()
+      return result.answers.filter(a => a.id !== self).length
     } catch (err) {
       if (!signal.aborted) this.init.onError?.(err as Error)
       return undefined

@@ -86,7 +86,8 @@ export class RegistryTable {
     if (id === this.selfId) return undefined
     const existing = this.entries.get(id)
     if (existing !== undefined) {
-      if (addrs.length > 0) existing.addrs = mergeAddrs(addrs, existing.addrs)
+      // A hint (another registry's word) never replaces the addresses of a registry this node has proof of.
+      if (addrs.length > 0 && (flags.verified === true || flags.configured === true || !existing.verified)) existing.addrs = mergeAddrs(addrs, existing.addrs)
       if (flags.configured === true) existing.configured = true
       if (flags.verified === true) this.verify(existing)
       return existing
@@ -108,10 +109,10 @@ export class RegistryTable {
       this.buckets.set(index, bucket)
     }
     if (bucket.size >= this.bucketSize && !entry.configured) {
-      // Make room only for something better than the worst held: a verified registry over an unverified or
-      // failing one. Otherwise the bucket keeps its contacts.
+      // Make room only for something better than the worst held: a verified registry over an unverified one.
+      // Otherwise the bucket keeps its contacts (a failing one leaves by itself after MAX_FAILURES).
       if (flags.verified !== true) return undefined
-      const worst = [...bucket.values()].find(e => !e.configured && (!e.verified || e.failures > 0))
+      const worst = [...bucket.values()].find(e => !e.configured && !e.verified)
       if (worst === undefined) return undefined
       this.delete(worst)
     }

@@ -174,8 +174,13 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     // Done when the closest live candidates have all answered; requests still out farther away do not matter.
     if (front.every(c => c.state === 'answered')) break
     const waiting = front.filter(c => c.state === 'new')
+    // Slow requests do not hold a slot: their hedges go out while they are pending.
+    const now = performance.now()
+    const busy = inFlight - sorted.filter(c => slow(c, now)).length
+    let started = 0
     for (const c of waiting) {
-      if (inFlight >= alpha) break
+      if (busy + started >= alpha) break
+      started++
       if (queries >= init.maxQueries) {
         incomplete = 'budget'
         break
@@ -192,7 +197,8 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined
     if (Number.isFinite(hedgeAfter)) {
       const now = performance.now()
-      const due = front.filter(c => c.state === 'pending').map(c => (c.sentAt ?? now) + hedgeAfter - now)
+      // Only requests not slow yet: one already slow but kept (nobody to replace it) is waited for, not polled.
+      const due = front.filter(c => c.state === 'pending').map(c => (c.sentAt ?? now) + hedgeAfter - now).filter(d => d > 0)
       if (due.length > 0) hedgeTimer = setTimeout(resolve, Math.max(1, Math.min(...due)))
     }
     await promise
