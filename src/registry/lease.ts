@@ -41,7 +41,7 @@ export interface LeaseInit {
 }
 
 /** After a holder of the record disconnects, the record is republished this soon (ms)… */
-const HOLDER_LOST_DELAY_MS = 500
+const HOLDER_LOST_DELAY_MS = 100
 /** …and at most this often for that reason (ms). */
 const HOLDER_LOST_MIN_INTERVAL_MS = 1000
 
@@ -53,6 +53,9 @@ export class Lease {
   private holders = new Set<string>()
   private lastEarlyRenewal = 0
   private renewing = false
+  private renewAgain = false
+  /** When an early renewal is due (ms since the epoch), if one is scheduled. */
+  private earlyAt?: number
   private readonly stopping = new AbortController()
   /** The name the record is published under, once registered. */
   name?: string
@@ -109,12 +112,19 @@ export class Lease {
    * it, a record whose holders all died at once (a whole process or host) would be missing until then.
    */
   holderLost (peerId: string): void {
-    // A renewal under way already looks the closest set up again (and skips a registry that is gone).
-    if (!this.holders.has(peerId) || this.name === undefined || this.stopping.signal.aborted || this.renewing) return
+    if (!this.holders.has(peerId) || this.name === undefined || this.stopping.signal.aborted) return
+    // A renewal under way may have reached the registry that just went: renew once more after it.
+    if (this.renewing) {
+      this.renewAgain = true
+      return
+    }
+    // Deferred, never dropped: registries that die one after another each get a renewal that skips them.
     const now = Date.now()
-    if (now - this.lastEarlyRenewal < HOLDER_LOST_MIN_INTERVAL_MS) return
-    this.lastEarlyRenewal = now
-    this.schedule(HOLDER_LOST_DELAY_MS)
+    const at = Math.max(now + HOLDER_LOST_DELAY_MS, this.lastEarlyRenewal + HOLDER_LOST_MIN_INTERVAL_MS)
+    if (this.earlyAt !== undefined && this.earlyAt <= at && this.earlyAt > now) return
+    this.lastEarlyRenewal = at
+    this.earlyAt = at
+    this.schedule(at - now)
   }
 
   private nextSequence (): bigint {
@@ -171,11 +181,19 @@ export class Lease {
     if (name === undefined || this.stopping.signal.aborted) return
     const limit = deadline(this.init.renewTimeout, this.stopping.signal)
     this.renewing = true
+    this.earlyAt = undefined
     try {
       const result = await this.publish(name, false, 1, limit.signal)
       this.holders = new Set(result.registries)
       this.init.onRenewed(result)
-      this.schedule(this.init.recordTtl / 3)
+      if (this.renewAgain) {
+        this.renewAgain = false
+        this.lastEarlyRenewal = Date.now()
+        this.earlyAt = this.lastEarlyRenewal + HOLDER_LOST_MIN_INTERVAL_MS
+        this.schedule(HOLDER_LOST_MIN_INTERVAL_MS)
+      } else {
+        this.schedule(this.init.recordTtl / 3)
+      }
     } catch (err) {
       if (this.stopping.signal.aborted) return
       this.init.onRenewError(err as Error)
