@@ -32,31 +32,64 @@ export function encodeHint (entry: TableEntry): RegistryPeer {
   return peer
 }
 
+/**
+ * Parsed hints by their exact bytes: answers name the same registries again and again, and parsing their
+ * multiaddrs showed in profiles of registries at rest. Bounded; a parse that failed is remembered as null.
+ */
+const parsed = new Map<string, Hint | null>()
+const MAX_PARSED = 4096
+
 /** Hints from an answer: parsed, deduplicated, without `exclude`d ids; malformed ones dropped. */
 export function decodeHints (peers: RegistryPeer[], exclude: (id: string) => boolean): Hint[] {
   const out: Hint[] = []
   const seen = new Set<string>()
   for (const peer of peers.slice(0, MAX_HINTS)) {
-    if (peer.id.byteLength === 0 || peer.id.byteLength > MAX_ID_BYTES) continue
-    let id: string
-    try {
-      id = peerIdFromMultihash(Digest.decode(peer.id)).toString()
-    } catch {
-      continue
+    // Only hints within the limits are remembered, so the memo stays small whatever a peer sends.
+    const key = withinLimits(peer) ? bytesKey(peer) : undefined
+    let hint = key === undefined ? undefined : parsed.get(key)
+    if (hint === undefined) {
+      hint = parseHint(peer)
+      if (key !== undefined) {
+        if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string)
+        parsed.set(key, hint)
+      }
     }
-    if (seen.has(id) || exclude(id)) continue
-    seen.add(id)
-    const addrs: Multiaddr[] = []
-    for (const bytes of peer.addrs.slice(0, MAX_ADDRS)) {
-      if (bytes.byteLength === 0 || bytes.byteLength > MAX_ADDR_BYTES) continue
-      try {
-        const ma = multiaddr(bytes)
-        // A hint names where to dial a peer; a /p2p inside would name another peer (or a relay): not taken.
-        if (ma.getComponents().some(c => c.name === 'p2p' || c.name === 'p2p-circuit')) continue
-        addrs.push(ma)
-      } catch {}
-    }
-    out.push({ id, position: peerPosition(id), addrs })
+    if (hint === null || seen.has(hint.id) || exclude(hint.id)) continue
+    seen.add(hint.id)
+    out.push(hint)
   }
   return out
+}
+
+function withinLimits (peer: RegistryPeer): boolean {
+  return peer.id.byteLength <= MAX_ID_BYTES && peer.addrs.length <= MAX_ADDRS && peer.addrs.every(a => a.byteLength <= MAX_ADDR_BYTES)
+}
+
+/** The hint's exact bytes as a string ('\u0100' cannot occur in latin1 text, so the parts stay apart). */
+function bytesKey (peer: RegistryPeer): string {
+  let key = Buffer.from(peer.id.buffer, peer.id.byteOffset, peer.id.byteLength).toString('latin1')
+  for (const addr of peer.addrs) key += '\u0100' + Buffer.from(addr.buffer, addr.byteOffset, addr.byteLength).toString('latin1')
+  return key
+}
+
+/** One hint, or null when its id does not parse. Addresses that do not parse are dropped. */
+function parseHint (peer: RegistryPeer): Hint | null {
+  if (peer.id.byteLength === 0 || peer.id.byteLength > MAX_ID_BYTES) return null
+  let id: string
+  try {
+    id = peerIdFromMultihash(Digest.decode(peer.id)).toString()
+  } catch {
+    return null
+  }
+  const addrs: Multiaddr[] = []
+  for (const bytes of peer.addrs.slice(0, MAX_ADDRS)) {
+    if (bytes.byteLength === 0 || bytes.byteLength > MAX_ADDR_BYTES) continue
+    try {
+      const ma = multiaddr(bytes)
+      // A hint names where to dial a peer; a /p2p inside would name another peer (or a relay): not taken.
+      if (ma.getComponents().some(c => c.name === 'p2p' || c.name === 'p2p-circuit')) continue
+      addrs.push(ma)
+    } catch {}
+  }
+  return { id, position: peerPosition(id), addrs }
 }
