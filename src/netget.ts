@@ -263,7 +263,6 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (running === undefined) return
     const stillConfigured = [...this.registryNodes].some(a => checkRegistryAddress(a) === peerId)
     if (stillConfigured) return
-    running.membership.unconfigure(peerId)
     running.client.exclude(peerId)
     void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
   }
@@ -579,6 +578,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
 /** A peer or connection is refused when any of the gaters refuses it (admission guard first, then the user's). */
 function combineGaters (...gaters: Array<ConnectionGater | undefined>): ConnectionGater {
   const present = gaters.filter((g): g is ConnectionGater => g !== undefined)
+  if (present.length === 1) return present[0]
   const hooks = ['denyDialPeer', 'denyDialMultiaddr', 'denyInboundConnection', 'denyOutboundConnection', 'denyInboundEncryptedConnection',
     'denyOutboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyOutboundUpgradedConnection', 'filterMultiaddrForPeer'] as const
   const combined: ConnectionGater = {}

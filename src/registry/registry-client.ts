@@ -98,8 +98,6 @@ export class RegistryClient {
   private readonly init: RegistryClientInit
   private readonly table: RegistryTable
   private readonly routes = new Map<string, Route>()
-  /** Per name, whether its last lookup asked for closer registries. */
-  private readonly asked = new Map<string, boolean>()
   private readonly excluded = new Set<string>()
   private readonly peerIds = new Map<string, PeerId>()
   private readonly self: string
@@ -215,10 +213,11 @@ export class RegistryClient {
     const need = Math.min(this.init.queryFanout, this.init.replicationFactor)
     const ask = async (alwaysHints: boolean): Promise<WalkResult<VerifiedRecord[]>> => this.lookup<VerifiedRecord[]>(target, name, need,
       Math.max(LOOKUP_ALPHA, need), signal, async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s), alwaysHints, true)
+    const routeWasFresh = (this.routes.get(name)?.fresh ?? 0) > Date.now()
     let result = await ask(false)
     // Nothing found through a route asked without hints: the route may be one a lookup found while the network
     // was still forming. Ask again with hints (a name nobody registered pays one more round).
-    if (result.closest.every(a => a.value.length === 0) && this.asked.get(name) === false && !signal.aborted) result = await ask(true)
+    if (result.closest.every(a => a.value.length === 0) && routeWasFresh && !signal.aborted) result = await ask(true)
     if (result.closest.length === 0) {
       if (result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
       const reasons = [...result.failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
@@ -306,8 +305,6 @@ export class RegistryClient {
       query: async (candidate, s) => query(candidate, closer, s)
     })
     this.counters.hops += result.hops
-    if (name !== undefined) this.asked.set(name, closer > 0)
-    if (this.asked.size > MAX_CACHED_ROUTES) this.asked.delete(this.asked.keys().next().value as string)
     if (name !== undefined) {
       if (result.closest.length === 0) this.routes.delete(name)
       else this.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures.keys()])

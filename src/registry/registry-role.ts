@@ -125,9 +125,9 @@ export class RegistryRole {
     await this.server.stop()
   }
 
-  /** A closed connection from an instance this registry holds is the earliest sign of a crash: probe it now. */
+  /** A closed connection from an instance this registry probes is the earliest sign of a crash: probe it now. */
   peerDisconnected (peerId: string): void {
-    if (this.liveInstances('').has(peerId)) this.prober.probeSoon(peerId)
+    if (this.probeTargets().has(peerId)) this.prober.probeSoon(peerId)
   }
 
   /** Live, not withdrawn records held (for one name or all), with the prober's verdict. */
@@ -147,18 +147,17 @@ export class RegistryRole {
    * a bounded number of times per round, however large replicationFactor is.
    */
   private probeTargets (): Map<string, string[]> {
-    const all = this.liveInstances(this.self)
+    const now = Date.now()
     const verdicts = new Map<string, boolean>()
     const out = new Map<string, string[]>()
     for (const record of this.store.all()) {
-      const addresses = all.get(record.peerId)
-      if (addresses === undefined || out.has(record.peerId)) continue
+      if (record.withdrawn || !isLive(record, now) || record.peerId === this.self || out.has(record.peerId)) continue
       let probes = verdicts.get(record.name)
       if (probes === undefined) {
         probes = this.amongClosest(servicePosition(record.network, record.name), PROBING_HOLDERS)
         verdicts.set(record.name, probes)
       }
-      if (probes) out.set(record.peerId, addresses)
+      if (probes) out.set(record.peerId, record.addresses)
     }
     return out
   }
@@ -167,15 +166,5 @@ export class RegistryRole {
   private amongClosest (target: Uint8Array, count: number): boolean {
     const closer = this.table.closest(target, count, e => e.verified && compareDistance(target, e.position, this.selfPosition) < 0)
     return closer.length < count
-  }
-
-  /** Instances to probe: peer id → addresses, for every live, not withdrawn record held (except our own). */
-  private liveInstances (self: string): Map<string, string[]> {
-    const now = Date.now()
-    const out = new Map<string, string[]>()
-    for (const record of this.store.all()) {
-      if (!record.withdrawn && isLive(record, now) && record.peerId !== self) out.set(record.peerId, record.addresses)
-    }
-    return out
   }
 }

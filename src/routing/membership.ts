@@ -129,12 +129,6 @@ export class Membership {
     this.init.table.add(id, [multiaddr(address)], { configured: true })
   }
 
-  /** removeRegistryNode: no longer pinned, and forgotten. */
-  unconfigure (peerId: string): void {
-    this.init.table.unconfigure(peerId)
-    this.init.table.remove(peerId)
-  }
-
   /** Finds the registries closest to this one, which makes them meet it too. */
   private async selfLookup (): Promise<void> {
     if (this.selfLookupRunning) return

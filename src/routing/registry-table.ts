@@ -156,15 +156,9 @@ export class RegistryTable {
     if (entry !== undefined) this.delete(entry)
   }
 
-  /** Unpins a configured registry (it stays as an ordinary entry). */
-  unconfigure (id: string): void {
-    const entry = this.entries.get(id)
-    if (entry !== undefined) entry.configured = false
-  }
-
   /**
-   * The `count` registries closest to `target`, nearest first. `filter` excludes entries; failing ones are
-   * included (a lookup tries them last, and they may have recovered).
+   * The `count` registries closest to `target`, nearest first. `filter` excludes entries; those that failed
+   * once are included (they may have recovered; a lookup drops them at their next failure).
    */
   closest (target: Uint8Array, count: number, filter?: (entry: TableEntry) => boolean): TableEntry[] {
     const out: TableEntry[] = []
