@@ -44,6 +44,14 @@ function mulberry32 (seed: number): () => number {
   }
 }
 
+/** A query that never answers: it fails only when the walk cancels it. */
+async function hangUntilAborted (signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('cancelled')) }) })
+}
+
+/** The walk options every test shares. */
+const LIMITS = { alpha: 3, maxQueries: 64, maxCandidates: 256 }
+
 function closestOf (nodes: Node[], target: Uint8Array, k: number): string[] {
   return [...nodes].sort((a, b) => compareDistance(target, a.position, b.position)).slice(0, k).map(n => n.id)
 }
@@ -99,9 +107,7 @@ describe('walk', () => {
       target,
       seeds: truth.map(id => byId.get(id)!),
       need: 2,
-      alpha: 3,
-      maxQueries: 64,
-      maxCandidates: 256,
+      ...LIMITS,
       signal: AbortSignal.timeout(5000),
       query: async candidate => ({ value: candidate.id, closer: [] })
     })
@@ -118,7 +124,7 @@ describe('walk', () => {
     const controller = new AbortController()
     const pending = walk<string>({
       target, seeds: [nodes[0]], need: 3, alpha: 3, maxQueries: 64, maxCandidates: 256, signal: controller.signal,
-      query: async (_c, signal) => new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('aborted')) }) })
+      query: async (_c, signal) => hangUntilAborted(signal)
     })
     controller.abort()
     const aborted = await pending
@@ -136,15 +142,13 @@ describe('walk', () => {
       target,
       seeds: truth.map(id => byId.get(id)!),
       need: 2,
-      alpha: 3,
-      maxQueries: 64,
-      maxCandidates: 256,
+      ...LIMITS,
       hedgeAfter: 50,
       hedgeWithin: 3,
       signal: AbortSignal.timeout(5000),
       // The closest one hangs until the walk gives up on it.
       query: async (candidate, signal) => candidate.id === truth[0]
-        ? new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('cancelled')) }) })
+        ? hangUntilAborted(signal)
         : { value: candidate.id, closer: [] }
     })
     assert.deepEqual(result.closest.map(a => a.id), truth.slice(1, 3))
@@ -161,16 +165,14 @@ describe('walk', () => {
       target,
       seeds: truth.map(id => byId.get(id)!),
       need: 2,
-      alpha: 3,
-      maxQueries: 64,
-      maxCandidates: 256,
+      ...LIMITS,
       hedgeAfter: 20,
       hedgeWithin: 2,
       signal: AbortSignal.timeout(300),
       query: async (candidate, signal) => {
         asked.push(candidate.id)
         if (candidate.id !== truth[0]) return { value: candidate.id, closer: [] }
-        return new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('cancelled')) }) })
+        return hangUntilAborted(signal)
       }
     })
     assert.ok(!asked.includes(truth[2]), 'the third registry was asked')
