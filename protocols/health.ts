@@ -5,6 +5,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface HealthRequest {
   nonce: Uint8Array<ArrayBuffer>
+  id: number
 }
 
 export namespace HealthRequest {
@@ -22,12 +23,18 @@ export namespace HealthRequest {
           w.bytes(obj.nonce)
         }
 
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.id)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          nonce: uint8ArrayAlloc(0)
+          nonce: uint8ArrayAlloc(0),
+          id: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -38,6 +45,10 @@ export namespace HealthRequest {
           switch (tag >>> 3) {
             case 1: {
               obj.nonce = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.id = reader.uint32()
               break
             }
             default: {
@@ -62,6 +73,13 @@ export namespace HealthRequest {
               }
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -79,6 +97,11 @@ export namespace HealthRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface HealthRequestIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
   export function encode (obj: Partial<HealthRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HealthRequest.codec())
   }
@@ -87,7 +110,7 @@ export namespace HealthRequest {
     return decodeMessage(buf, HealthRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HealthRequest>): Generator<HealthRequestNonceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HealthRequest>): Generator<HealthRequestNonceFieldEvent | HealthRequestIdFieldEvent> {
     return streamMessage(buf, HealthRequest.codec(), opts)
   }
 }
@@ -95,6 +118,7 @@ export namespace HealthRequest {
 export interface HealthResponse {
   status: HealthResponse.Status
   nonce: Uint8Array<ArrayBuffer>
+  id: number
 }
 
 export namespace HealthResponse {
@@ -133,13 +157,19 @@ export namespace HealthResponse {
           w.bytes(obj.nonce)
         }
 
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.id)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           status: Status.SERVING,
-          nonce: uint8ArrayAlloc(0)
+          nonce: uint8ArrayAlloc(0),
+          id: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -154,6 +184,10 @@ export namespace HealthResponse {
             }
             case 2: {
               obj.nonce = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.id = reader.uint32()
               break
             }
             default: {
@@ -185,6 +219,13 @@ export namespace HealthResponse {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -207,6 +248,11 @@ export namespace HealthResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface HealthResponseIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
   export function encode (obj: Partial<HealthResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HealthResponse.codec())
   }
@@ -215,7 +261,7 @@ export namespace HealthResponse {
     return decodeMessage(buf, HealthResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HealthResponse>): Generator<HealthResponseStatusFieldEvent | HealthResponseNonceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HealthResponse>): Generator<HealthResponseStatusFieldEvent | HealthResponseNonceFieldEvent | HealthResponseIdFieldEvent> {
     return streamMessage(buf, HealthResponse.codec(), opts)
   }
 }

@@ -7,6 +7,8 @@
 export const kadProtocol = (network: string): string => `/netget/${network}/kad/1.0.0`
 export const registryProtocol = (network: string): string => `/netget/${network}/registry/1.0.0`
 export const healthProtocol = (network: string): string => `/netget/${network}/health/1.0.0`
+/** Health probes pipelined on one long-lived stream per prober and target (protocols/health.md). */
+export const healthSessionProtocol = (network: string): string => `/netget/${network}/health/2.0.0`
 export const admissionProtocol = (network: string): string => `/netget/${network}/admission/1.0.0`
 
 /** Domain strings separate what a key signs, so a signature made for one purpose is never valid for another. */
@@ -35,6 +37,12 @@ export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
 /** Largest registry protocol message a client reads (bytes): a full DISCOVER answer plus framing. */
 export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * 8 + 1024
 export const MAX_HEALTH_MESSAGE_BYTES = 128
+/** Inbound health/1.0.0 streams (one probe each) one connection may hold at once. */
+export const MAX_HEALTH_STREAMS_PER_CONNECTION = 32
+/** Inbound health/2.0.0 streams (probe sessions) one connection may hold at once: one per prober and target. */
+export const MAX_HEALTH_SESSIONS_PER_CONNECTION = 4
+/** A node closes a health/2.0.0 stream on which no probe arrived for this long (ms). */
+export const HEALTH_SESSION_IDLE_TIMEOUT_MS = 60_000
 /** A registry closes a registry request stream on which no request arrived for this long (ms). */
 export const SESSION_IDLE_TIMEOUT_MS = 60_000
 /**

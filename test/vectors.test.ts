@@ -134,3 +134,21 @@ describe('golden vectors', async () => {
     }
   })
 })
+
+describe('health protocol examples (protocols/health.md)', () => {
+  it('are the bytes the code sends, length prefix included', async () => {
+    const { HealthRequest, HealthResponse } = await import('../protocols/health.js')
+    const spec = await readFile(join(REPO_ROOT, 'protocols/health.md'), 'utf8')
+    const nonce = new Uint8Array(16).fill(0xab)
+    const lines = [...spec.matchAll(/^(request|response)([^|\n]*?)\s+([0-9a-f]{2}) \| ([0-9a-f ]+)$/gm)]
+    assert.equal(lines.length, 7, 'the 1.0.0 and 2.0.0 examples')
+    for (const [, kind, label, prefix, body] of lines) {
+      const id = Number(/id=(\d+)/.exec(label)?.[1] ?? 0)
+      const status = label.includes('NOT_SERVING') ? HealthResponse.Status.NOT_SERVING : HealthResponse.Status.SERVING
+      const withNonce = id === 0 ? nonce : new Uint8Array(0)
+      const bytes = kind === 'request' ? HealthRequest.encode({ nonce: withNonce, id }) : HealthResponse.encode({ status, nonce: withNonce, id })
+      assert.equal(Buffer.from(bytes).toString('hex'), body.replaceAll(' ', ''), `${kind}${label}`)
+      assert.equal(Number.parseInt(prefix, 16), bytes.length, `${kind}${label}: length prefix`)
+    }
+  })
+})

@@ -20,6 +20,8 @@ export interface ProbeResult {
   rtt: number
   /** Why the probe failed, when it did. */
   error?: string
+  /** Whether the peer answered at all (a NOT_SERVING answer is unhealthy but answered). */
+  answered: boolean
 }
 
 /**
@@ -28,22 +30,33 @@ export interface ProbeResult {
  */
 export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, signal: AbortSignal, addresses: string[] = []): Promise<ProbeResult> {
   const started = performance.now()
-  // A record names up to 32 addresses of the publisher's choosing: dial a couple, never all of them.
-  const dialable = dialableAddresses(peer, addresses).slice(0, MAX_PROBE_ADDRESSES)
-  if (dialable.length > 0 && node.getConnections(peer).length === 0) {
-    await node.peerStore.merge(peer, { multiaddrs: dialable }).catch(() => {})
-  }
+  await rememberAddresses(node, peer, addresses)
   const nonce = new Uint8Array(randomBytes(16))
   try {
-    const response = await request(node, peer, healthProtocol(network), { nonce }, { request: HealthRequest, response: HealthResponse },
+    const response = await request(node, peer, healthProtocol(network), { nonce, id: 0 }, { request: HealthRequest, response: HealthResponse },
       { signal, maxDataLength: MAX_HEALTH_MESSAGE_BYTES })
     const rtt = performance.now() - started
-    if (response.nonce === undefined || !uint8ArrayEquals(response.nonce, nonce)) return { healthy: false, rtt, error: 'answer does not echo the nonce' }
-    if (response.status !== HealthResponse.Status.SERVING) return { healthy: false, rtt, error: 'instance reports NOT_SERVING' }
-    return { healthy: true, rtt }
+    if (response.nonce === undefined || !uint8ArrayEquals(response.nonce, nonce)) return { healthy: false, rtt, error: 'answer does not echo the nonce', answered: false }
+    return verdict(response, rtt)
   } catch (err) {
-    return { healthy: false, rtt: performance.now() - started, error: (err as Error).message }
+    return { healthy: false, rtt: performance.now() - started, error: (err as Error).message, answered: false }
   }
+}
+
+/** What an answer that reached its prober says. */
+export function verdict (response: HealthResponse, rtt: number): ProbeResult {
+  if (response.status !== HealthResponse.Status.SERVING) return { healthy: false, rtt, error: 'instance reports NOT_SERVING', answered: true }
+  return { healthy: true, rtt, answered: true }
+}
+
+/**
+ * With no connection to `peer`, makes the addresses from its record dialable (a couple of those naming that
+ * peer: a record names up to 32 of the publisher's choosing, and a probe never dials them all).
+ */
+export async function rememberAddresses (node: NetgetLibp2p, peer: PeerId, addresses: string[]): Promise<void> {
+  if (addresses.length === 0 || node.getConnections(peer).length > 0) return
+  const dialable = dialableAddresses(peer, addresses).slice(0, MAX_PROBE_ADDRESSES)
+  if (dialable.length > 0) await node.peerStore.merge(peer, { multiaddrs: dialable }).catch(() => {})
 }
 
 function dialableAddresses (peer: PeerId, addresses: string[]): Multiaddr[] {

@@ -4,16 +4,17 @@
  * Down instances are still probed (every DOWN_PROBE_EVERY rounds, until their record expires) so that they can
  * come back.
  *
- * Fair and bounded: each round appends the targets that are neither queued nor being probed to one FIFO queue,
- * which at most MAX_CONCURRENT_PROBES probes drain. No target is ever passed over: with N targets, the probe
- * timeout T and the round interval I, a target is probed again at most I + (⌈N / 64⌉ + 1) × T after its last
- * probe started (it waits at most I to be queued again, behind at most N − 1 others that free a slot each within
- * T, and its own probe ends within T). Once the queue takes longer than I to drain, rounds follow the drain time
- * (⌈N / 64⌉ × T at worst) instead of piling up: a target is in the queue at most once.
+ * Fair, paced and bounded: each round appends the targets that are neither queued nor being probed to one FIFO
+ * queue, whose probes start one every interval / (targets queued) ms, at most MAX_CONCURRENT_PROBES at once; a
+ * probe asked for by probeSoon() starts at once. No target is ever passed over: with N targets, the probe timeout
+ * T and the round interval I, a target is probed again at most 2I + (⌈N / 64⌉ + 1) × T after its last probe
+ * started (it waits at most I to be queued again and at most I for its turn in the queue, or behind at most
+ * N − 1 others that free a slot each within T, and its own probe ends within T); in a steady round order it is
+ * probed every I. Once the queue takes longer than I to drain, rounds follow the drain time instead of piling
+ * up: a target is in the queue at most once.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
 import { deadline } from '../util/deadline.js'
-import { probe } from './probe.js'
+import { ProbeSessions } from './probe-sessions.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 
 export interface ProberInit {
@@ -57,13 +58,19 @@ export class Prober {
   /** Targets being probed now (a set of its own: a target's state may be dropped and re-made meanwhile). */
   private readonly inFlight = new Set<string>()
   private timer?: ReturnType<typeof setInterval>
+  /** Round probes start one per `spacing` ms, spread over the interval rather than all at its start. */
+  private spacing = 0
+  private nextStart = 0
+  private paceTimer?: ReturnType<typeof setTimeout>
   private controller?: AbortController
   private running = 0
   private releaseConnections?: () => void
+  private readonly sessions: ProbeSessions
 
   constructor (node: NetgetLibp2p, init: ProberInit) {
     this.node = node
     this.init = init
+    this.sessions = new ProbeSessions(node, init)
   }
 
   start (): void {
@@ -78,10 +85,13 @@ export class Prober {
   stop (): void {
     clearInterval(this.timer)
     this.timer = undefined
+    clearTimeout(this.paceTimer)
+    this.paceTimer = undefined
     this.controller?.abort()
     this.controller = undefined
     this.releaseConnections?.()
     this.releaseConnections = undefined
+    this.sessions.closeAll()
     this.states.clear()
     this.urgent.clear()
     this.queue.clear()
@@ -107,7 +117,9 @@ export class Prober {
     const targets = this.init.targets()
     this.addresses = targets
     for (const peerId of this.states.keys()) {
-      if (!targets.has(peerId)) this.states.delete(peerId)
+      if (targets.has(peerId)) continue
+      this.states.delete(peerId)
+      this.sessions.forget(peerId)
     }
     for (const peerId of this.queue) {
       if (!targets.has(peerId)) this.queue.delete(peerId)
@@ -124,16 +136,34 @@ export class Prober {
       if (state.down && state.skipped++ % DOWN_PROBE_EVERY !== 0) continue
       this.queue.add(peerId)
     }
+    this.spacing = this.queue.size > 0 ? this.init.interval / this.queue.size : 0
     this.pump()
   }
 
-  /** Starts queued probes while fewer than MAX_CONCURRENT_PROBES run. */
+  /**
+   * Starts queued probes while fewer than MAX_CONCURRENT_PROBES run: urgent ones at once, a round's one per
+   * `spacing` ms. A burst of every target's probe at the round's start cost each registry process an event-loop
+   * stall per round (hundreds of probes answered at once), which lookups then waited behind.
+   */
   private pump (): void {
     const controller = this.controller
     if (controller === undefined) return
     while (this.running < MAX_CONCURRENT_PROBES) {
-      const peerId = first(this.urgent) ?? first(this.queue)
-      if (peerId === undefined) return
+      let peerId = first(this.urgent)
+      if (peerId === undefined) {
+        peerId = first(this.queue)
+        if (peerId === undefined) return
+        const now = performance.now()
+        if (now < this.nextStart) {
+          if (this.paceTimer === undefined) {
+            this.paceTimer = setTimeout(() => { this.paceTimer = undefined; this.pump() }, this.nextStart - now)
+            this.paceTimer.unref()
+          }
+          return
+        }
+        // Never behind by more than one spacing: a queue that waited on the concurrency cap does not then burst.
+        this.nextStart = Math.max(this.nextStart, now - this.spacing) + this.spacing
+      }
       this.urgent.delete(peerId)
       this.queue.delete(peerId)
       if (this.inFlight.has(peerId)) continue
@@ -160,7 +190,7 @@ export class Prober {
   private async probeOne (peerId: string, state: TargetState, controller: AbortController): Promise<void> {
     const limit = deadline(this.init.timeout, controller.signal)
     try {
-      const result = await probe(this.node, this.init.network, peerIdFromString(peerId), limit.signal, this.addresses.get(peerId))
+      const result = await this.sessions.probe(peerId, this.addresses.get(peerId) ?? [], limit.signal)
       // Stopped meanwhile, or the target left (its state was dropped): the verdict no longer matters.
       if (controller.signal.aborted || this.states.get(peerId) !== state) return
       if (result.healthy) {
@@ -173,6 +203,7 @@ export class Prober {
         state.misses++
         if (!state.down && state.misses >= this.init.unhealthyThreshold) {
           state.down = true
+          if (!result.answered) this.sessions.hangUp(peerId)
           this.init.onDown(peerId, result.error ?? 'no answer')
         }
       }

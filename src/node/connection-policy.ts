@@ -1,7 +1,6 @@
 /**
- * Closes idle connections. libp2p closes connections only above `maxConnections` (and the connection monitor's
- * pings keep every other one alive for ever), so without this a node keeps every connection it ever made or
- * accepted: lookups, probes and discoveries leave connections behind that nobody uses again.
+ * Closes idle connections. libp2p closes connections only above `maxConnections`, so without this a node keeps
+ * every connection it ever made or accepted: lookups, probes and discoveries leave connections behind that nobody uses again.
  *
  * The policy (docs/architecture.md, "Connections"):
  * - A connection with an open stream is in use and is never closed (the registry client's sessions, kept-open

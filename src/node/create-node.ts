@@ -46,6 +46,9 @@ export interface CreateNodeInit {
   connectionGater?: ConnectionGater
 }
 
+/** Kernel keepalive probes after 30 s without traffic (Node then probes every second, 10 times). */
+const TCP_KEEPALIVE = { keepAlive: true, keepAliveInitialDelay: 30_000 }
+
 export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
   return createLibp2p<NetgetServices>({
     start: false,
@@ -54,16 +57,18 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    // Dead peers on idle connections are the kernel's to find (TCP keepalive: no CPU, no frames on live links);
+    // peers that stop answering requests are netget's (sessions and probes hang up on them).
+    transports: [tcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE })],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // yamux pings every connection every 30 s by default, and libp2p's connection monitor pings each over a new
+    // stream: idle, a 300-node network spent more CPU on these than on everything else (measured: 50 % of a core
+    // → 20 %, docs/performance.md). Both are off; see `transports` for what finds dead peers instead.
+    streamMuxers: [yamux({ enableKeepAlive: false })],
     peerDiscovery: init.bootstrapList.length > 0
       ? [bootstrap({ list: init.bootstrapList, timeout: 10 })]
       : [],
-    // libp2p pings every connection every 10 s by default: on an idle network that was most of the CPU (33 % → 9 %
-    // for 90 nodes in one process, measured). netget has its own liveness (probes, leases, registry checks); the
-    // monitor only needs to find half-open connections, so once a minute.
-    connectionMonitor: { pingInterval: 60_000 },
+    connectionMonitor: { enabled: false },
     connectionManager: {
       // Registries meet many peers (other registries, every instance they probe, every client); services and
       // clients need a connection per registry they use, and close the others once idle (registry-client.ts).

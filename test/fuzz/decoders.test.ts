@@ -117,6 +117,11 @@ describe('decoders under random and mutated input', () => {
       const message = { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer, id }
       assert.deepEqual(RegistryResponse.decode(RegistryResponse.encode(message), { limits: { closer: 20, closer$: { addrs: 4 } } }), message)
     }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 32 }), fc.nat({ max: 0xffffffff }), fc.constantFrom(HealthResponse.Status.SERVING, HealthResponse.Status.NOT_SERVING), (nonce, id, status) => {
+      roundTrips += 2
+      assert.deepEqual(HealthRequest.decode(HealthRequest.encode({ nonce, id })), { nonce, id })
+      assert.deepEqual(HealthResponse.decode(HealthResponse.encode({ status, nonce, id })), { status, nonce, id })
+    }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
     const sample = RegistryResponse.encode({
       status: RegistryResponse.Status.REJECTED,
       code: 'NETGET_ERR_RECORD_STALE',

@@ -9,8 +9,8 @@ import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
 
 const INSTANCES = 80
 const HEALTH = { healthInterval: 200, healthTimeout: 500, unhealthyThreshold: 2 }
-/** prober.ts: a target is probed again at most interval + (⌈N / 64⌉ + 1) × timeout after its last probe. */
-const PROBE_PERIOD_BOUND = HEALTH.healthInterval + (Math.ceil(INSTANCES / MAX_CONCURRENT_PROBES) + 1) * HEALTH.healthTimeout
+/** prober.ts: a target is probed again at most 2 × interval + (⌈N / 64⌉ + 1) × timeout after its last probe. */
+const PROBE_PERIOD_BOUND = 2 * HEALTH.healthInterval + (Math.ceil(INSTANCES / MAX_CONCURRENT_PROBES) + 1) * HEALTH.healthTimeout
 
 describe('prober with more instances than concurrent probes', () => {
   const net = new TestNetwork()
