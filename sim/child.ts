@@ -2,6 +2,9 @@
  * One simulation process: creates and stops netget nodes on the coordinator's command, runs their lookups, and
  * reports what happened. Public API only. Exits when the IPC channel closes, so it never outlives the coordinator.
  */
+import { writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
+import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Netget } from '../src/index.js'
 import type {
@@ -58,6 +61,26 @@ process.on('uncaughtException', err => { problem('uncaughtException', err) })
 process.on('warning', warning => { problem('warning', warning) })
 // The coordinator is gone (exit, crash, SIGKILL): nothing here is worth keeping.
 process.on('disconnect', () => { process.exit(0) })
+
+// NETGET_SIM_CPU_PROFILE_DIR=DIR: each child writes DIR/child-<pid>.cpuprofile, a V8 CPU profile from here to
+// shutdown, with `wallStart` (ms since the epoch when it started) added so that a phase can be cut out of it.
+const profileDir = process.env.NETGET_SIM_CPU_PROFILE_DIR
+const profiler = profileDir === undefined ? undefined : await startProfile()
+const profileWallStart = Date.now()
+
+async function startProfile (): Promise<Session> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return session
+}
+
+async function writeProfile (): Promise<void> {
+  if (profiler === undefined || profileDir === undefined) return
+  const { profile } = await profiler.post('Profiler.stop')
+  await writeFile(join(profileDir, `child-${process.pid}.cpuprofile`), JSON.stringify({ ...profile, wallStart: profileWallStart }))
+}
 
 const denied = (peerId: PeerId): boolean => deny.has(peerId.toString())
 
@@ -300,6 +323,7 @@ async function handle (command: Command): Promise<unknown> {
     case 'records': return records()
     case 'shutdown': {
       const result = await shutdown(command.graceMs)
+      await writeProfile().catch(err => { problem('warning', err) })
       // Exit after the reply is flushed; the coordinator SIGKILLs us if this does not happen in time.
       setTimeout(() => { process.exit(0) }, 100).unref()
       return result

@@ -285,17 +285,19 @@ export function renderTable (r: SimResult): string {
   out.push(`netget simulation: ${r.nodes} nodes (${r.registries} registries, ${r.services} services, ${r.clients} clients), ${r.processes} processes, K=${r.replication}, seed ${r.seed}`)
   out.push(`success rule: required = registered ≥ ${r.rules.graceMs} ms before the lookup and live through it; forbidden = stopped ≥ ${r.rules.graceMs} ms before, or SIGKILLed > ${r.rules.detectionBoundMs} ms before`)
   out.push('')
-  const w = [16, 9, 8, 8, 6, 9, 9, 9, 7, 9, 10]
-  out.push(row(['phase', 'time', 'lookups', 'success', 'errors', 'p50', 'p95', 'p99', 'req/lk', 'bytes/lk', 'placement'], w))
+  const w = [16, 9, 8, 8, 6, 9, 9, 9, 7, 9, 10, 6]
+  out.push(row(['phase', 'time', 'lookups', 'success', 'errors', 'p50', 'p95', 'p99', 'req/lk', 'bytes/lk', 'placement', 'cpu%'], w))
   for (const p of r.phases) {
     out.push(row([
       `${p.name}${p.fault ? ' *' : ''}`, `${p.t[0].toFixed(0)}-${p.t[1].toFixed(0)}s`, p.lookups, p.lookups === 0 ? '-' : pct(p.lookupSuccess), p.errors,
       p.lookups === 0 ? '-' : ms(p.latencyMs.p50), p.lookups === 0 ? '-' : ms(p.latencyMs.p95), p.lookups === 0 ? '-' : ms(p.latencyMs.p99),
-      opt(p.requestsPerLookup), opt(p.bytesPerLookup, v => v.toFixed(0)), p.placement === undefined ? '-' : pct(p.placement.placement)
+      opt(p.requestsPerLookup), opt(p.bytesPerLookup, v => v.toFixed(0)), p.placement === undefined ? '-' : pct(p.placement.placement),
+      p.processes.reduce((a, u) => a + u.cpuPercent, 0).toFixed(0)
     ], w))
   }
   out.push(row(['all', '', r.lookups, pct(r.lookupSuccess), r.errors, ms(r.latencyMs.p50), ms(r.latencyMs.p95), ms(r.latencyMs.p99), opt(r.requestsPerLookup), opt(r.bytesPerLookup, v => v.toFixed(0)), ''], w))
-  out.push('  (* fault phase; placement = share of live settled instances held by their K closest live registries, at the phase end)')
+  out.push('  (* fault phase; placement = share of live settled instances held by their K closest live registries, at the phase end;')
+  out.push('   cpu% = CPU of all processes during the phase, % of one core)')
   out.push(`failed lookups: ${r.failed.error} with an error, ${r.failed.missing} missing a required instance, ${r.failed.extra} returning a forbidden one; lost to a kill ${r.lostLookups}; rate shortfall ticks ${r.skippedLookups}`)
   out.push('')
   const wsum = (label: string, s: WatchSummary): string => `${label.padEnd(24)} n=${s.n} p50=${ms(s.p50)} p95=${ms(s.p95)} max=${ms(s.max)} timed out ${s.timedOut}, not measured ${s.notMeasured}`

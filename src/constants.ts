@@ -79,8 +79,12 @@ export const REPLICATION_SENDERS = 2
 export const REPLICATE_SEND_RATE = 100
 /** Changes of the closest sets are gathered this long before one pass over the store (ms). */
 export const REPLICATION_BATCH_DELAY_MS = 200
-/** A registry looks itself up and refreshes one bucket of its table this often (ms). */
+/**
+ * A registry looks itself up and refreshes one bucket of its table this often (ms) while its table changes; each
+ * refresh after which no registry joined or left doubles the period, up to TABLE_REFRESH_MAX_INTERVAL_MS.
+ */
 export const TABLE_REFRESH_INTERVAL_MS = 60_000
+export const TABLE_REFRESH_MAX_INTERVAL_MS = 10 * 60_000
 /** After its first self-lookup, a registry refreshes every bucket at these delays (ms), while the network forms. */
 export const TABLE_WARMUP_REFRESHES_MS = [2000, 10_000, 30_000]
 /** Registries a bucket refresh needs to have answered (a few verified registries in that part of the space). */

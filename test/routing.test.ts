@@ -8,7 +8,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import fc from 'fast-check'
-import { randomInBucket } from '../src/routing/membership.js'
+import { TABLE_REFRESH_INTERVAL_MS, TABLE_REFRESH_MAX_INTERVAL_MS } from '../src/constants.js'
+import { nextRefreshPeriod, randomInBucket } from '../src/routing/membership.js'
 import { commonPrefixBits, compareDistance, peerPosition } from '../src/routing/position.js'
 import { RegistryTable } from '../src/routing/registry-table.js'
 
@@ -21,6 +22,33 @@ describe('key space', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 255 }), (self, bits) => {
       assert.equal(commonPrefixBits(self, randomInBucket(self, bits)), bits)
     }), { numRuns: 2000 })
+  })
+})
+
+describe('table refresh period', () => {
+  it('backs off while the table is stable, up to its cap, and drops back at the first change', () => {
+    const periods: number[] = []
+    let period = TABLE_REFRESH_INTERVAL_MS
+    for (let i = 0; i < 6; i++) {
+      period = nextRefreshPeriod(period, false)
+      periods.push(period)
+    }
+    assert.deepEqual(periods, [2, 4, 8, 10, 10, 10].map(m => m * 60_000))
+    assert.equal(periods.at(-1), TABLE_REFRESH_MAX_INTERVAL_MS)
+    assert.equal(nextRefreshPeriod(TABLE_REFRESH_MAX_INTERVAL_MS, true), TABLE_REFRESH_INTERVAL_MS)
+  })
+
+  it('counts joins and leaves of verified registries in the table\'s generation, not hints', async () => {
+    const [self, a, b] = await ids(3)
+    const table = new RegistryTable(self, 20)
+    const start = table.generation
+    table.add(a, [multiaddr('/ip4/127.0.0.1/tcp/1')])
+    assert.equal(table.generation, start, 'a hinted registry is not a member yet')
+    table.add(a, [], { verified: true })
+    table.add(b, [multiaddr('/ip4/127.0.0.1/tcp/2')], { verified: true })
+    assert.equal(table.generation, start + 2)
+    table.remove(a)
+    assert.equal(table.generation, start + 3)
   })
 })
 

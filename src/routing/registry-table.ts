@@ -49,6 +49,8 @@ export class RegistryTable {
   private readonly buckets = new Map<number, Map<string, TableEntry>>()
   private readonly entries = new Map<string, TableEntry>()
   private readonly events: TableEvents
+  /** Counts verified registries joining and leaving: unchanged means the table's membership did not move. */
+  generation = 0
 
   constructor (selfId: string, bucketSize: number, events: TableEvents = {}) {
     this.selfId = selfId
@@ -179,13 +181,16 @@ export class RegistryTable {
     entry.lastSeen = Date.now()
     if (entry.verified) return
     entry.verified = true
+    this.generation++
     this.events.onVerified?.(entry)
   }
 
   private delete (entry: TableEntry): void {
     this.entries.delete(entry.id)
     this.buckets.get(commonPrefixBits(this.self, entry.position))?.delete(entry.id)
-    if (entry.verified) this.events.onRemoved?.(entry)
+    if (!entry.verified) return
+    this.generation++
+    this.events.onRemoved?.(entry)
   }
 }
 
