@@ -9,6 +9,8 @@ export interface SimConfig {
   names: number
   replication: number
   durationS: number
+  /** Seconds of lookups after warm-up that are reported as their own phase but not judged in the totals. */
+  settleS: number
   churnPerMinute: number
   kill: boolean
   killRegistries: boolean
@@ -35,6 +37,7 @@ export const USAGE = `Usage: npm run sim -- [flags]
   --names M            distinct service names (default services/3)
   --replication K      replicationFactor of every node (default 3)
   --duration SECONDS   measured time after warm-up, split evenly over the phases (default 60)
+  --settle SECONDS     a settle phase first: lookups run and are reported, not counted in the totals (default 0)
   --lookup-rate L      lookups per second over all clients (default min(50, max(5, clients)))
   --churn SHARE        per minute, this share of services is stopped cleanly and replaced (churn phase)
   --kill               SIGKILL one whole process holding registries and services (kill phase)
@@ -74,7 +77,7 @@ export function parseArgs (argv: readonly string[]): SimConfig | 'help' {
   }
   if (raw.has('--help') || raw.has('-h')) return 'help'
   const known = new Set([...booleans, '--nodes', '--processes', '--registries', '--services', '--clients', '--names', '--replication', '--duration',
-    '--lookup-rate', '--churn', '--seed', '--json', '--svg', '--min-success', '--health-interval', '--health-timeout', '--unhealthy-threshold', '--record-ttl', '--grace'])
+    '--lookup-rate', '--churn', '--seed', '--json', '--svg', '--min-success', '--health-interval', '--health-timeout', '--unhealthy-threshold', '--record-ttl', '--grace', '--settle'])
   for (const flag of raw.keys()) if (!known.has(flag)) throw new Error(`unknown flag ${flag} (see --help)`)
   const opt = (flag: string, fallback: number, opts: { integer?: boolean, min?: number, max?: number } = {}): number =>
     raw.has(flag) ? number(flag, raw.get(flag), opts) : fallback
@@ -99,6 +102,7 @@ export function parseArgs (argv: readonly string[]): SimConfig | 'help' {
     names: opt('--names', Math.max(1, Math.round(services / 3)), int),
     replication: opt('--replication', 3, { ...int, max: 64 }),
     durationS: opt('--duration', 60, { min: 5, max: 24 * 3600 }),
+    settleS: opt('--settle', 0, { min: 0, max: 3600 }),
     churnPerMinute: opt('--churn', 0, { min: 0, max: 10 }),
     kill,
     killRegistries,

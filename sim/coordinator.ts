@@ -120,7 +120,7 @@ export class Simulation {
 
   /** Hard deadline for the whole run: warm-up grows with the node count, the rest is the duration plus margin. */
   hardDeadlineMs (): number {
-    return this.config.durationS * 1000 + 120_000 + this.config.nodes * 300
+    return (this.config.durationS + this.config.settleS) * 1000 + 120_000 + this.config.nodes * 300
   }
 
   // ---------------------------------------------------------------- processes and nodes
@@ -520,6 +520,7 @@ export class Simulation {
     this.recordWarmUp(warmStart, s0, await this.sampleAll(), await this.placement())
     this.startBackground()
 
+    if (config.settleS > 0) await this.phase('settle', false, config.settleS * 1000)
     const plan: Array<{ name: string, fault: boolean }> = [{ name: 'steady', fault: false }]
     if (config.churnPerMinute > 0) plan.push({ name: 'churn', fault: true })
     if (config.kill) plan.push({ name: 'kill', fault: true })

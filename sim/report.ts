@@ -186,7 +186,8 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
     }
   })
   // Lookups issued while the last phase's samples were taken belong to no phase: left out of the totals too.
-  const inPhases = sim.lookups.filter(l => sim.phases.some(p => l.start >= p.start && l.start < p.end))
+  // The settle phase is reported, not judged: it lets clients warm and the network's start-up work pass.
+  const inPhases = sim.lookups.filter(l => sim.phases.some(p => p.name !== 'settle' && l.start >= p.start && l.start < p.end))
   const whole = sim.children.map(c => usage(c.index, sim.samples.get(c.index) ?? [], c.killedAt !== undefined))
   const problemsOf = (what: string): number => sim.problems.filter(p => p.what === what).length
   const nodeErrors: Record<string, number> = {}

@@ -151,7 +151,8 @@ export class Membership {
         // Registries that start after this one settle near it later: look again while the network forms,
         // into every bucket, so that far buckets hold registries this one has spoken to.
         for (const delay of TABLE_WARMUP_REFRESHES_MS) {
-          const timer = setTimeout(() => { void this.refresh(true) }, delay)
+          // Jittered: registries started together would otherwise refresh every bucket at the same moment.
+          const timer = setTimeout(() => { void this.refresh(true) }, delay * (0.8 + 0.4 * Math.random()))
           timer.unref()
           this.warmupTimers.push(timer)
         }
