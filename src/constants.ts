@@ -89,6 +89,15 @@ export const TABLE_REFRESH_MAX_INTERVAL_MS = 10 * 60_000
 export const TABLE_WARMUP_REFRESHES_MS = [2000, 10_000, 30_000]
 /** Registries a bucket refresh needs to have answered (a few verified registries in that part of the space). */
 export const BUCKET_REFRESH_NEED = 3
+/**
+ * A registry tries again to reach the registries that left its table after failed requests (a partition, a
+ * restart, a stall): first after REGISTRY_RECONNECT_FIRST_MS, the wait doubling up to REGISTRY_RECONNECT_MAX_MS,
+ * for REGISTRY_RECONNECT_GIVE_UP_MS; at most REGISTRY_RECONNECT_MAX_DEPARTED of them are remembered.
+ */
+export const REGISTRY_RECONNECT_FIRST_MS = 2000
+export const REGISTRY_RECONNECT_MAX_MS = 60_000
+export const REGISTRY_RECONNECT_GIVE_UP_MS = 10 * 60_000
+export const REGISTRY_RECONNECT_MAX_DEPARTED = 256
 /** A registry whose connection closed is checked at most this often (ms). */
 export const LIVENESS_CHECK_MIN_INTERVAL_MS = 10_000
 /** A registry checks the registries it shares closest sets with, and is not connected to, this often (ms). */

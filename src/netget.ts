@@ -410,7 +410,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     // The registries this node knows; on a registry, a change of who is closest re-replicates records.
     const table = new RegistryTable(node.peerId.toString(), TABLE_BUCKET_SIZE, {
       onVerified: entry => { this.registry?.replicator.registryJoined(entry) },
-      onRemoved: entry => { this.registry?.replicator.registryLeft(entry) }
+      onRemoved: entry => {
+        this.registry?.replicator.registryLeft(entry)
+        if (!client.isExcluded(entry.id)) membership.registryLeft(entry)
+      }
     })
     this.table = table
     const registry = o.nodeType === 'registry' ? this.registryRole(node, table, guard, onError) : undefined

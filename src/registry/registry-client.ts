@@ -171,6 +171,11 @@ export class RegistryClient {
     this.sessions.close(peerId)
   }
 
+  /** Whether removeRegistryNode() took this registry out of use. */
+  isExcluded (peerId: string): boolean {
+    return this.excluded.has(peerId)
+  }
+
   /** Uses a registry again (addRegistryNode). */
   include (peerId: string): void {
     this.excluded.delete(peerId)

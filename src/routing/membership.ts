@@ -13,9 +13,11 @@
  * within moments rather than at the next failed request.
  */
 import { randomBytes } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  BUCKET_REFRESH_NEED, LIVENESS_CHECK_MIN_INTERVAL_MS, TABLE_BUCKET_SIZE, TABLE_REFRESH_INTERVAL_MS, TABLE_REFRESH_MAX_INTERVAL_MS,
+  BUCKET_REFRESH_NEED, LIVENESS_CHECK_MIN_INTERVAL_MS, REGISTRY_RECONNECT_FIRST_MS, REGISTRY_RECONNECT_GIVE_UP_MS,
+  REGISTRY_RECONNECT_MAX_DEPARTED, REGISTRY_RECONNECT_MAX_MS, TABLE_BUCKET_SIZE, TABLE_REFRESH_INTERVAL_MS, TABLE_REFRESH_MAX_INTERVAL_MS,
   TABLE_WARMUP_REFRESHES_MS, registryProtocol
 } from '../constants.js'
 import { checkRegistryAddress } from '../options.js'
@@ -26,6 +28,10 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RegistryTable } from './registry-table.js'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** How often departed registries due for another try are looked at (ms). */
+const RECONNECT_TICK_MS = 1000
 
 /** Buckets past this prefix length are not refreshed (2^20 registries would be needed to fill them). */
 const MAX_REFRESHED_BUCKET = 20
@@ -48,6 +54,14 @@ export function randomInBucket (self: Uint8Array, bits: number): Uint8Array {
 /** The period after a refresh: the minimum if the table's membership moved since the previous one, else doubled. */
 export function nextRefreshPeriod (period: number, tableChanged: boolean): number {
   return tableChanged ? TABLE_REFRESH_INTERVAL_MS : Math.min(period * 2, TABLE_REFRESH_MAX_INTERVAL_MS)
+}
+
+interface Departed {
+  addrs: Multiaddr[]
+  since: number
+  next: number
+  wait: number
+  trying: boolean
 }
 
 export interface MembershipInit {
@@ -77,6 +91,9 @@ export class Membership {
   private readonly lastChecked = new Map<string, number>()
   private selfLookupDone = false
   private selfLookupRunning = false
+  /** Registries that left the table after failures, tried again with back-off (registries only). */
+  private readonly departed = new Map<string, Departed>()
+  private reconnectTimer?: ReturnType<typeof setInterval>
 
   private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols, listenAddrs } = event.detail
@@ -86,15 +103,7 @@ export class Membership {
       if (this.init.table.isVerified(id) && this.init.table.get(id)?.configured !== true) this.init.table.remove(id)
       return
     }
-    const guard = this.init.guard
-    const admitted = guard === undefined ? Promise.resolve() : guard.require(id, ['registry'], this.controller?.signal)
-    admitted.then(() => {
-      if (this.controller === undefined) return
-      this.init.table.add(id, listenAddrs, { verified: true })
-      if (this.init.registry && !this.selfLookupDone) void this.selfLookup()
-    }, () => {
-      // Refused admission: the guard reports it (peer:refused).
-    })
+    this.admit(id, listenAddrs)
   }
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
@@ -117,6 +126,8 @@ export class Membership {
       this.node.addEventListener('peer:disconnect', this.onDisconnect)
       this.refreshPeriod = TABLE_REFRESH_INTERVAL_MS
       this.scheduleRefresh()
+      this.reconnectTimer = setInterval(() => { this.reconnect() }, RECONNECT_TICK_MS)
+      this.reconnectTimer.unref()
       if (this.init.table.size > 0) void this.selfLookup()
     }
   }
@@ -126,10 +137,77 @@ export class Membership {
     this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     clearTimeout(this.refreshTimer)
     this.refreshTimer = undefined
+    clearInterval(this.reconnectTimer)
+    this.reconnectTimer = undefined
+    this.departed.clear()
     for (const timer of this.warmupTimers.splice(0)) clearTimeout(timer)
     this.controller?.abort()
     this.controller = undefined
     this.lastChecked.clear()
+  }
+
+  /**
+   * A registry left the table after failed requests or a failed liveness check. Registries try to reach it again
+   * for a while, as memberlist and Serf reconnect to failed members: after a partition heals, or a registry
+   * stalled for a few seconds, the two sides meet again within seconds, instead of at the next renewal or table
+   * refresh (tens of seconds to minutes). A registry that answers reconnects, and identify puts it back in the
+   * table (after its admission check on a closed network).
+   */
+  registryLeft (entry: { id: string, addrs: Multiaddr[] }): void {
+    if (!this.init.registry || this.controller === undefined || this.departed.has(entry.id)) return
+    if (this.departed.size >= REGISTRY_RECONNECT_MAX_DEPARTED) {
+      const oldest = this.departed.keys().next().value
+      if (oldest !== undefined) this.departed.delete(oldest)
+    }
+    const now = Date.now()
+    this.departed.set(entry.id, { addrs: entry.addrs, since: now, next: now + REGISTRY_RECONNECT_FIRST_MS, wait: REGISTRY_RECONNECT_FIRST_MS, trying: false })
+  }
+
+  private reconnect (): void {
+    const signal = this.controller?.signal
+    if (signal === undefined) return
+    const now = Date.now()
+    for (const [id, d] of this.departed) {
+      if (this.init.table.isVerified(id) || now - d.since > REGISTRY_RECONNECT_GIVE_UP_MS) {
+        this.departed.delete(id)
+        continue
+      }
+      if (d.trying || now < d.next) continue
+      d.trying = true
+      void this.tryAgain(id, d, signal).finally(() => {
+        d.trying = false
+        d.wait = Math.min(d.wait * 2, REGISTRY_RECONNECT_MAX_MS)
+        d.next = Date.now() + d.wait
+      })
+    }
+  }
+
+  private async tryAgain (id: string, d: Departed, signal: AbortSignal): Promise<void> {
+    const limit = deadline(this.init.requestTimeout, signal)
+    try {
+      const peer = peerIdFromString(id)
+      if (d.addrs.length > 0) await this.node.peerStore.merge(peer, { multiaddrs: d.addrs }).catch(() => {})
+      if (!(await this.init.client.isAlive(id, limit.signal)) || signal.aborted) return
+      this.departed.delete(id)
+      // Reconnected: identify puts it back. Over a connection that never closed identify does not run again,
+      // so it is put back here, with the same admission check.
+      if (!this.init.table.isVerified(id)) this.admit(id, d.addrs)
+    } finally {
+      limit.clear()
+    }
+  }
+
+  /** A peer that serves this network's registry protocol enters the table verified, once admitted (closed networks). */
+  private admit (id: string, addrs: Multiaddr[]): void {
+    const guard = this.init.guard
+    const admitted = guard === undefined ? Promise.resolve() : guard.require(id, ['registry'], this.controller?.signal)
+    admitted.then(() => {
+      if (this.controller === undefined) return
+      this.init.table.add(id, addrs, { verified: true })
+      if (this.init.registry && !this.selfLookupDone) void this.selfLookup()
+    }, () => {
+      // Refused admission: the guard reports it (peer:refused).
+    })
   }
 
   /** A registry given in registryNodes (or addRegistryNode): pinned in the table. */
