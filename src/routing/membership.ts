@@ -30,8 +30,9 @@ import type { RegistryTable } from './registry-table.js'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** How often departed registries due for another try are looked at (ms). */
+/** How often departed registries due for another try are looked at (ms), and how many are tried at once. */
 const RECONNECT_TICK_MS = 1000
+const MAX_RECONNECTS_IN_FLIGHT = 8
 
 /** Buckets past this prefix length are not refreshed (2^20 registries would be needed to fill them). */
 const MAX_REFRESHED_BUCKET = 20
@@ -94,6 +95,7 @@ export class Membership {
   /** Registries that left the table after failures, tried again with back-off (registries only). */
   private readonly departed = new Map<string, Departed>()
   private reconnectTimer?: ReturnType<typeof setInterval>
+  private reconnecting = 0
 
   private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols, listenAddrs } = event.detail
@@ -173,8 +175,13 @@ export class Membership {
         continue
       }
       if (d.trying || now < d.next) continue
+      // Bounded: after a whole process of registries died, each survivor has many to try, and on a real network
+      // a dial to a host that is gone waits for its deadline.
+      if (this.reconnecting >= MAX_RECONNECTS_IN_FLIGHT) return
+      this.reconnecting++
       d.trying = true
-      void this.tryAgain(id, d, signal).finally(() => {
+      void this.tryAgain(id, d, signal).catch(() => {}).finally(() => {
+        this.reconnecting--
         d.trying = false
         d.wait = Math.min(d.wait * 2, REGISTRY_RECONNECT_MAX_MS)
         d.next = Date.now() + d.wait
