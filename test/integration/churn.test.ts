@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { NotStartedError } from '../../src/index.js'
 import { TestNetwork } from '../helpers/network.js'
 import type { Netget } from '../../src/index.js'
 
@@ -36,16 +37,25 @@ describe('churn', () => {
     let churning = true
     let discoveries = 0
     let found = 0
+    const failures = new Set<string>()
     const discovering = (async () => {
       while (churning) {
         for (const name of NAMES) {
           // A discovery may fail during churn (no registry answered in time): that is an answer, not a crash.
           // Every other pass probes the instances too: dials to instances that are going away.
-          found += await client.discoverServiceNode(name, { probe: discoveries % 2 === 0 }).then(r => r.length, () => 0)
+          found += await client.discoverServiceNode(name, { probe: discoveries % 2 === 0 }).then(r => r.length, (err: Error) => {
+            // A client that stopped (its start failed) fails every call at once: say why, rather than spin.
+            if (err instanceof NotStartedError) throw new Error(`the client stopped during churn; earlier failures: ${[...failures].join('; ')}`)
+            failures.add(`${err.name}: ${err.message}`.slice(0, 300))
+            return 0
+          })
           discoveries++
+          // Yield to timers each time: a discovery that fails at once must not starve the loop that ends the churn.
+          await new Promise(resolve => setImmediate(resolve))
         }
       }
     })()
+    discovering.catch(() => {})
 
     const ends = Date.now() + 8000
     let round = 0
