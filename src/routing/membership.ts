@@ -103,6 +103,8 @@ export class Membership {
     if (!protocols.includes(this.protocol)) {
       // It stopped serving the registry protocol (or never did): not a registry any more.
       if (this.init.table.isVerified(id) && this.init.table.get(id)?.configured !== true) this.init.table.remove(id)
+      // Not a registry that failed: nothing to try again.
+      this.departed.delete(id)
       return
     }
     this.admit(id, listenAddrs)
