@@ -93,7 +93,9 @@ describe('walk', () => {
     const target = new Uint8Array(randomBytes(32))
     const truth = closestOf(nodes, target, 5)
     const dead = new Set(truth.slice(0, 2))
-    const result = await lookup(nodes, nodes[50], target, 3, dead)
+    // The start must be alive, or there is nothing to walk from.
+    const start = nodes.find(n => !dead.has(n.id))!
+    const result = await lookup(nodes, start, target, 3, dead)
     assert.deepEqual(result.closest.map(a => a.id), closestOf(nodes.filter(n => !dead.has(n.id)), target, 3))
     assert.ok([...dead].every(id => result.failures.has(id)))
   })
@@ -153,6 +155,32 @@ describe('walk', () => {
     })
     assert.deepEqual(result.closest.map(a => a.id), truth.slice(1, 3))
     assert.ok(performance.now() - started < 1000)
+  })
+
+  it('hedges a request that turned slow while the walk was busy (no wait for the signal)', async () => {
+    const nodes = overlay(60, 4, 19)
+    const target = new Uint8Array(randomBytes(32))
+    const truth = closestOf(nodes, target, 2)
+    const byId = new Map(nodes.map(n => [n.id, n]))
+    const hedgeAfter = 30
+    const result = await walk<string>({
+      target,
+      seeds: truth.map(id => byId.get(id)!),
+      need: 1,
+      ...LIMITS,
+      hedgeAfter,
+      hedgeWithin: 2,
+      signal: AbortSignal.timeout(5000),
+      query: async (candidate, signal) => {
+        if (candidate.id !== truth[0]) return { value: candidate.id, closer: [] }
+        // Busy past the hedge threshold before the request is even out: as on a loaded event loop.
+        const until = performance.now() + hedgeAfter * 2
+        while (performance.now() < until);
+        return hangUntilAborted(signal)
+      }
+    })
+    assert.equal(result.incomplete, undefined)
+    assert.deepEqual(result.closest.map(a => a.id), [truth[1]])
   })
 
   it('never hedges past the registries that hold the records: it waits for a slow one instead', async () => {

@@ -127,14 +127,13 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
    * The first `need` live candidates: those that decide when the walk is done. A slow one is passed over for the
    * next, as long as that one is among the `within` closest live candidates.
    */
-  const frontier = (): Candidate[] => {
+  const frontier = (now: number): Candidate[] => {
     const live: Candidate[] = []
     for (const c of sorted) {
       if (c.state === 'failed') continue
       live.push(c)
       if (live.length === within) break
     }
-    const now = performance.now()
     const out = live.filter(c => !slow(c, now)).slice(0, need)
     // Not enough replacements: wait for the slow ones after all, nearest first.
     for (const c of live) {
@@ -170,12 +169,14 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
       incomplete = 'aborted'
       break
     }
-    const front = frontier()
+    // One reading of the clock per round: the frontier and the hedge timer must agree on who is slow, or a
+    // request turning slow between two readings would leave the walk with no timer to wake it.
+    const now = performance.now()
+    const front = frontier(now)
     // Done when the closest live candidates have all answered; requests still out farther away do not matter.
     if (front.every(c => c.state === 'answered')) break
     const waiting = front.filter(c => c.state === 'new')
     // Slow requests do not hold a slot: their hedges go out while they are pending.
-    const now = performance.now()
     const busy = inFlight - sorted.filter(c => slow(c, now)).length
     let started = 0
     for (const c of waiting) {
@@ -196,9 +197,8 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     // Wake up when the oldest request in the frontier turns slow, to hedge it.
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined
     if (Number.isFinite(hedgeAfter)) {
-      const now = performance.now()
       // Only requests not slow yet: one already slow but kept (nobody to replace it) is waited for, not polled.
-      const due = front.filter(c => c.state === 'pending').map(c => (c.sentAt ?? now) + hedgeAfter - now).filter(d => d > 0)
+      const due = front.filter(c => c.state === 'pending' && !slow(c, now)).map(c => (c.sentAt ?? now) + hedgeAfter - now)
       if (due.length > 0) hedgeTimer = setTimeout(resolve, Math.max(1, Math.min(...due)))
     }
     await promise
@@ -209,7 +209,7 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
 
   const byId = new Map(answers.map(a => [a.id, a]))
   const closest: Array<Answered<T>> = []
-  for (const c of frontier()) {
+  for (const c of frontier(performance.now())) {
     const answer = byId.get(c.id)
     if (answer !== undefined) closest.push(answer)
   }
