@@ -76,8 +76,12 @@ function bytesKey (peer: RegistryPeer): string {
 function parseHint (peer: RegistryPeer): Hint | null {
   if (peer.id.byteLength === 0 || peer.id.byteLength > MAX_ID_BYTES) return null
   let id: string
+  let position: Uint8Array
   try {
     id = peerIdFromMultihash(Digest.decode(peer.id)).toString()
+    // A multihash can make a peer id whose text does not parse back (a sha256 digest of 6 bytes, say); every
+    // later use goes through the text, so such an id is no peer (found by the fuzzer).
+    position = peerPosition(id)
   } catch {
     return null
   }
@@ -91,5 +95,5 @@ function parseHint (peer: RegistryPeer): Hint | null {
       addrs.push(ma)
     } catch {}
   }
-  return { id, position: peerPosition(id), addrs }
+  return { id, position, addrs }
 }
