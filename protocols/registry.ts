@@ -10,6 +10,7 @@ export interface RegistryRequest {
   id: number
   key: Uint8Array<ArrayBuffer>
   closer: number
+  relay: number
 }
 
 export namespace RegistryRequest {
@@ -72,6 +73,11 @@ export namespace RegistryRequest {
           w.uint32(obj.closer)
         }
 
+        if ((obj.relay != null && obj.relay !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.relay)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -82,7 +88,8 @@ export namespace RegistryRequest {
           name: '',
           id: 0,
           key: uint8ArrayAlloc(0),
-          closer: 0
+          closer: 0,
+          relay: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -113,6 +120,10 @@ export namespace RegistryRequest {
             }
             case 6: {
               obj.closer = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.relay = reader.uint32()
               break
             }
             default: {
@@ -172,6 +183,13 @@ export namespace RegistryRequest {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.relay`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -214,6 +232,11 @@ export namespace RegistryRequest {
     value: number
   }
 
+  export interface RegistryRequestRelayFieldEvent {
+    field: '$.relay'
+    value: number
+  }
+
   export function encode (obj: Partial<RegistryRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryRequest.codec())
   }
@@ -222,7 +245,7 @@ export namespace RegistryRequest {
     return decodeMessage(buf, RegistryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryRequest>): Generator<RegistryRequestTypeFieldEvent | RegistryRequestRecordFieldEvent | RegistryRequestNameFieldEvent | RegistryRequestIdFieldEvent | RegistryRequestKeyFieldEvent | RegistryRequestCloserFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryRequest>): Generator<RegistryRequestTypeFieldEvent | RegistryRequestRecordFieldEvent | RegistryRequestNameFieldEvent | RegistryRequestIdFieldEvent | RegistryRequestKeyFieldEvent | RegistryRequestCloserFieldEvent | RegistryRequestRelayFieldEvent> {
     return streamMessage(buf, RegistryRequest.codec(), opts)
   }
 }

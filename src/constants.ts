@@ -73,6 +73,14 @@ export const LOOKUP_HEDGE_MS = 500
 export const LOOKUP_MAX_CANDIDATES = 256
 /** Holders of a record that probe its instance: the closest few, not all replicationFactor. */
 export const PROBING_HOLDERS = 3
+/**
+ * A renewal (or withdrawal) goes to this many of the closest registries, which relay it to the rest of the
+ * replicationFactor closest: a service keeps connections to these few only, not to all K (protocols/registry.md,
+ * "Relayed renewals"). Equal to PROBING_HOLDERS: the holders a service keeps are those that probe it.
+ */
+export const RELAY_DIRECT = PROBING_HOLDERS
+/** The largest `relay` a PUBLISH may ask for (the largest replicationFactor a registry relays for). */
+export const MAX_RELAY = 64
 /** Holders of a record that send it to a registry joining its closest set (the nearest ones). */
 export const REPLICATION_SENDERS = 2
 /** REPLICATE requests one registry sends one receiver per second at most (receivers take 20 × publishRate). */

@@ -21,6 +21,7 @@ import { Membership } from './routing/membership.js'
 import { RegistryTable } from './routing/registry-table.js'
 import { checkMayPublish, loadSecurity } from './security/setup.js'
 import { deadline } from './util/deadline.js'
+import type { ReplicationReason } from './registry/replicator.js'
 import type { ProbeResult } from './health/probe.js'
 import type { NetgetLibp2p } from './node/create-node.js'
 import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
@@ -89,6 +90,8 @@ export interface NetgetStats {
   replicated: number
   replicationRefused: number
   replicationFailed: number
+  /** Registry: copies of renewals and withdrawals relayed to the rest of their closest set (queued, one per receiver). */
+  relayed: number
 }
 
 export interface NetgetEvents {
@@ -121,7 +124,7 @@ export interface NetgetEvents {
   /** Registry: a hidden instance answered again. */
   'instance:up': CustomEvent<{ peerId: string }>
   /** Registry: records were copied to a registry that joined a closest set, or that replaced one that left. */
-  'records:replicated': CustomEvent<{ to: string, records: number, reason: 'join' | 'leave' }>
+  'records:replicated': CustomEvent<{ to: string, records: number, reason: ReplicationReason }>
   /** A background task failed (logged, never thrown). */
   error: CustomEvent<Error>
 }
@@ -207,7 +210,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     }
   }
 
-  private routingStats (): Pick<NetgetStats, 'knownRegistries' | 'verifiedRegistries' | 'lookups' | 'requests' | 'requestBytes' | 'responseBytes' | 'lookupHops' | 'replicated' | 'replicationRefused' | 'replicationFailed'> {
+  private routingStats (): Pick<NetgetStats, 'knownRegistries' | 'verifiedRegistries' | 'lookups' | 'requests' | 'requestBytes' | 'responseBytes' | 'lookupHops' | 'replicated' | 'replicationRefused' | 'replicationFailed' | 'relayed'> {
     const table = this.table
     let verified = 0
     for (const entry of table?.all() ?? []) if (entry.verified) verified++
@@ -223,7 +226,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       lookupHops: client?.hops ?? 0,
       replicated: replication?.replicated ?? 0,
       replicationRefused: replication?.refused ?? 0,
-      replicationFailed: replication?.failed ?? 0
+      replicationFailed: replication?.failed ?? 0,
+      relayed: replication?.relayed ?? 0
     }
   }
 

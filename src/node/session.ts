@@ -69,6 +69,14 @@ export class SessionPool<Req extends Identified, Res extends Identified> {
     void this.sessions.get(peer)?.close()
   }
 
+  /**
+   * Does now what the idle timers would do later: closes every session with nothing pending and tells `onIdle`.
+   * Resolves once they are closed and told (tests move time forward with it instead of waiting `idleTimeout`).
+   */
+  async expireIdle (): Promise<void> {
+    await Promise.all([...this.sessions.values()].map(async session => session.expireIfIdle()))
+  }
+
   /** Closes every stream; pending requests reject. */
   closeAll (): void {
     for (const session of [...this.sessions.values()]) void session.close()
@@ -198,14 +206,17 @@ class Session<Req extends Identified, Res extends Identified> {
   private armIdle (): void {
     clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
-      if (this.pending.length === 0) {
-        // Told once the stream has finished closing: until then it still counts on the connection.
-        void this.close().then(() => { this.init.onIdle?.(this.peer) })
-      } else {
-        this.armIdle()
-      }
+      if (this.pending.length === 0) void this.expireIfIdle()
+      else this.armIdle()
     }, this.init.idleTimeout)
     this.idleTimer.unref()
+  }
+
+  async expireIfIdle (): Promise<void> {
+    if (this.pending.length > 0 || this.closed) return
+    clearTimeout(this.idleTimer)
+    await this.close()
+    this.init.onIdle?.(this.peer)
   }
 }
 

@@ -1,7 +1,12 @@
 /**
  * The lease of this node's own record: sign and publish it to the closest registries, renew it at a third of
  * its lifetime until stopped, withdraw it (a signed tombstone) on a clean stop or a rename.
+ *
+ * The first publication goes to all replicationFactor closest registries. Renewals and withdrawals go to the
+ * RELAY_DIRECT closest, which relay them to the rest: a service keeps connections to those few holders only
+ * (they probe it, and their connection closing is how it notices one died), not to all K.
  */
+import { RELAY_DIRECT } from '../constants.js'
 import { InvalidOptionError, NoRegistryReachableError, PublishFailedError, RecordValidationError } from '../errors.js'
 import { copyInstance, toInstance } from '../records/instance.js'
 import { signRecord } from '../records/service-record.js'
@@ -49,7 +54,7 @@ export class Lease {
   private readonly init: LeaseInit
   private lastSequence = 0n
   private timer?: ReturnType<typeof setTimeout>
-  /** Registries that stored the last publication (peer ids). */
+  /** The nearest registries that stored the last publication (at most RELAY_DIRECT peer ids). */
   private holders = new Set<string>()
   private lastEarlyRenewal = 0
   private renewing = false
@@ -71,10 +76,10 @@ export class Lease {
     const previous = this.name
     this.pending = name
     try {
-      const result = await this.publish(name, false, minAcks, signal)
-      if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, signal).catch(() => {})
+      const result = await this.publish(name, false, minAcks, false, signal)
+      if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, true, signal).catch(() => {})
       this.name = name
-      this.holders = new Set(result.registries)
+      this.holders = nearest(result.registries)
       this.schedule(this.init.recordTtl / 3)
       return result
     } finally {
@@ -91,7 +96,7 @@ export class Lease {
     this.stop()
     const names = [...new Set([this.name, this.pending].filter((n): n is string => n !== undefined))]
     if (names.length === 0) return undefined
-    const results = await Promise.all(names.map(async name => this.publish(name, true, 1, signal)))
+    const results = await Promise.all(names.map(async name => this.publish(name, true, 1, true, signal)))
     return results[0].accepted
   }
 
@@ -101,7 +106,7 @@ export class Lease {
     this.stopping.abort()
   }
 
-  /** Whether a registry stored the last publication. */
+  /** Whether a registry is one of the nearest that stored the last publication (a connection to keep). */
   holds (peerId: string): boolean {
     return this.holders.has(peerId)
   }
@@ -134,7 +139,7 @@ export class Lease {
     return this.lastSequence
   }
 
-  private async publish (name: string, withdrawn: boolean, minAcks: number, signal: AbortSignal): Promise<RegistrationResult> {
+  private async publish (name: string, withdrawn: boolean, minAcks: number, relay: boolean, signal: AbortSignal): Promise<RegistrationResult> {
     const { node, network, recordTtl, announce, admission } = this.init
     const issuedAt = Date.now()
     const fields = {
@@ -154,7 +159,7 @@ export class Lease {
       if (err instanceof RecordValidationError) throw new InvalidOptionError('metadata', err.message)
       throw err
     }
-    const outcome = await this.init.client.publish(name, bytes, signal)
+    const outcome = await this.init.client.publish(name, bytes, signal, relay)
     if (outcome.accepted.length < minAcks) {
       if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0) {
         const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')
@@ -183,8 +188,8 @@ export class Lease {
     this.renewing = true
     this.earlyAt = undefined
     try {
-      const result = await this.publish(name, false, 1, limit.signal)
-      this.holders = new Set(result.registries)
+      const result = await this.publish(name, false, 1, true, limit.signal)
+      this.holders = nearest(result.registries)
       this.init.onRenewed(result)
       if (this.renewAgain) {
         this.renewAgain = false
@@ -203,4 +208,9 @@ export class Lease {
       limit.clear()
     }
   }
+}
+
+/** The first RELAY_DIRECT of the registries that stored a publication (listed nearest first). */
+function nearest (registries: string[]): Set<string> {
+  return new Set(registries.slice(0, RELAY_DIRECT))
 }

@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
   LOOKUP_ALPHA, LOOKUP_HEDGE_MS, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
-  SESSION_CLIENT_IDLE_TIMEOUT_MS, registryProtocol
+  RELAY_DIRECT, SESSION_CLIENT_IDLE_TIMEOUT_MS, registryProtocol
 } from '../constants.js'
 import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
 import { SessionPool } from '../node/session.js'
@@ -149,7 +149,9 @@ export class RegistryClient {
   private closeIfUnused (peer: PeerId): void {
     if (this.init.keepConnection?.(peer.toString()) === true) return
     for (const connection of this.node.getConnections(peer)) {
-      if (connection.streams.length === 0) void connection.close().catch(() => {})
+      // The session's own stream is still listed until the registry closes its side too (a round trip later):
+      // a stream this node can no longer write on is ending, not in use.
+      if (connection.streams.every(s => s.writeStatus !== 'writable')) void connection.close().catch(() => {})
     }
   }
 
@@ -186,17 +188,25 @@ export class RegistryClient {
    * Publishes at the `replicationFactor` registries closest to the name's key. A node without a route for the
    * name first finds them (a FIND lookup), so that the record is not left at registries met on the way.
    */
-  async publish (name: string, bytes: Uint8Array, signal: AbortSignal): Promise<PublishResult> {
+  /**
+   * Stores a signed record at the `replicationFactor` registries closest to its name. With `relay` (renewals and
+   * withdrawals) it goes to the RELAY_DIRECT closest only, which send it on to the rest of the closest set
+   * (protocols/registry.md, "Relayed renewals"); `accepted` then lists those few.
+   */
+  async publish (name: string, bytes: Uint8Array, signal: AbortSignal, relay = false): Promise<PublishResult> {
     const target = servicePosition(this.init.network, name)
     const k = this.init.replicationFactor
+    const relayed = relay && k > RELAY_DIRECT
+    const need = relayed ? RELAY_DIRECT : k
     if (!this.routes.has(name)) {
       // All of the closest set at once (α = K), as the publication itself will: a first publication is a few round trips.
-      const found = await this.findClosest(target, k, signal, k)
+      const found = await this.findClosest(target, need, signal, need)
       if (found.closest.length > 0) this.remember(name, target, found.closest.map(a => a.id), false)
     }
     // Publications always ask for closer registries: they are rare (a renewal every recordTtl / 3), and a record
     // must reach a registry that joined near its key even while the route is fresh.
-    const result = await this.lookup<PublishAnswer>(target, name, k, k, signal, async (candidate, closer, s) => this.publishTo(candidate, bytes, closer, s), true)
+    const result = await this.lookup<PublishAnswer>(target, name, need, need, signal,
+      async (candidate, closer, s) => this.publishTo(candidate, bytes, closer, relayed ? k : 0, s), true)
     const outcome: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
     for (const answer of result.closest) {
       if (answer.value.ok) outcome.accepted.push(answer.id)
@@ -332,17 +342,17 @@ export class RegistryClient {
     return id === this.self ? this.selfPosition : (this.table.get(id)?.position ?? peerPosition(id))
   }
 
-  private async publishTo (candidate: Candidate, bytes: Uint8Array, closer: number, signal: AbortSignal): Promise<QueryAnswer<PublishAnswer>> {
+  private async publishTo (candidate: Candidate, bytes: Uint8Array, closer: number, relay: number, signal: AbortSignal): Promise<QueryAnswer<PublishAnswer>> {
     if (candidate.id === this.self && this.init.localRegistry !== undefined) {
       try {
-        await this.init.localRegistry.accept(bytes, this.self, 'publish')
+        await this.init.localRegistry.accept(bytes, this.self, 'publish', relay)
         return { value: { ok: true }, closer: [] }
       } catch (err) {
         if (err instanceof RecordValidationError || err instanceof LimitExceededError) return { value: { ok: false, refusal: `${err.code}: ${err.message}` }, closer: [] }
         throw err
       }
     }
-    const response = await this.ask(candidate, { type: RegistryRequest.Type.PUBLISH, record: bytes as Uint8Array<ArrayBuffer>, closer }, signal)
+    const response = await this.ask(candidate, { type: RegistryRequest.Type.PUBLISH, record: bytes as Uint8Array<ArrayBuffer>, closer, relay }, signal)
     const hints = this.hints(response)
     if (response.status !== RegistryResponse.Status.OK) return { value: { ok: false, refusal: `${response.code}: ${response.message}` }, closer: hints }
     return { value: { ok: true }, closer: hints }
@@ -420,7 +430,7 @@ export class RegistryClient {
     const limit = deadline(this.init.requestTimeout, signal)
     try {
       await this.init.guard?.require(id, ['registry'], limit.signal)
-      return await this.sessions.request(this.peerId(id), { name: '', record: EMPTY, key: EMPTY, closer: 0, ...message }, limit.signal)
+      return await this.sessions.request(this.peerId(id), { name: '', record: EMPTY, key: EMPTY, closer: 0, relay: 0, ...message }, limit.signal)
     } finally {
       limit.clear()
     }

@@ -8,8 +8,8 @@ import { isLive } from '../records/service-record.js'
 import { RateLimiter } from '../security/rate-limiter.js'
 import { RecordStore } from './record-store.js'
 import { RegistryServer } from './registry-server.js'
-import { Replicator } from './replicator.js'
-import { NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS } from '../constants.js'
+import { Replicator, type ReplicationReason } from './replicator.js'
+import { NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
@@ -24,7 +24,7 @@ export interface RegistryRoleEvents {
   onLimited: (error: LimitExceededError, from: string) => void
   onDown: (peerId: string, reason: string) => void
   onUp: (peerId: string) => void
-  onReplicated: (to: string, records: number, reason: 'join' | 'leave') => void
+  onReplicated: (to: string, records: number, reason: ReplicationReason) => void
   onError: (err: Error) => void
 }
 
@@ -87,6 +87,7 @@ export class RegistryRole {
         this.counters.rejected[err.code] = (this.counters.rejected[err.code] ?? 0) + 1
         events.onRejected(err, from)
       },
+      onRelay: (record, k) => { this.replicator.relay(record, k, RELAY_DIRECT) },
       onError: events.onError
     })
     this.replicator = new Replicator(node, {

@@ -7,7 +7,7 @@ import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_HINTS, MAX_RECORD_BYTES, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
+import { MAX_HINTS, MAX_RECORD_BYTES, MAX_RELAY, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
@@ -44,6 +44,8 @@ export interface RegistryServerInit {
   onLimited: (error: LimitExceededError, from: string) => void
   onStored: (record: VerifiedRecord, from: string) => void
   onRejected: (error: RecordValidationError, from: string) => void
+  /** A publisher's PUBLISH stored as new asked for it to be relayed to the rest of its `k` closest registries. */
+  onRelay?: (record: VerifiedRecord, k: number) => void
   onError: (err: Error) => void
 }
 
@@ -80,16 +82,21 @@ export class RegistryServer {
 
   /**
    * Verifies and stores a record; throws RecordValidationError or LimitExceededError when refused.
-   * Used for remote and local offers.
+   * Used for remote and local offers. `relay` (PUBLISH only): the publisher's K, when it asks for a relay.
    */
-  async accept (bytes: Uint8Array, from: string, kind: RegistryRequestKind): Promise<VerifiedRecord> {
+  async accept (bytes: Uint8Array, from: string, kind: RegistryRequestKind, relay = 0): Promise<VerifiedRecord> {
     try {
       const record = await openRecord(bytes, {
         network: this.init.network,
         ...(kind === 'publish' ? { publisher: from } : {}),
         ...(this.init.authority !== undefined ? { authority: this.init.authority } : {})
       })
-      if (this.init.store.offer(record) === 'stored') this.init.onStored(record, from)
+      if (this.init.store.offer(record) === 'stored') {
+        this.init.onStored(record, from)
+        // Only a record new here is relayed, and only from its publisher: a replay or a third party's copy
+        // makes no traffic, and a relayed copy (REPLICATE) is never relayed again.
+        if (kind === 'publish' && relay > 0) this.init.onRelay?.(record, Math.min(relay, MAX_RELAY))
+      }
       return record
     } catch (err) {
       if (err instanceof RecordValidationError) this.init.onRejected(err, from)
@@ -119,7 +126,7 @@ export class RegistryServer {
         case RegistryRequest.Type.PUBLISH: {
           await this.init.guard?.require(from, ['service', 'registry'], signal)
           this.limit(this.init.publishLimiter, from, 'publishes')
-          const record = await this.accept(req.record, from, 'publish')
+          const record = await this.accept(req.record, from, 'publish', req.relay)
           return ok([], this.closer(servicePosition(record.network, record.name), req.closer, from))
         }
         case RegistryRequest.Type.REPLICATE:

@@ -37,7 +37,7 @@ export interface ReplicatorInit {
   /** Deadline of one REPLICATE request (ms). */
   requestTimeout: number
   /** Records were sent to a registry (one call per pass and receiver). */
-  onReplicated?: (to: string, records: number, reason: 'join' | 'leave') => void
+  onReplicated?: (to: string, records: number, reason: ReplicationReason) => void
 }
 
 export interface ReplicatorCounters {
@@ -47,11 +47,16 @@ export interface ReplicatorCounters {
   refused: number
   /** Records not delivered: the receiver was unreachable or kept refusing for rate. */
   failed: number
+  /** Copies of publishers' renewals and withdrawals queued for relay to the rest of their closest set. */
+  relayed: number
 }
+
+/** Why records were sent: a registry joined or left a closest set, or a publisher's renewal was relayed. */
+export type ReplicationReason = 'join' | 'leave' | 'relay'
 
 interface Outbox {
   records: VerifiedRecord[]
-  reason: 'join' | 'leave'
+  reason: ReplicationReason
   running: boolean
 }
 
@@ -63,7 +68,7 @@ const RATE_BACKOFF_MAX_MS = 8000
 const MAX_OUTBOX = 100_000
 
 export class Replicator {
-  readonly counters: ReplicatorCounters = { replicated: 0, refused: 0, failed: 0 }
+  readonly counters: ReplicatorCounters = { replicated: 0, refused: 0, failed: 0, relayed: 0 }
   private readonly init: ReplicatorInit
   private readonly self: string
   private readonly selfPosition: Uint8Array
@@ -195,7 +200,27 @@ export class Replicator {
     return out.slice(0, k).map(e => e.id)
   }
 
-  private enqueue (to: string, record: VerifiedRecord, reason: 'join' | 'leave'): void {
+  /**
+   * A publisher sent this record (new here) to only the `direct` registries it found closest and asked them to
+   * relay it to the rest of the `k` closest. Each receiver takes its share of the rest, by its own position r in
+   * its view of the k closest: positions i ≥ direct with i mod direct = r mod direct. When the receivers' views
+   * agree, every registry of the rest gets the record once; when they differ, some get it twice (cheap: the
+   * second copy is no longer new) or miss this renewal and get the next, a third of a lease later.
+   */
+  relay (record: VerifiedRecord, k: number, direct: number): void {
+    if (this.controller === undefined || k <= direct) return
+    const closest = this.holders(servicePosition(record.network, record.name), k, [])
+    const rank = closest.indexOf(this.self)
+    // Not among the k closest it knows: the publisher reached it on an old route; the nearer ones relay.
+    if (rank < 0) return
+    for (let i = direct; i < closest.length; i++) {
+      if (i % direct !== rank % direct || closest[i] === this.self) continue
+      this.counters.relayed++
+      this.enqueue(closest[i], record, 'relay')
+    }
+  }
+
+  private enqueue (to: string, record: VerifiedRecord, reason: ReplicationReason): void {
     let outbox = this.outboxes.get(to)
     if (outbox === undefined) {
       outbox = { records: [], reason, running: false }
@@ -246,7 +271,7 @@ export class Replicator {
       const limit = deadline(this.init.requestTimeout, signal)
       let response: RegistryResponse
       try {
-        response = await this.sessions.request(peer, { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '', key: new Uint8Array(0), closer: 0 }, limit.signal)
+        response = await this.sessions.request(peer, { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '', key: new Uint8Array(0), closer: 0, relay: 0 }, limit.signal)
       } catch {
         return 'gone'
       } finally {

@@ -106,9 +106,9 @@ describe('decoders under random and mutated input', () => {
     let roundTrips = 0
     let inputs = 0
     const types = fc.constantFrom(RegistryRequest.Type.PUBLISH, RegistryRequest.Type.DISCOVER, RegistryRequest.Type.REPLICATE, RegistryRequest.Type.FIND)
-    fc.assert(fc.property(types, fc.uint8Array({ maxLength: 256 }), name, fc.nat({ max: 0xffffffff }), fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 0xffffffff }), (type, record, n, id, key, closer) => {
+    fc.assert(fc.property(types, fc.uint8Array({ maxLength: 256 }), name, fc.nat({ max: 0xffffffff }), fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), (type, record, n, id, key, closer, relay) => {
       roundTrips++
-      const message = { type, record, name: n, id, key, closer }
+      const message = { type, record, name: n, id, key, closer, relay }
       assert.deepEqual(RegistryRequest.decode(RegistryRequest.encode(message)), message)
     }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
     const peer = fc.record({ id: fc.uint8Array({ maxLength: 48 }), addrs: fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 4 }) }).map(p => ({ ...p }))

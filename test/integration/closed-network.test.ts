@@ -108,7 +108,7 @@ describe('closed network', () => {
       const fields = { network: 'development', name: 'DatabaseService', addresses: [], metadata: {}, sequence: 1n, issuedAt: now, expiresAt: now + 60_000 }
       const target = multiaddr(addr)
       const sendTo = async (bytes: Uint8Array) => request(raw, target, registryProtocol('development'),
-        { type: RegistryRequest.Type.PUBLISH, record: bytes as Uint8Array<ArrayBuffer>, name: '', id: 1, key: new Uint8Array(0), closer: 0 },
+        { type: RegistryRequest.Type.PUBLISH, record: bytes as Uint8Array<ArrayBuffer>, name: '', id: 1, key: new Uint8Array(0), closer: 0, relay: 0 },
         { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 20 })
       const squat = await sendTo(await signRecord(cache.key, { ...fields, admission: cache.admission }))
       assert.equal(squat.status, RegistryResponse.Status.REJECTED)

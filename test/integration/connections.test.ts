@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { RELAY_DIRECT } from '../../src/constants.js'
 import { IDLE_CONNECTION_TIMEOUT_MS } from '../../src/node/connection-policy.js'
+import { compareDistance, peerPosition, servicePosition } from '../../src/routing/position.js'
 import { TestNetwork, eventually } from '../helpers/network.js'
 import type { Netget } from '../../src/index.js'
 import type { NetgetLibp2p } from '../../src/node/create-node.js'
@@ -15,6 +17,16 @@ function libp2p (node: Netget): NetgetLibp2p {
 
 function connectedTo (from: Netget, to: Netget): boolean {
   return libp2p(from).getConnections().some(c => c.remotePeer.toString() === to.peerId)
+}
+
+/** The registry client's sessions reach their idle timeout now (as after 45 s without requests). */
+async function sessionsIdleOut (node: Netget): Promise<void> {
+  await (node as unknown as { client: { sessions: { expireIdle(): Promise<void> } } }).client.sessions.expireIdle()
+}
+
+function registryConnections (node: Netget, registries: Netget[]): string[] {
+  const ids = new Set(registries.map(r => r.peerId))
+  return [...new Set(libp2p(node).getConnections().map(c => c.remotePeer.toString()).filter(id => ids.has(id)))]
 }
 
 /** Two sweeps an idle timeout apart, as the policy's own timer would run them. */
@@ -62,6 +74,25 @@ describe('connections', () => {
       assert.ok(connectedTo(registry, service), 'a registry keeps the connection its publisher uses')
     }
     assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
+  })
+
+  it('once its sessions idle, a service keeps only its nearest holders and a client no registry', async () => {
+    const K = 6
+    const { nodes: registries, addrs } = await net.registries(8, 'development', { replicationFactor: K })
+    const service = await net.service('QueueService', addrs.slice(0, 1), { replicationFactor: K })
+    const client = net.node({ registryNodes: addrs.slice(0, 1), replicationFactor: K })
+    assert.equal((await client.discoverServiceNode('QueueService')).length, 1)
+    // The first publication went to all K closest: the service met them all.
+    assert.ok(registryConnections(service, registries).length >= K)
+    await sessionsIdleOut(service)
+    await sessionsIdleOut(client)
+    const target = servicePosition('development', 'QueueService')
+    const nearest = registries.map(r => r.peerId).sort((a, b) => compareDistance(target, peerPosition(a), peerPosition(b))).slice(0, RELAY_DIRECT)
+    // The nearest holders probe it and get its renewals: those stay; the rest get renewals relayed.
+    await eventually(async () => registryConnections(service, registries).sort().join() === [...nearest].sort().join() ? true : undefined, 3000)
+    await eventually(async () => registryConnections(client, registries).length === 0 ? true : undefined, 3000)
+    // Closing them costs a dial the next time, nothing else.
+    assert.equal((await client.discoverServiceNode('QueueService')).length, 1)
   })
 
   it('a registry closes what a client left idle, but keeps the instances it probes', async () => {

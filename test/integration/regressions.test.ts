@@ -34,7 +34,7 @@ it('refuses REPLICATE from a peer that is not a registry (no way around the publ
   for (let i = 0; i < 10; i++) {
     const now = Date.now()
     const record = await signRecord(key, { network: 'development', name: `S${i}`, addresses: [], metadata: {}, sequence: 1n, issuedAt: now, expiresAt: now + 60_000 })
-    const res = await request(node, reg, '/netget/development/registry/1.0.0', { type: RegistryRequest.Type.REPLICATE, record: record as Uint8Array<ArrayBuffer>, name: '', id: i, key: new Uint8Array(0), closer: 0 },
+    const res = await request(node, reg, '/netget/development/registry/1.0.0', { type: RegistryRequest.Type.REPLICATE, record: record as Uint8Array<ArrayBuffer>, name: '', id: i, key: new Uint8Array(0), closer: 0, relay: 0 },
       { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 22 })
     statuses.push(res.status === RegistryResponse.Status.OK ? 'OK' : res.code)
   }

@@ -82,7 +82,7 @@ describe('lookups with a lying registry', () => {
     await raw.start()
     try {
       const ask = async (key: Uint8Array) => request(raw, multiaddr(addrs[0]), PROTOCOL,
-        { type: RegistryRequest.Type.FIND, key: key as Uint8Array<ArrayBuffer>, closer: 20, name: '', record: new Uint8Array(0), id: 1 },
+        { type: RegistryRequest.Type.FIND, key: key as Uint8Array<ArrayBuffer>, closer: 20, name: '', record: new Uint8Array(0), id: 1, relay: 0 },
         codecs, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 20 })
       const bad = await ask(new Uint8Array(31))
       assert.equal(bad.status, RegistryResponse.Status.REJECTED)

@@ -1,0 +1,101 @@
+/**
+ * Relayed renewals: a service renews (and withdraws) at the RELAY_DIRECT registries closest to its key, which
+ * relay the record to the rest of the replicationFactor closest. The rest must hold every renewal and every
+ * withdrawal all the same, and a PUBLISH that is not new (a replay) must not be relayed again.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { RELAY_DIRECT } from '../../src/constants.js'
+import { createNode } from '../../src/node/create-node.js'
+import { request } from '../../src/node/rpc.js'
+import { signRecord } from '../../src/records/service-record.js'
+import { compareDistance, peerPosition, servicePosition } from '../../src/routing/position.js'
+import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
+import type { Netget, RegistrationResult } from '../../src/index.js'
+
+const REGISTRIES = 9
+const K = 6
+const NAME = 'RelayedService'
+
+function byDistance (registries: Netget[], name: string): Netget[] {
+  const target = servicePosition('development', name)
+  return [...registries].sort((a, b) => compareDistance(target, peerPosition(a.peerId), peerPosition(b.peerId)))
+}
+
+describe(`relayed renewals (${REGISTRIES} registries, replicationFactor ${K})`, () => {
+  const net = new TestNetwork()
+  let registries: Netget[] = []
+  let addrs: string[] = []
+
+  before(async () => {
+    ({ nodes: registries, addrs } = await net.registries(REGISTRIES, 'development', { replicationFactor: K }))
+  })
+  after(async () => { await net.stopAll() })
+
+  it('a renewal sent to the nearest few reaches all K closest, and so does the withdrawal', async () => {
+    // A renewal every 3 s; the lease (9 s) outlives the checks below, so only a relay can explain what they see.
+    const service = await net.service(NAME, [addrs[REGISTRIES - 1]], { replicationFactor: K, recordTtl: 9000 })
+    const sorted = byDistance(registries, NAME)
+    const closest = sorted.slice(0, K)
+    const renewal = await waitForEvent<RegistrationResult>(service, 'republished', 10_000)
+    assert.deepEqual(renewal.registries, closest.slice(0, RELAY_DIRECT).map(r => r.peerId),
+      'the renewal went to the nearest RELAY_DIRECT registries')
+    // The others hold the renewed sequence: they got it relayed.
+    await eventually(async () => {
+      for (const registry of closest.slice(RELAY_DIRECT)) {
+        const held = registry.listRecords(NAME).find(r => r.peerId === service.peerId)
+        if (held === undefined || held.sequence < renewal.instance.sequence) return undefined
+      }
+      return true
+    }, 3000)
+    // Nothing outside the closest set was sent the renewal.
+    for (const registry of sorted.slice(K)) {
+      const held = registry.listRecords(NAME).find(r => r.peerId === service.peerId)
+      assert.ok(held === undefined || held.sequence < renewal.instance.sequence, 'a registry outside the closest set got the renewal')
+    }
+    await service.stop()
+    // The withdrawal too, well before the lease (≥ 6 s left) would have run out.
+    await eventually(async () => closest.every(r => r.listRecords(NAME).length === 0) ? true : undefined, 2000)
+  })
+
+  it('a replayed PUBLISH is not relayed again, and a relayed copy is not relayed further', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const node = await createNode({ privateKey: key, network: 'development', dhtServer: false, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
+    await node.start()
+    try {
+      const name = 'ReplayedService'
+      const nearest = byDistance(registries, name)[0]
+      const ma = multiaddr(nearest.getMultiaddrs()[0])
+      const reg = peerIdFromString(nearest.peerId)
+      await node.peerStore.merge(reg, { multiaddrs: [ma.decapsulateCode(421)] })
+      const sign = async (sequence: bigint) => {
+        const now = Date.now()
+        return signRecord(key, { network: 'development', name, addresses: [], metadata: {}, sequence, issuedAt: now, expiresAt: now + 60_000 })
+      }
+      const publish = async (record: Uint8Array, id: number) => request(node, reg, '/netget/development/registry/1.0.0',
+        { type: RegistryRequest.Type.PUBLISH, record: record as Uint8Array<ArrayBuffer>, name: '', id, key: new Uint8Array(0), closer: 0, relay: K },
+        { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 22 })
+      const relayed = (): number => registries.reduce((sum, r) => sum + r.getStats().relayed, 0)
+      // The nearest registry (rank 0) relays to its share of the rest: positions i ≥ RELAY_DIRECT with i mod RELAY_DIRECT = 0.
+      const share = Array.from({ length: K }, (_, i) => i).filter(i => i >= RELAY_DIRECT && i % RELAY_DIRECT === 0)
+      assert.ok(share.length > 0)
+      const before = relayed()
+      const first = await sign(1n)
+      // A relay is queued before the PUBLISH is answered: the count is exact once the answer is in.
+      assert.equal((await publish(first, 1)).status, RegistryResponse.Status.OK)
+      assert.equal(relayed() - before, share.length)
+      for (let i = 2; i < 6; i++) assert.equal((await publish(first, i)).status, RegistryResponse.Status.OK)
+      assert.equal(relayed() - before, share.length, 'a replayed PUBLISH was relayed again')
+      // Once the receivers hold the relayed copy, they have handled it: none relayed it further.
+      const receivers = share.map(i => byDistance(registries, name)[i])
+      await eventually(async () => receivers.every(r => r.listRecords(name).length === 1) ? true : undefined, 3000)
+      assert.equal(relayed() - before, share.length, 'a relayed copy was relayed again')
+    } finally {
+      await node.stop()
+    }
+  })
+})
