@@ -6,6 +6,7 @@
  *
  * The engine knows nothing of the wire: `query` asks one registry and returns its value and its hints.
  */
+import { follow } from '../util/deadline.js'
 import { compareDistance } from './position.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -86,12 +87,11 @@ export interface WalkResult<T> {
 
 export async function walk<T> (init: WalkInit<T>): Promise<WalkResult<T>> {
   // Requests still out when the walk ends (outside the closest set by then) are cancelled.
-  const done = new AbortController()
-  const signal = AbortSignal.any([init.signal, done.signal])
+  const linked = follow(init.signal)
   try {
-    return await run(init, signal)
+    return await run(init, linked.signal)
   } finally {
-    done.abort()
+    linked.abort(new DOMException('the lookup ended', 'AbortError'))
   }
 }
 

@@ -1,0 +1,42 @@
+/**
+ * deadline() and follow(): the signals every network call hangs off. A long-lived parent (a node's lifetime)
+ * must not accumulate anything per request.
+ */
+import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
+import { describe, it } from 'node:test'
+import { deadline, follow } from '../src/util/deadline.js'
+
+describe('deadline', () => {
+  it('aborts with a TimeoutError once its time has passed', async () => {
+    const limit = deadline(5)
+    const reason = await new Promise<unknown>(resolve => { limit.signal.addEventListener('abort', () => { resolve(limit.signal.reason) }) })
+    assert.equal((reason as DOMException).name, 'TimeoutError')
+  })
+
+  it('aborts with its parent, with the parent\'s reason, and at once when the parent already aborted', () => {
+    const parent = new AbortController()
+    const limit = deadline(60_000, undefined, parent.signal)
+    parent.abort(new Error('stopping'))
+    assert.equal(limit.signal.aborted, true)
+    assert.equal((limit.signal.reason as Error).message, 'stopping')
+    limit.clear()
+    const late = deadline(60_000, parent.signal)
+    assert.equal(late.signal.aborted, true)
+    late.clear()
+  })
+
+  it('leaves nothing on a long-lived parent once cleared or expired', async () => {
+    const lifetime = new AbortController()
+    for (let i = 0; i < 10_000; i++) deadline(60_000, lifetime.signal).clear()
+    assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0)
+    const expiring = deadline(1, lifetime.signal)
+    await new Promise(resolve => { expiring.signal.addEventListener('abort', resolve) })
+    assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0)
+    const linked = follow(lifetime.signal)
+    assert.equal(getEventListeners(lifetime.signal, 'abort').length, 1)
+    linked.abort(new Error('done'))
+    assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0)
+    assert.equal(lifetime.signal.aborted, false)
+  })
+})
