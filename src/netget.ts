@@ -430,10 +430,11 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       queryFanout: o.queryFanout,
       requestTimeout: o.requestTimeout,
       routeCacheTtl: o.routeCacheTtl,
-      // A registry keeps its connections to registries (a closed one is how a dead neighbour is noticed, and
-      // closing them made every registry re-check the others at once); a service keeps those to the registries
-      // holding its record (the same, for its early renewal).
-      keepConnection: id => registry !== undefined ? table.isVerified(id) : this.running?.lease.holds(id) === true,
+      // A registry leaves its connections to registries to the connection policy, which keeps them all (a closed
+      // one is how a dead neighbour is noticed). Not only those in its table: one whose bucket is full is still a
+      // kad-dht contact, which libp2p redials at once (keep-alive), so closing it was a handshake every 45 s for
+      // most registry pairs. A service keeps those to its nearest record holders (for its early renewal).
+      keepConnection: id => registry !== undefined || this.running?.lease.holds(id) === true,
       ...(guard !== undefined ? { guard } : {}),
       ...(o.authority !== undefined ? { authority: o.authority } : {})
     })

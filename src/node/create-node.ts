@@ -59,7 +59,11 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     addresses: { listen: init.listen },
     // Dead peers on idle connections are the kernel's to find (TCP keepalive: no CPU, no frames on live links);
     // peers that stop answering requests are netget's (sessions and probes hang up on them).
-    transports: [tcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE })],
+    // No socket inactivity timeout (@libp2p/tcp closes a socket after 2 min without traffic by default): with no
+    // pings, every idle registry-to-registry link was cut every 2 min and redialled at once (kad-dht keeps its
+    // contacts), a Noise handshake and identify per registry pair in bursts that doubled CPU at rest. Idle
+    // connections are the connection policy's to close (connection-policy.ts).
+    transports: [tcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE, inboundSocketInactivityTimeout: 0, outboundSocketInactivityTimeout: 0 })],
     connectionEncrypters: [noise()],
     // yamux pings every connection every 30 s by default, and libp2p's connection monitor pings each over a new
     // stream: idle, a 300-node network spent more CPU on these than on everything else (measured: 50 % of a core
