@@ -76,10 +76,28 @@ async function startProfile (): Promise<Session> {
   return session
 }
 
+// NETGET_SIM_HEAP_PROFILE_DIR=DIR: each child writes DIR/child-<pid>.heapprofile at shutdown, V8's sampling heap
+// profile of what is still live then (allocation stacks of the memory a process holds at the end).
+const heapProfileDir = process.env.NETGET_SIM_HEAP_PROFILE_DIR
+const heapProfiler = heapProfileDir === undefined ? undefined : await startHeapProfile()
+
+async function startHeapProfile (): Promise<Session> {
+  const session = new Session()
+  session.connect()
+  await session.post('HeapProfiler.enable')
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1' })
+  return session
+}
+
 async function writeProfile (): Promise<void> {
-  if (profiler === undefined || profileDir === undefined) return
-  const { profile } = await profiler.post('Profiler.stop')
-  await writeFile(join(profileDir, `child-${process.pid}.cpuprofile`), JSON.stringify({ ...profile, wallStart: profileWallStart }))
+  if (profiler !== undefined && profileDir !== undefined) {
+    const { profile } = await profiler.post('Profiler.stop')
+    await writeFile(join(profileDir, `child-${process.pid}.cpuprofile`), JSON.stringify({ ...profile, wallStart: profileWallStart }))
+  }
+  if (heapProfiler !== undefined && heapProfileDir !== undefined) {
+    const { profile } = await heapProfiler.post('HeapProfiler.getSamplingProfile')
+    await writeFile(join(heapProfileDir, `child-${process.pid}.heapprofile`), JSON.stringify(profile))
+  }
 }
 
 const denied = (peerId: PeerId): boolean => deny.has(peerId.toString())
@@ -322,8 +340,9 @@ async function handle (command: Command): Promise<unknown> {
     case 'sample': return sample()
     case 'records': return records()
     case 'shutdown': {
-      const result = await shutdown(command.graceMs)
+      // Before the nodes stop: the heap profile is of what a running process holds.
       await writeProfile().catch(err => { problem('warning', err) })
+      const result = await shutdown(command.graceMs)
       // Exit after the reply is flushed; the coordinator SIGKILLs us if this does not happen in time.
       setTimeout(() => { process.exit(0) }, 100).unref()
       return result
