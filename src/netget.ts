@@ -459,6 +459,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       recordTtl: o.recordTtl,
       renewTimeout: o.registerTimeout,
       announce: o.announce,
+      relayWithdrawals: registry === undefined,
       ...(security.admission !== undefined ? { admission: security.admission.bytes } : {}),
       metadata: () => this.metadata,
       onRenewed: result => { this.safeDispatchEvent('republished', { detail: result }) },

@@ -9,8 +9,11 @@ import { deadline, follow } from '../src/util/deadline.js'
 
 describe('deadline', () => {
   it('aborts with a TimeoutError once its time has passed', async () => {
+    // Deadline timers are unref'd (they never keep a process alive): this one keeps the test's loop running.
+    const hold = setTimeout(() => {}, 5000)
     const limit = deadline(5)
     const reason = await new Promise<unknown>(resolve => { limit.signal.addEventListener('abort', () => { resolve(limit.signal.reason) }) })
+    clearTimeout(hold)
     assert.equal((reason as DOMException).name, 'TimeoutError')
   })
 
@@ -30,8 +33,10 @@ describe('deadline', () => {
     const lifetime = new AbortController()
     for (let i = 0; i < 10_000; i++) deadline(60_000, lifetime.signal).clear()
     assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0)
+    const hold = setTimeout(() => {}, 5000)
     const expiring = deadline(1, lifetime.signal)
     await new Promise(resolve => { expiring.signal.addEventListener('abort', resolve) })
+    clearTimeout(hold)
     assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0)
     const linked = follow(lifetime.signal)
     assert.equal(getEventListeners(lifetime.signal, 'abort').length, 1)

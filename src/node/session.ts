@@ -64,6 +64,12 @@ export class SessionPool<Req extends Identified, Res extends Identified> {
     }
   }
 
+  /** Whether a session to `peer` is open or opening. */
+  has (peer: string): boolean {
+    const session = this.sessions.get(peer)
+    return session !== undefined && !session.closed
+  }
+
   /** Closes the stream to one peer, if any. */
   close (peer: string): void {
     void this.sessions.get(peer)?.close()

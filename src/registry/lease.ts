@@ -37,6 +37,11 @@ export interface LeaseInit {
   renewTimeout: number
   /** Application endpoints published after the libp2p multiaddrs. */
   announce: string[]
+  /**
+   * Withdrawals go to the nearest holders, which relay them. @default true. A registry node withdraws to all of
+   * the closest set itself: if it is one of the nearest, its own relay queue stops with it before sending.
+   */
+  relayWithdrawals?: boolean
   /** Closed networks: this node's encoded certificate, carried in every record. */
   admission?: Uint8Array
   /** The metadata to publish, read at each publication (the user may change it). */
@@ -96,7 +101,8 @@ export class Lease {
     this.stop()
     const names = [...new Set([this.name, this.pending].filter((n): n is string => n !== undefined))]
     if (names.length === 0) return undefined
-    const results = await Promise.all(names.map(async name => this.publish(name, true, 1, true, signal)))
+    const relay = this.init.relayWithdrawals ?? true
+    const results = await Promise.all(names.map(async name => this.publish(name, true, 1, relay, signal)))
     return results[0].accepted
   }
 

@@ -147,7 +147,8 @@ export class RegistryClient {
    * or it is one to keep, so a node holds the connections it uses and not every registry a lookup ever met.
    */
   private closeIfUnused (peer: PeerId): void {
-    if (this.init.keepConnection?.(peer.toString()) === true) return
+    // A request may have opened a new session while the idle one closed: its stream may not exist yet.
+    if (this.init.keepConnection?.(peer.toString()) === true || this.sessions.has(peer.toString())) return
     for (const connection of this.node.getConnections(peer)) {
       // The session's own stream is still listed until the registry closes its side too (a round trip later):
       // a stream this node can no longer write on is ending, not in use.
@@ -185,13 +186,12 @@ export class RegistryClient {
   }
 
   /**
-   * Publishes at the `replicationFactor` registries closest to the name's key. A node without a route for the
-   * name first finds them (a FIND lookup), so that the record is not left at registries met on the way.
-   */
-  /**
-   * Stores a signed record at the `replicationFactor` registries closest to its name. With `relay` (renewals and
-   * withdrawals) it goes to the RELAY_DIRECT closest only, which send it on to the rest of the closest set
-   * (protocols/registry.md, "Relayed renewals"); `accepted` then lists those few.
+   * Stores a signed record at the `replicationFactor` registries closest to its name. A node without a route for
+   * the name first finds them (a FIND lookup), so that the record is not left at registries met on the way.
+   * With `relay` (renewals and withdrawals) it goes to the RELAY_DIRECT closest only, which send it on to the
+   * rest of the closest set (protocols/registry.md, "Relayed renewals"); `accepted` then lists those few. When
+   * one of them failed or refused, it is published to all of the closest set after all: a registry that took a
+   * failed one's place does not relay, so the failed one's share would get nothing.
    */
   async publish (name: string, bytes: Uint8Array, signal: AbortSignal, relay = false): Promise<PublishResult> {
     const target = servicePosition(this.init.network, name)
@@ -207,6 +207,9 @@ export class RegistryClient {
     // must reach a registry that joined near its key even while the route is fresh.
     const result = await this.lookup<PublishAnswer>(target, name, need, need, signal,
       async (candidate, closer, s) => this.publishTo(candidate, bytes, closer, relayed ? k : 0, s), true)
+    if (relayed && !signal.aborted && (result.failures.size > 0 || result.closest.some(a => !a.value.ok) || result.closest.length < need)) {
+      return this.publish(name, bytes, signal, false)
+    }
     const outcome: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
     for (const answer of result.closest) {
       if (answer.value.ok) outcome.accepted.push(answer.id)

@@ -55,7 +55,11 @@ export interface ReplicatorCounters {
 export type ReplicationReason = 'join' | 'leave' | 'relay'
 
 interface Outbox {
-  records: VerifiedRecord[]
+  /**
+   * By (network, name, publisher): a newer copy replaces a queued one in its place, so a receiver is sent each
+   * record once however many renewals came while it waited, and the queue is bounded by what the store holds.
+   */
+  records: Map<string, VerifiedRecord>
   reason: ReplicationReason
   running: boolean
 }
@@ -208,6 +212,9 @@ export class Replicator {
    * some registries with nobody to send them anything (9 % of records not fully placed at K = 20).
    */
   relay (record: VerifiedRecord, k: number, direct: number): void {
+    // Never wider than this registry's own closest sets: a publisher asking for more would make it send copies
+    // to registries that do not hold the name.
+    k = Math.min(k, this.init.replicationFactor)
     if (this.controller === undefined || k <= direct) return
     const closest = this.holders(servicePosition(record.network, record.name), k, [])
     const rank = closest.indexOf(this.self)
@@ -216,23 +223,25 @@ export class Replicator {
     if (rank < 0 || rank >= direct) return
     for (const id of closest.slice(direct)) {
       if (peerPosition(id)[0] % direct !== rank) continue
-      this.counters.relayed++
-      this.enqueue(id, record, 'relay')
+      if (this.enqueue(id, record, 'relay')) this.counters.relayed++
     }
   }
 
-  private enqueue (to: string, record: VerifiedRecord, reason: ReplicationReason): void {
+  /** Queues a record for one receiver; false when its queue is full. */
+  private enqueue (to: string, record: VerifiedRecord, reason: ReplicationReason): boolean {
     let outbox = this.outboxes.get(to)
     if (outbox === undefined) {
-      outbox = { records: [], reason, running: false }
+      outbox = { records: new Map(), reason, running: false }
       this.outboxes.set(to, outbox)
     }
-    if (outbox.records.length >= MAX_OUTBOX) return
-    outbox.records.push(record)
+    const key = `${record.network}/${record.name}/${record.peerId}`
+    if (!outbox.records.has(key) && outbox.records.size >= MAX_OUTBOX) return false
+    outbox.records.set(key, record)
     if (!outbox.running) {
       outbox.running = true
       void this.drain(to, outbox)
     }
+    return true
   }
 
   /** Sends what waits for one receiver, one record at a time, paced. */
@@ -242,13 +251,14 @@ export class Replicator {
     const interval = 1000 / REPLICATE_SEND_RATE
     let sent = 0
     try {
-      while (outbox.records.length > 0 && signal !== undefined && !signal.aborted && this.outboxes.get(to) === outbox) {
-        const record = outbox.records.shift() as VerifiedRecord
+      while (outbox.records.size > 0 && signal !== undefined && !signal.aborted && this.outboxes.get(to) === outbox) {
+        const [key, record] = outbox.records.entries().next().value as [string, VerifiedRecord]
+        outbox.records.delete(key)
         if (!isLive(record)) continue
         const started = Date.now()
         const delivered = await this.send(peer, record, signal)
         if (delivered === 'gone') {
-          this.counters.failed += outbox.records.length + 1
+          this.counters.failed += outbox.records.size + 1
           this.outboxes.delete(to)
           break
         }
@@ -260,7 +270,7 @@ export class Replicator {
       // Stopped while sleeping.
     } finally {
       outbox.running = false
-      if (this.outboxes.get(to) === outbox && outbox.records.length === 0) this.outboxes.delete(to)
+      if (this.outboxes.get(to) === outbox && outbox.records.size === 0) this.outboxes.delete(to)
       if (sent > 0 && signal !== undefined && !signal.aborted) this.init.onReplicated?.(to, sent, outbox.reason)
     }
   }
