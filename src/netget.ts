@@ -442,6 +442,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     // Connections the idle-connection policy keeps open: a registry keeps those to the instances whose records
     // it holds (closing one would read as a crash to its prober and to the instance's early renewal).
     if (registry !== undefined) node.services.connections.keep(id => registry.store.hasPublisher(id))
+    // On services and clients the policy keeps no registry by itself: those the registry client still wants.
+    else node.services.connections.keep(id => client.wants(id))
     const membership = new Membership(node, {
       network: o.network,
       table,
@@ -463,7 +465,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(security.admission !== undefined ? { admission: security.admission.bytes } : {}),
       metadata: () => this.metadata,
       onRenewed: result => { this.safeDispatchEvent('republished', { detail: result }) },
-      onRenewError: err => { this.safeDispatchEvent('republish:error', { detail: err }) }
+      onRenewError: err => { this.safeDispatchEvent('republish:error', { detail: err }) },
+      onHoldersLeft: ids => { for (const id of ids) client.release(id) }
     })
     node.addEventListener('peer:connect', evt => {
       this.safeDispatchEvent('peer:connect', { detail: evt.detail.toString() })

@@ -7,8 +7,9 @@
  *   replication streams, a request in flight).
  * - A connection with no stream for `idleTimeout` (60 s) is closed, unless its peer is kept:
  *   - other registries, on a registry (its neighbourhood: a closed connection is how a dead neighbour shows);
- *   - registries, on services and clients: the registry client decides about those (it closes a registry's
- *     connection when its session idles out, unless it is one to keep: registry-client.ts `keepConnection`);
+ *   - registries, on services and clients, while the registry client claims them (a session is open, or it is one
+ *     to keep: registry-client.ts `keepConnection`); the client also closes a registry's connection as soon as
+ *     its session idles out and nothing else uses it;
  *   - whatever a `keep()` predicate claims: the prober keeps the instances it probes (they would be re-dialled
  *     at the next round anyway).
  * Activity is sampled every `idleTimeout / 4`: a connection counts as idle from the first sweep that finds it
@@ -20,6 +21,11 @@ import type { Connection, PeerId, PeerStore, Startable } from '@libp2p/interface
 
 export interface ConnectionPolicyInit {
   network: string
+  /**
+   * Keep every connection to a registry (on registries: their neighbourhood). @default true. Services and
+   * clients pass false: their registry client claims (keep()) the registry connections it still wants.
+   */
+  keepRegistries?: boolean
   /** Close a connection that had no stream for this long (ms). @default 60000 */
   idleTimeout?: number
 }
@@ -38,6 +44,7 @@ export class ConnectionPolicy implements Startable {
   private readonly components: ConnectionPolicyComponents
   private readonly idleTimeout: number
   private readonly protocol: string
+  private readonly keepRegistries: boolean
   private readonly keepers = new Set<KeepPredicate>()
   /** Connection id → when a sweep first found it without streams. */
   private readonly idleSince = new Map<string, number>()
@@ -50,6 +57,7 @@ export class ConnectionPolicy implements Startable {
     this.components = components
     this.idleTimeout = init.idleTimeout ?? IDLE_CONNECTION_TIMEOUT_MS
     this.protocol = kadProtocol(init.network)
+    this.keepRegistries = init.keepRegistries ?? true
   }
 
   readonly [Symbol.toStringTag] = 'netget/connection-policy'
@@ -114,9 +122,10 @@ export class ConnectionPolicy implements Startable {
         if (keep(id)) return true
       } catch {}
     }
-    // Registries: a registry keeps its neighbours; other nodes leave them to the registry client. A registry is
-    // a peer that speaks the network's kad-dht protocol (only registries run kad-dht). Not the registry protocol:
-    // libp2p adds to a peer's protocols every protocol of a stream it opened, clients' DISCOVER streams included.
+    // Registries: a registry keeps its neighbours; other nodes keep those their registry client claims (above). A
+    // registry is a peer that speaks the network's kad-dht protocol (only registries run kad-dht). Not the registry
+    // protocol: libp2p adds to a peer's protocols every protocol of a stream it opened, clients' DISCOVER streams included.
+    if (!this.keepRegistries) return false
     try {
       const info = await this.components.peerStore.get(peer)
       return info.protocols.includes(this.protocol)

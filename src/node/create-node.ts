@@ -85,7 +85,7 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     services: {
       identify: identify(),
       ping: ping(),
-      connections: connectionPolicy({ network: init.network }),
+      connections: connectionPolicy({ network: init.network, keepRegistries: init.dhtServer }),
       ...(init.dhtServer ? { dht: kadDHT({
         protocol: kadProtocol(init.network),
         clientMode: !init.dhtServer,

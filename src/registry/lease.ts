@@ -47,6 +47,8 @@ export interface LeaseInit {
   /** The metadata to publish, read at each publication (the user may change it). */
   metadata: () => Metadata
   onRenewed: (result: RegistrationResult) => void
+  /** Registries that are no longer among the nearest holders (their connections need not be kept any more). */
+  onHoldersLeft?: (ids: string[]) => void
   onRenewError: (err: Error) => void
 }
 
@@ -84,7 +86,7 @@ export class Lease {
       const result = await this.publish(name, false, minAcks, false, signal)
       if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, true, signal).catch(() => {})
       this.name = name
-      this.holders = nearest(result.registries)
+      this.setHolders(result.registries)
       this.schedule(this.init.recordTtl / 3)
       return result
     } finally {
@@ -136,6 +138,13 @@ export class Lease {
     this.lastEarlyRenewal = at
     this.earlyAt = at
     this.schedule(at - now)
+  }
+
+  private setHolders (registries: string[]): void {
+    const next = nearest(registries)
+    const left = [...this.holders].filter(id => !next.has(id))
+    this.holders = next
+    if (left.length > 0) this.init.onHoldersLeft?.(left)
   }
 
   private nextSequence (): bigint {
@@ -195,7 +204,7 @@ export class Lease {
     this.earlyAt = undefined
     try {
       const result = await this.publish(name, false, 1, true, limit.signal)
-      this.holders = nearest(result.registries)
+      this.setHolders(result.registries)
       this.init.onRenewed(result)
       if (this.renewAgain) {
         this.renewAgain = false

@@ -146,6 +146,16 @@ export class RegistryClient {
    * A registry this node stopped asking: its connection is closed unless something else uses it (open streams)
    * or it is one to keep, so a node holds the connections it uses and not every registry a lookup ever met.
    */
+  /** Whether this node still wants its connection to a registry: a session is open, or it is one to keep. */
+  wants (id: string): boolean {
+    return this.sessions.has(id) || this.init.keepConnection?.(id) === true
+  }
+
+  /** A registry this node no longer needs to stay connected to: closed now if nothing uses it (see closeIfUnused). */
+  release (id: string): void {
+    this.closeIfUnused(this.peerId(id))
+  }
+
   private closeIfUnused (peer: PeerId): void {
     // A request may have opened a new session while the idle one closed: its stream may not exist yet.
     if (this.init.keepConnection?.(peer.toString()) === true || this.sessions.has(peer.toString())) return

@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { RELAY_DIRECT } from '../../src/constants.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { IDLE_CONNECTION_TIMEOUT_MS } from '../../src/node/connection-policy.js'
 import { compareDistance, peerPosition, servicePosition } from '../../src/routing/position.js'
-import { TestNetwork, eventually } from '../helpers/network.js'
-import type { Netget } from '../../src/index.js'
+import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
+import type { Netget, RegistrationResult } from '../../src/index.js'
 import type { NetgetLibp2p } from '../../src/node/create-node.js'
 
 function libp2p (node: Netget): NetgetLibp2p {
@@ -97,6 +99,33 @@ describe('connections', () => {
     assert.deepEqual(dropped.filter(id => nearest.includes(id)), [])
     // Closing them costs a dial the next time, nothing else.
     assert.equal((await client.discoverServiceNode('QueueService')).length, 1)
+  })
+
+  it('a registry that stops being one of the nearest holders is let go (its connection closed when unused)', async () => {
+    const K = 6
+    const { nodes: registries, addrs } = await net.registries(7, 'development', { replicationFactor: K })
+    const service = await net.service('ReleaseService', addrs.slice(0, 1), { replicationFactor: K, recordTtl: 6000 })
+    await sessionsIdleOut(service)
+    const target = servicePosition('development', 'ReleaseService')
+    const byDistance = (ids: string[]) => [...ids].sort((a, b) => compareDistance(target, peerPosition(a), peerPosition(b)))
+    const third = byDistance(registries.map(r => r.peerId))[RELAY_DIRECT - 1]
+    await eventually(async () => registryConnections(service, registries).includes(third) ? true : undefined, 3000)
+    // A registry whose key puts it among the nearest three joins: the third one is pushed out of them.
+    let key = await generateKeyPair('Ed25519')
+    for (let i = 0; i < 200 && compareDistance(target, peerPosition(peerIdFromPrivateKey(key)), peerPosition(third)) > 0; i++) key = await generateKeyPair('Ed25519')
+    const joined = net.node({ nodeType: 'registry', replicationFactor: K, registryNodes: addrs, privateKey: key })
+    await joined.start()
+    const all = [...registries, joined]
+    // After a renewal the service's nearest holders include the new one.
+    await waitForEvent<RegistrationResult>(service, 'republished', 10_000, r => r.registries.includes(joined.peerId))
+    // Time passes: the service's sessions idle out, and the old third one's probe stream ends (its health session
+    // idles out once it no longer probes). Nothing claims its connection any more; the policy's sweeps close it.
+    await sessionsIdleOut(service)
+    for (const c of libp2p(service).getConnections().filter(c => c.remotePeer.toString() === third)) await Promise.all(c.streams.map(async st => st.close()))
+    await idleOut(service)
+    const nearest = byDistance(all.map(r => r.peerId)).slice(0, RELAY_DIRECT)
+    await eventually(async () => registryConnections(service, all).includes(third) ? undefined : true, 3000)
+    for (const id of nearest) assert.ok(registryConnections(service, all).includes(id), 'a nearest holder was let go')
   })
 
   it('a registry closes what a client left idle, but keeps the instances it probes', async () => {
