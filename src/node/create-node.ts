@@ -15,6 +15,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { NODE_MAX_CONNECTIONS, REGISTRY_MAX_CONNECTIONS, kadProtocol } from '../constants.js'
 import { connectionPolicy } from './connection-policy.js'
+import { quietLogger } from './logger.js'
 import type { ConnectionPolicy } from './connection-policy.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -53,7 +54,7 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
   return createLibp2p<NetgetServices>({
     start: false,
     privateKey: init.privateKey,
-    ...(init.logger !== undefined ? { logger: init.logger } : {}),
+    logger: init.logger ?? quietLogger(),
     ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     addresses: { listen: init.listen },
