@@ -18,14 +18,16 @@ export namespace RegistryRequest {
     PUBLISH = 'PUBLISH',
     DISCOVER = 'DISCOVER',
     REPLICATE = 'REPLICATE',
-    FIND = 'FIND'
+    FIND = 'FIND',
+    WATCH = 'WATCH'
   }
 
   enum __TypeValues {
     PUBLISH = 0,
     DISCOVER = 1,
     REPLICATE = 2,
-    FIND = 3
+    FIND = 3,
+    WATCH = 4
   }
 
   export namespace Type {
@@ -388,6 +390,9 @@ export interface RegistryResponse {
   records: Uint8Array<ArrayBuffer>[]
   id: number
   closer: RegistryPeer[]
+  health: InstanceHealth[]
+  gone: Uint8Array<ArrayBuffer>[]
+  snapshot: boolean
 }
 
 export namespace RegistryResponse {
@@ -450,6 +455,25 @@ export namespace RegistryResponse {
           }
         }
 
+        if (obj.health != null && obj.health.length > 0) {
+          for (const value of obj.health) {
+            w.uint32(58)
+            InstanceHealth.codec().encode(value, w)
+          }
+        }
+
+        if (obj.gone != null && obj.gone.length > 0) {
+          for (const value of obj.gone) {
+            w.uint32(66)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.snapshot != null && obj.snapshot !== false)) {
+          w.uint32(72)
+          w.bool(obj.snapshot)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -460,7 +484,10 @@ export namespace RegistryResponse {
           message: '',
           records: [],
           id: 0,
-          closer: []
+          closer: [],
+          health: [],
+          gone: [],
+          snapshot: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -503,6 +530,28 @@ export namespace RegistryResponse {
               }))
               break
             }
+            case 7: {
+              if (opts.limits?.health != null && obj.health.length === opts.limits.health) {
+                throw new MaxLengthError('Decode error - repeated field "health" had too many elements')
+              }
+
+              obj.health.push(InstanceHealth.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.health$
+              }))
+              break
+            }
+            case 8: {
+              if (opts.limits?.gone != null && obj.gone.length === opts.limits.gone) {
+                throw new MaxLengthError('Decode error - repeated field "gone" had too many elements')
+              }
+
+              obj.gone.push(reader.bytes())
+              break
+            }
+            case 9: {
+              obj.snapshot = reader.bool()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -514,7 +563,9 @@ export namespace RegistryResponse {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           records: 0,
-          closer: 0
+          closer: 0,
+          health: 0,
+          gone: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -584,6 +635,46 @@ export namespace RegistryResponse {
 
               break
             }
+            case 7: {
+              if (opts.limits?.health != null && obj.health === opts.limits.health) {
+                throw new MaxLengthError('Streaming decode error - repeated field "health" had too many elements')
+              }
+
+              for (const evt of InstanceHealth.codec().stream(reader, reader.uint32(), `${prefix}.health[]`, {
+                limits: opts.limits?.health$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.health
+                }
+              }
+
+              obj.health++
+
+              break
+            }
+            case 8: {
+              if (opts.limits?.gone != null && obj.gone === opts.limits.gone) {
+                throw new MaxLengthError('Streaming decode error - repeated field "gone" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.gone[]`,
+                index: obj.gone,
+                value: reader.bytes()
+              }
+
+              obj.gone++
+
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.snapshot`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -634,6 +725,71 @@ export namespace RegistryResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RegistryResponseHealthStatusFieldEvent {
+    field: '$.health[].status'
+    value: InstanceHealth.Status
+    index: number
+  }
+
+  export interface RegistryResponseHealthLastSeenMsAgoFieldEvent {
+    field: '$.health[].lastSeenMsAgo'
+    value: number
+    index: number
+  }
+
+  export interface RegistryResponseHealthChecksNameFieldEvent {
+    field: '$.health[].checks[].name'
+    value: string
+    index: number
+  }
+
+  export interface RegistryResponseHealthChecksFailingFieldEvent {
+    field: '$.health[].checks[].failing'
+    value: boolean
+    index: number
+  }
+
+  export interface RegistryResponseHealthChecksOutputFieldEvent {
+    field: '$.health[].checks[].output'
+    value: string
+    index: number
+  }
+
+  export interface RegistryResponseHealthChecksAgeMsFieldEvent {
+    field: '$.health[].checks[].ageMs'
+    value: number
+    index: number
+  }
+
+  export interface RegistryResponseHealthLoadCpuPermilleFieldEvent {
+    field: '$.health[].load.cpuPermille'
+    value: number
+    index: number
+  }
+
+  export interface RegistryResponseHealthLoadEventLoopDelayUsFieldEvent {
+    field: '$.health[].load.eventLoopDelayUs'
+    value: number
+    index: number
+  }
+
+  export interface RegistryResponseHealthLoadRssMibFieldEvent {
+    field: '$.health[].load.rssMib'
+    value: number
+    index: number
+  }
+
+  export interface RegistryResponseGoneFieldEvent {
+    field: '$.gone[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RegistryResponseSnapshotFieldEvent {
+    field: '$.snapshot'
+    value: boolean
+  }
+
   export function encode (obj: Partial<RegistryResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryResponse.codec())
   }
@@ -642,7 +798,531 @@ export namespace RegistryResponse {
     return decodeMessage(buf, RegistryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent | RegistryResponseCloserIdFieldEvent | RegistryResponseCloserAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent | RegistryResponseCloserIdFieldEvent | RegistryResponseCloserAddrsFieldEvent | RegistryResponseHealthStatusFieldEvent | RegistryResponseHealthLastSeenMsAgoFieldEvent | RegistryResponseHealthChecksNameFieldEvent | RegistryResponseHealthChecksFailingFieldEvent | RegistryResponseHealthChecksOutputFieldEvent | RegistryResponseHealthChecksAgeMsFieldEvent | RegistryResponseHealthLoadCpuPermilleFieldEvent | RegistryResponseHealthLoadEventLoopDelayUsFieldEvent | RegistryResponseHealthLoadRssMibFieldEvent | RegistryResponseGoneFieldEvent | RegistryResponseSnapshotFieldEvent> {
     return streamMessage(buf, RegistryResponse.codec(), opts)
+  }
+}
+
+export interface InstanceHealth {
+  status: InstanceHealth.Status
+  lastSeenMsAgo: number
+  checks: CheckResult[]
+  load?: Load
+}
+
+export namespace InstanceHealth {
+  export enum Status {
+    UNKNOWN = 'UNKNOWN',
+    PASSING = 'PASSING',
+    SUSPECT = 'SUSPECT',
+    FAILING = 'FAILING'
+  }
+
+  enum __StatusValues {
+    UNKNOWN = 0,
+    PASSING = 1,
+    SUSPECT = 2,
+    FAILING = 3
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<InstanceHealth>
+
+  export const codec = (): Codec<InstanceHealth> => {
+    if (_codec == null) {
+      _codec = message<InstanceHealth>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          InstanceHealth.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.lastSeenMsAgo != null && obj.lastSeenMsAgo !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.lastSeenMsAgo)
+        }
+
+        if (obj.checks != null && obj.checks.length > 0) {
+          for (const value of obj.checks) {
+            w.uint32(26)
+            CheckResult.codec().encode(value, w)
+          }
+        }
+
+        if (obj.load != null) {
+          w.uint32(34)
+          Load.codec().encode(obj.load, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.UNKNOWN,
+          lastSeenMsAgo: 0,
+          checks: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = InstanceHealth.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.lastSeenMsAgo = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.checks != null && obj.checks.length === opts.limits.checks) {
+                throw new MaxLengthError('Decode error - repeated field "checks" had too many elements')
+              }
+
+              obj.checks.push(CheckResult.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.checks$
+              }))
+              break
+            }
+            case 4: {
+              obj.load = Load.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.load
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          checks: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: InstanceHealth.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.lastSeenMsAgo`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.checks != null && obj.checks === opts.limits.checks) {
+                throw new MaxLengthError('Streaming decode error - repeated field "checks" had too many elements')
+              }
+
+              for (const evt of CheckResult.codec().stream(reader, reader.uint32(), `${prefix}.checks[]`, {
+                limits: opts.limits?.checks$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.checks
+                }
+              }
+
+              obj.checks++
+
+              break
+            }
+            case 4: {
+              yield * Load.codec().stream(reader, reader.uint32(), `${prefix}.load`, {
+                limits: opts.limits?.load
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InstanceHealthStatusFieldEvent {
+    field: '$.status'
+    value: InstanceHealth.Status
+  }
+
+  export interface InstanceHealthLastSeenMsAgoFieldEvent {
+    field: '$.lastSeenMsAgo'
+    value: number
+  }
+
+  export interface InstanceHealthChecksNameFieldEvent {
+    field: '$.checks[].name'
+    value: string
+    index: number
+  }
+
+  export interface InstanceHealthChecksFailingFieldEvent {
+    field: '$.checks[].failing'
+    value: boolean
+    index: number
+  }
+
+  export interface InstanceHealthChecksOutputFieldEvent {
+    field: '$.checks[].output'
+    value: string
+    index: number
+  }
+
+  export interface InstanceHealthChecksAgeMsFieldEvent {
+    field: '$.checks[].ageMs'
+    value: number
+    index: number
+  }
+
+  export interface InstanceHealthLoadCpuPermilleFieldEvent {
+    field: '$.load.cpuPermille'
+    value: number
+  }
+
+  export interface InstanceHealthLoadEventLoopDelayUsFieldEvent {
+    field: '$.load.eventLoopDelayUs'
+    value: number
+  }
+
+  export interface InstanceHealthLoadRssMibFieldEvent {
+    field: '$.load.rssMib'
+    value: number
+  }
+
+  export function encode (obj: Partial<InstanceHealth>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InstanceHealth.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InstanceHealth>): InstanceHealth {
+    return decodeMessage(buf, InstanceHealth.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InstanceHealth>): Generator<InstanceHealthStatusFieldEvent | InstanceHealthLastSeenMsAgoFieldEvent | InstanceHealthChecksNameFieldEvent | InstanceHealthChecksFailingFieldEvent | InstanceHealthChecksOutputFieldEvent | InstanceHealthChecksAgeMsFieldEvent | InstanceHealthLoadCpuPermilleFieldEvent | InstanceHealthLoadEventLoopDelayUsFieldEvent | InstanceHealthLoadRssMibFieldEvent> {
+    return streamMessage(buf, InstanceHealth.codec(), opts)
+  }
+}
+
+export interface CheckResult {
+  name: string
+  failing: boolean
+  output: string
+  ageMs: number
+}
+
+export namespace CheckResult {
+  let _codec: Codec<CheckResult>
+
+  export const codec = (): Codec<CheckResult> => {
+    if (_codec == null) {
+      _codec = message<CheckResult>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.failing != null && obj.failing !== false)) {
+          w.uint32(16)
+          w.bool(obj.failing)
+        }
+
+        if ((obj.output != null && obj.output !== '')) {
+          w.uint32(26)
+          w.string(obj.output)
+        }
+
+        if ((obj.ageMs != null && obj.ageMs !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.ageMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          failing: false,
+          output: '',
+          ageMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.failing = reader.bool()
+              break
+            }
+            case 3: {
+              obj.output = reader.string()
+              break
+            }
+            case 4: {
+              obj.ageMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.failing`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.output`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.ageMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface CheckResultNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface CheckResultFailingFieldEvent {
+    field: '$.failing'
+    value: boolean
+  }
+
+  export interface CheckResultOutputFieldEvent {
+    field: '$.output'
+    value: string
+  }
+
+  export interface CheckResultAgeMsFieldEvent {
+    field: '$.ageMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<CheckResult>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, CheckResult.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CheckResult>): CheckResult {
+    return decodeMessage(buf, CheckResult.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CheckResult>): Generator<CheckResultNameFieldEvent | CheckResultFailingFieldEvent | CheckResultOutputFieldEvent | CheckResultAgeMsFieldEvent> {
+    return streamMessage(buf, CheckResult.codec(), opts)
+  }
+}
+
+export interface Load {
+  cpuPermille: number
+  eventLoopDelayUs: number
+  rssMib: number
+}
+
+export namespace Load {
+  let _codec: Codec<Load>
+
+  export const codec = (): Codec<Load> => {
+    if (_codec == null) {
+      _codec = message<Load>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.cpuPermille != null && obj.cpuPermille !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.cpuPermille)
+        }
+
+        if ((obj.eventLoopDelayUs != null && obj.eventLoopDelayUs !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.eventLoopDelayUs)
+        }
+
+        if ((obj.rssMib != null && obj.rssMib !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.rssMib)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          cpuPermille: 0,
+          eventLoopDelayUs: 0,
+          rssMib: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.cpuPermille = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.eventLoopDelayUs = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.rssMib = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.cpuPermille`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.eventLoopDelayUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.rssMib`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LoadCpuPermilleFieldEvent {
+    field: '$.cpuPermille'
+    value: number
+  }
+
+  export interface LoadEventLoopDelayUsFieldEvent {
+    field: '$.eventLoopDelayUs'
+    value: number
+  }
+
+  export interface LoadRssMibFieldEvent {
+    field: '$.rssMib'
+    value: number
+  }
+
+  export function encode (obj: Partial<Load>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Load.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Load>): Load {
+    return decodeMessage(buf, Load.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Load>): Generator<LoadCpuPermilleFieldEvent | LoadEventLoopDelayUsFieldEvent | LoadRssMibFieldEvent> {
+    return streamMessage(buf, Load.codec(), opts)
   }
 }

@@ -36,7 +36,10 @@ export const MAX_RECORDS_PER_RESPONSE = 256
 export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
 /** Largest registry protocol message a client reads (bytes): a full DISCOVER answer plus framing. */
 export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * 8 + 1024
+/** Largest health request (both versions). */
 export const MAX_HEALTH_MESSAGE_BYTES = 128
+/** Largest health answer: status, up to 16 named checks with their outputs, load figures. */
+export const MAX_HEALTH_RESPONSE_BYTES = 4096
 /** Inbound health/1.0.0 streams (one probe each) one connection may hold at once. */
 export const MAX_HEALTH_STREAMS_PER_CONNECTION = 32
 /** Inbound health/2.0.0 streams (probe sessions) one connection may hold at once: one per prober and target. */

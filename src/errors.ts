@@ -208,3 +208,13 @@ export class NotAServiceError extends NetgetError {
     this.name = 'NotAServiceError'
   }
 }
+
+/** `pick()` found no instance of the service that matches the filters and is healthy enough to use. */
+export class NoInstanceError extends NetgetError {
+  override readonly code = 'NETGET_ERR_NO_INSTANCE'
+
+  constructor (message: string) {
+    super(message)
+    this.name = 'NoInstanceError'
+  }
+}

@@ -4,11 +4,14 @@
  */
 export { Netget } from './netget.js'
 export type {
-  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, HealthCheckOptions, NetgetEvents, NetgetStats
+  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, PickOptions, HealthCheckOptions, NetgetEvents, NetgetStats
 } from './netget.js'
 export type { NetgetOptions, NodeType } from './options.js'
 export { DEFAULTS } from './options.js'
-export type { HealthCheck } from './health/health-service.js'
+export type { HealthCheck } from './health/checks.js'
+export type { InstanceHealth, HealthStatus, CheckResult, LoadFigures } from './health/model.js'
+export type { InstanceFilter } from './discovery/filters.js'
+export type { PickStrategy } from './discovery/pick.js'
 export type { ProbeResult } from './health/probe.js'
 export type { Metadata } from './records/service-record.js'
 export * from './errors.js'

@@ -5,8 +5,10 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { AbortedError, InvalidOptionError, NetgetError, NoRegistryReachableError, NotAServiceError, NotStartedError, PublishFailedError, StartError, TimeoutError } from './errors.js'
-import { handleHealth } from './health/health-service.js'
+import { AbortedError, InvalidOptionError, NetgetError, NoInstanceError, NoRegistryReachableError, NotAServiceError, NotStartedError, PublishFailedError, StartError, TimeoutError } from './errors.js'
+import { compileFilter, filterOf } from './discovery/filters.js'
+import { pickInstance } from './discovery/pick.js'
+import { HealthService } from './health/health-service.js'
 import { probe } from './health/probe.js'
 import { createNode } from './node/create-node.js'
 import { generateKey, loadOrCreateDataDirKey, readKeyFile } from './node/identity.js'
@@ -22,6 +24,8 @@ import { RegistryTable } from './routing/registry-table.js'
 import { checkMayPublish, loadSecurity } from './security/setup.js'
 import { deadline } from './util/deadline.js'
 import type { ReplicationReason } from './registry/replicator.js'
+import type { InstanceFilter } from './discovery/filters.js'
+import type { PickStrategy } from './discovery/pick.js'
 import type { ProbeResult } from './health/probe.js'
 import type { NetgetLibp2p } from './node/create-node.js'
 import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
@@ -42,7 +46,7 @@ export interface RegisterOptions {
   minAcks?: number
 }
 
-export interface DiscoverOptions {
+export interface DiscoverOptions extends InstanceFilter {
   signal?: AbortSignal
   /** Overall deadline (ms). @default options.discoverTimeout */
   timeout?: number
@@ -50,6 +54,14 @@ export interface DiscoverOptions {
   maxAge?: number
   /** Probe each instance directly before returning it; instances that do not answer are left out. @default false */
   probe?: boolean
+}
+
+export interface PickOptions extends Omit<DiscoverOptions, 'probe'> {
+  /**
+   * `random`, or `least-loaded`: the less loaded of two healthy instances chosen at random, by the load figures
+   * their probe answers carry (docs/health.md). @default 'random'
+   */
+  strategy?: PickStrategy
 }
 
 export interface HealthCheckOptions {
@@ -133,6 +145,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 interface Running {
   node: NetgetLibp2p
+  health: HealthService
   client: RegistryClient
   membership: Membership
   security: Security
@@ -160,6 +173,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private client?: RegistryClient
   private table?: RegistryTable
   private refusedPeers = 0
+  /** Set at start and kept after stop(), so that code logging which node stopped can still read it. */
+  private id?: string
 
   constructor (options: NetgetOptions = {}) {
     super()
@@ -170,9 +185,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     this.registryNodes = this.options.registryNodes
   }
 
-  /** This node's peer id; throws NotStartedError before `start()`. */
+  /** This node's peer id; throws NotStartedError before the first `start()`, and stays readable after `stop()`. */
   get peerId (): string {
-    return this.requireRunning().node.peerId.toString()
+    if (this.id === undefined) throw new NotStartedError('The node has no peer id yet: call start() first')
+    return this.id
   }
 
   /** Dialable multiaddrs, each ending in /p2p/<peerId>; empty before `start()`. */
@@ -191,7 +207,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   listRecords (name?: string): Array<ServiceInstance & { down: boolean }> {
     const registry = this.running?.registry
     if (registry === undefined) return []
-    return registry.heldRecords(name).map(({ record, down }) => ({ ...copyInstance(toInstance(record)), down }))
+    return registry.heldRecords(name).map(({ record, down, health }) => ({ ...copyInstance(toInstance(record, health)), down }))
   }
 
   /** Counters since start: what a registry stored, refused and dropped, and peers refused admission. */
@@ -302,32 +318,47 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     return result
   }
 
-  /** Every live, verified instance of `name` in this node's network; `[]` when there is none. */
+  /**
+   * Every live, verified instance of `name` in this node's network that matches the filters (`tags`,
+   * `metadata`, `version`), each with its health; `[]` when there is none.
+   */
   async discoverServiceNode (name: string, options: DiscoverOptions = {}): Promise<ServiceInstance[]> {
-    if (typeof name !== 'string') throw new InvalidOptionError('name', `expected a string, got ${typeof name}`)
-    try {
-      checkName(name)
-    } catch (err) {
-      throw new InvalidOptionError('name', (err as Error).message)
-    }
+    checkServiceName(name)
+    const matches = compileFilter(filterOf(options))
     const maxAge = options.maxAge ?? 0
     // A direct probe is a request for fresh liveness: the cache cannot answer it.
     if (maxAge > 0 && options.probe !== true) {
       const cached = this.discoveryCache.get(name)
-      if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.map(copyInstance)
+      if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.filter(matches).map(copyInstance)
     }
     const running = await this.ensureStarted()
     return this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'discoverServiceNode', async signal => {
-      let records = await running.client.discover(name, signal)
+      let held = await running.client.discover(name, signal)
       if (options.probe === true) {
-        const verdicts = await Promise.all(records.map(async r => (await probe(running.node, this.network, peerIdFromString(r.peerId), signal, r.addresses)).healthy))
-        records = records.filter((_, i) => verdicts[i])
+        const verdicts = await Promise.all(held.map(async h => (await probe(running.node, this.network, peerIdFromString(h.record.peerId), signal, h.record.addresses)).healthy))
+        held = held.filter((_, i) => verdicts[i])
       }
-      const instances = records.map(toInstance)
+      const instances = held.map(h => toInstance(h.record, h.health))
       this.discoveryCache.set(name, { at: Date.now(), instances })
       if (this.discoveryCache.size > 1024) this.discoveryCache.delete(this.discoveryCache.keys().next().value as string)
-      return instances.map(copyInstance)
+      return instances.filter(matches).map(copyInstance)
     })
+  }
+
+  /**
+   * One instance of `name` to use now: among those matching the filters, a passing one (else one not probed
+   * yet, else a suspect; never a failing one), at random or the less loaded of two (`strategy`). Throws
+   * NoInstanceError when there is none.
+   */
+  async pick (name: string, options: PickOptions = {}): Promise<ServiceInstance> {
+    const strategy = options.strategy ?? 'random'
+    if (strategy !== 'random' && strategy !== 'least-loaded') {
+      throw new InvalidOptionError('strategy', `expected 'random' or 'least-loaded', got ${JSON.stringify(strategy)}`)
+    }
+    const { strategy: _, ...discover } = options
+    const chosen = pickInstance(await this.discoverServiceNode(name, discover), strategy)
+    if (chosen === undefined) throw new NoInstanceError(`no healthy instance of "${name}" matches`)
+    return chosen
   }
 
   /**
@@ -370,11 +401,6 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       throw new InvalidOptionError('metadata.name', (err as Error).message)
     }
     return name
-  }
-
-  private requireRunning (): Running {
-    if (this.running === undefined || this.state !== 'running') throw new NotStartedError('The node is not running: call start() first')
-    return this.running
   }
 
   private async ensureStarted (): Promise<Running> {
@@ -453,6 +479,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(guard !== undefined ? { guard } : {}),
       onError
     })
+    const health = new HealthService(node, {
+      network: o.network,
+      timeout: o.healthTimeout,
+      checks: o.healthChecks,
+      checkInterval: o.healthCheckInterval,
+      ...(guard !== undefined ? { guard } : {}),
+      onError
+    })
     const lease = new Lease({
       node,
       privateKey,
@@ -479,13 +513,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     })
     try {
       await guard?.start(node)
-      await handleHealth(node, { network: o.network, timeout: o.healthTimeout, ...(guard !== undefined ? { guard } : {}), ...(o.healthCheck !== undefined ? { check: o.healthCheck } : {}), onError })
+      await health.start()
       await registry?.start()
       await node.start()
       membership.start(this.registryNodes)
       registry?.startProbing(ids => { membership.watch(ids) })
     } catch (err) {
       membership.stop()
+      health.stop()
       await registry?.stop().catch(() => {})
       await guard?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
@@ -493,8 +528,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       if (err instanceof NetgetError) throw err
       throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
     }
-    const running: Running = { node, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}) }
+    const running: Running = { node, health, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}) }
     this.running = running
+    this.id = node.peerId.toString()
     this.state = 'running'
     for (const address of this.registryNodes) {
       void this.connectRegistry(node, address, checkRegistryAddress(address)).catch(() => {})
@@ -554,6 +590,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       this.lifetime.abort()
       running.membership.stop()
       running.client.close()
+      running.health.stop()
       await running.registry?.stop()
       await running.security.guard?.stop()
       await running.node.stop()
@@ -609,4 +646,13 @@ function combineGaters (...gaters: Array<ConnectionGater | undefined>): Connecti
     }) as never
   }
   return combined
+}
+
+function checkServiceName (name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new InvalidOptionError('name', `expected a string, got ${typeof name}`)
+  try {
+    checkName(name)
+  } catch (err) {
+    throw new InvalidOptionError('name', (err as Error).message)
+  }
 }

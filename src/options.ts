@@ -7,7 +7,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN } from './constants.js'
 import { InvalidOptionError } from './errors.js'
 import { parsePublicKey } from './node/identity.js'
-import type { HealthCheck } from './health/health-service.js'
+import { MAX_CHECKS, isCheckName } from './health/model.js'
+import type { HealthCheck } from './health/checks.js'
 import type { Metadata } from './records/service-record.js'
 import type { ConnectionGater, PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -32,8 +33,19 @@ export interface NetgetOptions {
   privateKey?: PrivateKey | Uint8Array
   /** Directory holding a persistent identity (`identity.key`, created on first start). */
   dataDir?: string
-  /** A user-defined health check answered to registry probes; false or a throw means NOT_SERVING. */
+  /**
+   * One health check, the short form of `healthChecks: { default: check }`. It passes unless it returns `false`,
+   * throws or misses `healthTimeout`; a failing check makes the node answer probes NOT_SERVING.
+   */
   healthCheck?: HealthCheck
+  /**
+   * Named health checks (name `[a-z0-9_.-]{1,32}` → check, at most 16), run every `healthCheckInterval` with the
+   * `healthTimeout` deadline. Probe answers carry each one's last result; the node answers NOT_SERVING while any
+   * fails. A string result is kept as the check's output. @default {}
+   */
+  healthChecks?: Record<string, HealthCheck>
+  /** Time between runs of each health check (ms). @default 5000 */
+  healthCheckInterval?: number
   /** Dial deadline per peer (ms). @default 5000 */
   dialTimeout?: number
   /** Deadline of one request to one registry (ms). @default 3000 */
@@ -94,7 +106,9 @@ export interface ResolvedOptions {
   keyFile?: string
   privateKey?: PrivateKey
   dataDir?: string
-  healthCheck?: HealthCheck
+  /** `healthCheck` and `healthChecks` together, by name. */
+  healthChecks: Record<string, HealthCheck>
+  healthCheckInterval: number
   dialTimeout: number
   requestTimeout: number
   registerTimeout: number
@@ -132,6 +146,7 @@ export const DEFAULTS = {
   queryFanout: 2,
   healthInterval: 5000,
   healthTimeout: 2000,
+  healthCheckInterval: 5000,
   unhealthyThreshold: 2,
   routeCacheTtl: 30_000,
   maxRecords: 100_000,
@@ -272,9 +287,7 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
   if (identities.length > 1) {
     throw new InvalidOptionError(identities[1], `give only one of keyFile, privateKey and dataDir (got ${identities.join(', ')})`)
   }
-  if (options.healthCheck !== undefined && typeof options.healthCheck !== 'function') {
-    throw new InvalidOptionError('healthCheck', 'expected a function')
-  }
+  const healthChecks = checkHealthChecks(options.healthCheck, options.healthChecks)
   const listen = options.listen === undefined ? [...DEFAULTS.listen] : stringList(options.listen, 'listen', checkMultiaddr)
   const resolved: ResolvedOptions = {
     nodeType,
@@ -295,6 +308,8 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     queryFanout: positiveInt(options, 'queryFanout', 64),
     healthInterval: positiveInt(options, 'healthInterval'),
     healthTimeout: positiveInt(options, 'healthTimeout'),
+    healthChecks,
+    healthCheckInterval: positiveInt(options, 'healthCheckInterval'),
     unhealthyThreshold: positiveInt(options, 'unhealthyThreshold', 1000),
     routeCacheTtl: positiveInt(options, 'routeCacheTtl'),
     maxRecords: positiveInt(options, 'maxRecords'),
@@ -310,7 +325,6 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
   if (keyFile !== undefined) resolved.keyFile = keyFile
   if (dataDir !== undefined) resolved.dataDir = dataDir
   if (privateKey !== undefined) resolved.privateKey = privateKey
-  if (options.healthCheck !== undefined) resolved.healthCheck = options.healthCheck as HealthCheck
   const authority = checkAuthority(options.authority)
   const admission = checkPathOrBytes(options, 'admission')
   const psk = checkPathOrBytes(options, 'psk')
@@ -328,4 +342,23 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     resolved.connectionGater = options.connectionGater as ConnectionGater
   }
   return resolved
+}
+
+/** `healthCheck` (named `default`) and `healthChecks`, checked and merged. */
+function checkHealthChecks (single: unknown, named: unknown): Record<string, HealthCheck> {
+  if (single !== undefined && typeof single !== 'function') throw new InvalidOptionError('healthCheck', 'expected a function')
+  const out: Record<string, HealthCheck> = {}
+  if (single !== undefined) out.default = single as HealthCheck
+  if (named === undefined) return out
+  if (named === null || typeof named !== 'object' || Array.isArray(named)) {
+    throw new InvalidOptionError('healthChecks', 'expected an object of name → check function')
+  }
+  for (const [name, check] of Object.entries(named)) {
+    if (!isCheckName(name)) throw new InvalidOptionError('healthChecks', `check name ${JSON.stringify(name)}: expected 1–32 of [a-z0-9_.-]`)
+    if (typeof check !== 'function') throw new InvalidOptionError('healthChecks', `check ${JSON.stringify(name)}: expected a function`)
+    if (name in out) throw new InvalidOptionError('healthChecks', `check ${JSON.stringify(name)} is given twice (healthCheck is named "default")`)
+    out[name] = check as HealthCheck
+  }
+  if (Object.keys(out).length > MAX_CHECKS) throw new InvalidOptionError('healthChecks', `at most ${MAX_CHECKS} checks (got ${Object.keys(out).length})`)
+  return out
 }

@@ -23,7 +23,7 @@ describe('errors', () => {
       new netget.InvalidOptionError('x', 'y'), new netget.NoRegistryReachableError(), new netget.PublishFailedError('m', 0, {}),
       new netget.RecordValidationError(netget.RecordErrorCodes.EXPIRED, 'm'), new netget.ProtocolError('m'), new netget.TimeoutError('m'),
       new netget.AbortedError('m'), new netget.NotStartedError(), new netget.KeyFileError('m'), new netget.NotAServiceError('m'),
-      new netget.StartError('m'), new netget.AdmissionError(netget.AdmissionErrorCodes.NAME, 'm'), new netget.LimitExceededError(netget.LimitErrorCodes.RATE, 'm')
+      new netget.StartError('m'), new netget.AdmissionError(netget.AdmissionErrorCodes.NAME, 'm'), new netget.LimitExceededError(netget.LimitErrorCodes.RATE, 'm'), new netget.NoInstanceError('m')
     ]
     assert.equal(samples.length, classes.length - 1)
     for (const err of samples) {

@@ -1,7 +1,8 @@
 /**
- * The answering side of the health protocol: SERVING, or NOT_SERVING when a user-defined check fails.
- * 1.0.0 answers one probe per stream and echoes its nonce; 2.0.0 answers a stream of probes in order and echoes
- * each one's id. Runs over Noise, so the prober knows who answered.
+ * The answering side of the health protocol: SERVING, or NOT_SERVING when one of the node's named checks fails,
+ * with each check's last result and the process's load figures. 1.0.0 answers one probe per stream and echoes
+ * its nonce; 2.0.0 answers a stream of probes in order and echoes each one's id. Runs over Noise, so the prober
+ * knows who answered.
  */
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
 import {
@@ -9,65 +10,80 @@ import {
   healthProtocol, healthSessionProtocol
 } from '../constants.js'
 import { serve, serveSession } from '../node/rpc.js'
+import { CheckRunner } from './checks.js'
+import { currentLoad, useLoadSampler } from './load.js'
+import { checksToWire, loadToWire } from './model.js'
+import type { HealthCheck } from './checks.js'
+import type { CheckResult } from './model.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { Connection } from '@libp2p/interface'
 
-/** A user-defined check: resolve true when the service can serve (database reachable, …). */
-export type HealthCheck = (signal: AbortSignal) => boolean | Promise<boolean>
+export type { HealthCheck } from './checks.js'
 
 export interface HealthServiceInit {
   network: string
-  /** Deadline for reading a probe and running the check (ms). */
+  /** Deadline for reading a probe and answering it (ms); also the deadline of one run of a check. */
   timeout: number
-  check?: HealthCheck
+  /** Named checks (name → check). */
+  checks: Record<string, HealthCheck>
+  /** Time between runs of each check (ms). */
+  checkInterval: number
   /** Closed networks: answer only admitted peers. */
   guard?: AdmissionGuard
   onError: (err: Error) => void
 }
 
-export async function handleHealth (node: NetgetLibp2p, init: HealthServiceInit): Promise<void> {
-  const verdict = sharedVerdict(init.check, init.timeout)
-  const status = async (connection: Connection, signal: AbortSignal): Promise<HealthResponse.Status> => {
-    await init.guard?.require(connection.remotePeer.toString(), ['registry', 'service', 'client'], signal)
-    return (await verdict(signal)) ? HealthResponse.Status.SERVING : HealthResponse.Status.NOT_SERVING
+export class HealthService {
+  private readonly node: NetgetLibp2p
+  private readonly init: HealthServiceInit
+  private readonly runner: CheckRunner
+  private releaseSampler?: () => void
+
+  constructor (node: NetgetLibp2p, init: HealthServiceInit) {
+    this.node = node
+    this.init = init
+    this.runner = new CheckRunner({ checks: init.checks, interval: init.checkInterval, timeout: init.timeout })
   }
-  const codecs = { request: HealthRequest, response: HealthResponse }
-  await node.handle(healthProtocol(init.network), serve(codecs, MAX_HEALTH_MESSAGE_BYTES, init.timeout,
-    async (request, connection, signal) => ({ nonce: request.nonce, status: await status(connection, signal) }),
-    init.onError
-  ), { maxInboundStreams: MAX_HEALTH_STREAMS_PER_CONNECTION })
-  await node.handle(healthSessionProtocol(init.network), serveSession(codecs, MAX_HEALTH_MESSAGE_BYTES,
-    { timeout: init.timeout, idleTimeout: HEALTH_SESSION_IDLE_TIMEOUT_MS },
-    async (_request, connection, signal) => ({ nonce: EMPTY, status: await status(connection, signal) }),
-    init.onError
-  ), { maxInboundStreams: MAX_HEALTH_SESSIONS_PER_CONNECTION })
+
+  /** Registers both protocol versions (before the node starts) and starts the checks and the load sampler. */
+  async start (): Promise<void> {
+    const codecs = { request: HealthRequest, response: HealthResponse }
+    const network = this.init.network
+    await this.node.handle(healthProtocol(network), serve(codecs, MAX_HEALTH_MESSAGE_BYTES, this.init.timeout,
+      async (request, connection, signal) => ({ ...await this.answer(connection, signal), nonce: request.nonce }),
+      this.init.onError
+    ), { maxInboundStreams: MAX_HEALTH_STREAMS_PER_CONNECTION })
+    await this.node.handle(healthSessionProtocol(network), serveSession(codecs, MAX_HEALTH_MESSAGE_BYTES,
+      { timeout: this.init.timeout, idleTimeout: HEALTH_SESSION_IDLE_TIMEOUT_MS },
+      async (_request, connection, signal) => ({ ...await this.answer(connection, signal), nonce: EMPTY }),
+      this.init.onError
+    ), { maxInboundStreams: MAX_HEALTH_SESSIONS_PER_CONNECTION })
+    this.runner.start()
+    this.releaseSampler = useLoadSampler()
+  }
+
+  stop (): void {
+    this.runner.stop()
+    this.releaseSampler?.()
+    this.releaseSampler = undefined
+  }
+
+  /** The checks' latest results (waiting, within `signal`, for first runs still going). */
+  async checks (signal: AbortSignal): Promise<CheckResult[]> {
+    return this.runner.results(signal)
+  }
+
+  private async answer (connection: Connection, signal: AbortSignal): Promise<Omit<HealthResponse, 'nonce' | 'id'>> {
+    await this.init.guard?.require(connection.remotePeer.toString(), ['registry', 'service', 'client'], signal)
+    const checks = await this.runner.results(signal)
+    const now = Date.now()
+    return {
+      status: checks.every(c => c.passing) ? HealthResponse.Status.SERVING : HealthResponse.Status.NOT_SERVING,
+      checks: checksToWire(checks, now),
+      load: loadToWire(currentLoad())
+    }
+  }
 }
 
 const EMPTY = new Uint8Array(0)
-
-/** How long one run of the user's check answers every probe (ms): a probe must not cost a database query each. */
-const CHECK_REUSE_MS = 1000
-
-/**
- * The user's check, run at most once per CHECK_REUSE_MS whatever the number of probes: concurrent probes share
- * one run, and later ones reuse its verdict while it is fresh.
- */
-function sharedVerdict (check: HealthCheck | undefined, timeout: number): (signal: AbortSignal) => Promise<boolean> {
-  if (check === undefined) return async () => true
-  let last: { at: number, verdict: Promise<boolean> } | undefined
-  return async signal => {
-    const now = Date.now()
-    if (last === undefined || now - last.at > Math.min(CHECK_REUSE_MS, timeout)) {
-      const run = (async () => {
-        try {
-          return await check(signal)
-        } catch {
-          return false
-        }
-      })()
-      last = { at: now, verdict: run }
-    }
-    return last.verdict
-  }
-}

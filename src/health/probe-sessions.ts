@@ -8,7 +8,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
-import { MAX_HEALTH_MESSAGE_BYTES, SESSION_CLIENT_IDLE_TIMEOUT_MS, healthSessionProtocol } from '../constants.js'
+import { MAX_HEALTH_RESPONSE_BYTES, SESSION_CLIENT_IDLE_TIMEOUT_MS, healthSessionProtocol } from '../constants.js'
 import { SessionPool } from '../node/session.js'
 import { probe, rememberAddresses, verdict } from './probe.js'
 import type { ProbeResult } from './probe.js'
@@ -39,7 +39,7 @@ export class ProbeSessions {
       node,
       protocol: healthSessionProtocol(init.network),
       codecs: { request: HealthRequest, response: HealthResponse },
-      maxDataLength: MAX_HEALTH_MESSAGE_BYTES,
+      maxDataLength: MAX_HEALTH_RESPONSE_BYTES,
       // Capped below the answering side's 60 s (as registry sessions are), so that a probe is never sent on a
       // stream being closed there.
       idleTimeout: Math.min(IDLE_ROUNDS * init.interval + init.timeout, SESSION_CLIENT_IDLE_TIMEOUT_MS),

@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
-import { MAX_HEALTH_MESSAGE_BYTES, healthProtocol } from '../constants.js'
+import { MAX_HEALTH_RESPONSE_BYTES, healthProtocol } from '../constants.js'
 import { request } from '../node/rpc.js'
+import { checksFromWire, loadFromWire } from './model.js'
+import type { CheckResult, LoadFigures } from './model.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -22,6 +24,10 @@ export interface ProbeResult {
   error?: string
   /** Whether the peer answered at all (a NOT_SERVING answer is unhealthy but answered). */
   answered: boolean
+  /** Its named checks as it reported them (answered probes only). */
+  checks?: CheckResult[]
+  /** Its process's load figures (answered probes only). */
+  load?: LoadFigures
 }
 
 /**
@@ -34,7 +40,7 @@ export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, 
   const nonce = new Uint8Array(randomBytes(16))
   try {
     const response = await request(node, peer, healthProtocol(network), { nonce, id: 0 }, { request: HealthRequest, response: HealthResponse },
-      { signal, maxDataLength: MAX_HEALTH_MESSAGE_BYTES })
+      { signal, maxDataLength: MAX_HEALTH_RESPONSE_BYTES })
     const rtt = performance.now() - started
     if (response.nonce === undefined || !uint8ArrayEquals(response.nonce, nonce)) return { healthy: false, rtt, error: 'answer does not echo the nonce', answered: false }
     return verdict(response, rtt)
@@ -45,8 +51,15 @@ export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, 
 
 /** What an answer that reached its prober says. */
 export function verdict (response: HealthResponse, rtt: number): ProbeResult {
-  if (response.status !== HealthResponse.Status.SERVING) return { healthy: false, rtt, error: 'instance reports NOT_SERVING', answered: true }
-  return { healthy: true, rtt, answered: true }
+  const now = Date.now()
+  const checks = checksFromWire(response.checks, now)
+  const load = loadFromWire(response.load)
+  const reported = { checks, ...(load !== undefined ? { load } : {}) }
+  if (response.status !== HealthResponse.Status.SERVING) {
+    const failing = checks.filter(c => !c.passing).map(c => c.output === '' ? c.name : `${c.name}: ${c.output}`)
+    return { healthy: false, rtt, error: `instance reports NOT_SERVING${failing.length > 0 ? ` (${failing.join('; ')})` : ''}`, answered: true, ...reported }
+  }
+  return { healthy: true, rtt, answered: true, ...reported }
 }
 
 /**

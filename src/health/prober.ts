@@ -1,8 +1,12 @@
 /**
- * Registry-side failure detector: probes every instance `targets()` names, marks it down after
- * `unhealthyThreshold` consecutive misses and up again at its first good answer.
- * Down instances are still probed (every DOWN_PROBE_EVERY rounds, until their record expires) so that they can
- * come back.
+ * Registry-side failure detector: probes every instance `targets()` names and keeps what it learns of each
+ * (status, last answer, named checks, load). Suspicion before removal, as SWIM/Lifeguard do: a failed probe makes
+ * an instance `suspect` and brings its next probe forward (SUSPECT_RETRY_MS); at `unhealthyThreshold`
+ * consecutive failures it is marked down, at once if it answered NOT_SERVING (a failing check says so itself), or
+ * else only after a confirmation probe with twice the deadline also fails, so that a stall of up to twice the
+ * probe timeout or one lost answer never removes a live instance. The first good answer brings it back.
+ * Down instances that still answer are probed every round (they come back within an interval of passing);
+ * those that do not are probed every DOWN_PROBE_EVERY rounds, until their record expires.
  *
  * Fair, paced and bounded: each round appends the targets that are neither queued nor being probed to one FIFO
  * queue, whose probes start one every interval / (targets queued) ms, at most MAX_CONCURRENT_PROBES at once; a
@@ -11,10 +15,13 @@
  * started (it waits at most I to be queued again and at most I for its turn in the queue, or behind at most
  * N − 1 others that free a slot each within T, and its own probe ends within T); in a steady round order it is
  * probed every I. Once the queue takes longer than I to drain, rounds follow the drain time instead of piling
- * up: a target is in the queue at most once.
+ * up: a target is in the queue at most once. Timing model and worst cases: docs/health.md.
  */
 import { deadline } from '../util/deadline.js'
+import { sameVerdicts } from './model.js'
 import { ProbeSessions } from './probe-sessions.js'
+import type { InstanceHealth } from './model.js'
+import type { ProbeResult } from './probe.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 
 export interface ProberInit {
@@ -33,6 +40,8 @@ export interface ProberInit {
   targets: () => Map<string, string[]>
   onDown: (peerId: string, reason: string) => void
   onUp: (peerId: string) => void
+  /** What a watcher would see changed: the status, or a check's verdict (not outputs, load or lastSeen). */
+  onHealthChange?: (peerId: string, health: InstanceHealth) => void
 }
 
 interface TargetState {
@@ -40,12 +49,21 @@ interface TargetState {
   down: boolean
   /** Rounds passed over while down. */
   skipped: number
+  /** Whether its last probe got an answer (NOT_SERVING included). */
+  answered: boolean
+  health: InstanceHealth
+  /** The early probe of a suspect. */
+  retry?: ReturnType<typeof setTimeout>
 }
 
 /** Probes running at once on one registry. */
 export const MAX_CONCURRENT_PROBES = 64
-/** A down instance is probed once every this many rounds. */
+/** A down instance that does not answer is probed once every this many rounds. */
 export const DOWN_PROBE_EVERY = 3
+/** A suspect is probed again this soon (ms) rather than at its next turn, or at the next interval if sooner. */
+export const SUSPECT_RETRY_MS = 1000
+/** The confirmation probe's deadline, in probe timeouts. */
+export const CONFIRM_TIMEOUTS = 2
 
 export class Prober {
   private readonly init: ProberInit
@@ -92,6 +110,7 @@ export class Prober {
     this.releaseConnections?.()
     this.releaseConnections = undefined
     this.sessions.closeAll()
+    for (const state of this.states.values()) clearTimeout(state.retry)
     this.states.clear()
     this.urgent.clear()
     this.queue.clear()
@@ -102,6 +121,11 @@ export class Prober {
 
   isDown (peerId: string): boolean {
     return this.states.get(peerId)?.down === true
+  }
+
+  /** What this prober knows of an instance's health; undefined when it does not probe it. */
+  healthOf (peerId: string): InstanceHealth | undefined {
+    return this.states.get(peerId)?.health
   }
 
   /** Probes one instance as soon as a slot is free, ahead of the round's queue (e.g. its connection just closed). */
@@ -116,8 +140,9 @@ export class Prober {
   private round (): void {
     const targets = this.init.targets()
     this.addresses = targets
-    for (const peerId of this.states.keys()) {
+    for (const [peerId, state] of this.states) {
       if (targets.has(peerId)) continue
+      clearTimeout(state.retry)
       this.states.delete(peerId)
       this.sessions.forget(peerId)
     }
@@ -127,13 +152,14 @@ export class Prober {
     for (const peerId of targets.keys()) {
       let state = this.states.get(peerId)
       if (state === undefined) {
-        state = { misses: 0, down: false, skipped: 0 }
+        state = newState()
         this.states.set(peerId, state)
       }
       // At most one probe per target in flight or waiting: a target still queued keeps its place.
       if (this.inFlight.has(peerId) || this.queue.has(peerId) || this.urgent.has(peerId)) continue
-      // An instance that is down is probed every DOWN_PROBE_EVERY rounds only (it can still come back).
-      if (state.down && state.skipped++ % DOWN_PROBE_EVERY !== 0) continue
+      // A down instance that does not answer is probed every DOWN_PROBE_EVERY rounds only (it can still come
+      // back); one that answers NOT_SERVING every round, so that it is back within an interval of passing.
+      if (state.down && !state.answered && state.skipped++ % DOWN_PROBE_EVERY !== 0) continue
       this.queue.add(peerId)
     }
     this.spacing = this.queue.size > 0 ? this.init.interval / this.queue.size : 0
@@ -170,7 +196,7 @@ export class Prober {
       let state = this.states.get(peerId)
       if (state === undefined) {
         // probeSoon() for an instance no round has named yet.
-        state = { misses: 0, down: false, skipped: 0 }
+        state = newState()
         this.states.set(peerId, state)
       }
       this.inFlight.add(peerId)
@@ -188,29 +214,75 @@ export class Prober {
   }
 
   private async probeOne (peerId: string, state: TargetState, controller: AbortController): Promise<void> {
-    const limit = deadline(this.init.timeout, controller.signal)
+    clearTimeout(state.retry)
+    state.retry = undefined
+    let result = await this.probeWithin(peerId, this.init.timeout, controller)
+    // Stopped meanwhile, or the target left (its state was dropped): the verdict no longer matters.
+    if (result === undefined || this.states.get(peerId) !== state) return
+    const before = state.health
+    this.record(state, result)
+    if (!result.healthy && !state.down && state.misses >= this.init.unhealthyThreshold && !result.answered) {
+      // Suspected long enough: confirm with a longer deadline before removing an instance that may only be slow.
+      result = await this.probeWithin(peerId, this.init.timeout * CONFIRM_TIMEOUTS, controller)
+      if (result === undefined || this.states.get(peerId) !== state) return
+      if (result.healthy || result.answered) this.record(state, result)
+    }
+    if (result.healthy) {
+      state.misses = 0
+      state.health = { ...state.health, status: 'passing' }
+      if (state.down) {
+        state.down = false
+        this.init.onUp(peerId)
+      }
+    } else if (!state.down && state.misses >= this.init.unhealthyThreshold) {
+      state.down = true
+      state.health = { ...state.health, status: 'failing' }
+      if (!result.answered) this.sessions.hangUp(peerId)
+      this.init.onDown(peerId, result.error ?? 'no answer')
+    } else if (!state.down) {
+      state.health = { ...state.health, status: 'suspect' }
+      this.retrySoon(peerId, state)
+    }
+    if (!sameVerdicts(before, state.health)) this.init.onHealthChange?.(peerId, state.health)
+  }
+
+  /** One probe under its own deadline; undefined once the prober stopped. */
+  private async probeWithin (peerId: string, timeout: number, controller: AbortController): Promise<ProbeResult | undefined> {
+    const limit = deadline(timeout, controller.signal)
     try {
       const result = await this.sessions.probe(peerId, this.addresses.get(peerId) ?? [], limit.signal)
-      // Stopped meanwhile, or the target left (its state was dropped): the verdict no longer matters.
-      if (controller.signal.aborted || this.states.get(peerId) !== state) return
-      if (result.healthy) {
-        state.misses = 0
-        if (state.down) {
-          state.down = false
-          this.init.onUp(peerId)
-        }
-      } else {
-        state.misses++
-        if (!state.down && state.misses >= this.init.unhealthyThreshold) {
-          state.down = true
-          if (!result.answered) this.sessions.hangUp(peerId)
-          this.init.onDown(peerId, result.error ?? 'no answer')
-        }
-      }
+      return controller.signal.aborted ? undefined : result
     } finally {
       limit.clear()
     }
   }
+
+  /** What one probe tells: misses, and from an answer its checks, load and time. */
+  private record (state: TargetState, result: ProbeResult): void {
+    state.answered = result.answered
+    if (!result.healthy) state.misses++
+    if (!result.answered) return
+    state.health = {
+      status: state.health.status,
+      lastSeen: Date.now(),
+      checks: result.checks ?? [],
+      ...(result.load !== undefined ? { load: result.load } : {})
+    }
+  }
+
+  /** A suspect's next probe, brought forward. */
+  private retrySoon (peerId: string, state: TargetState): void {
+    clearTimeout(state.retry)
+    state.retry = setTimeout(() => {
+      state.retry = undefined
+      if (this.states.get(peerId) === state) this.probeSoon(peerId)
+    }, Math.min(SUSPECT_RETRY_MS, this.init.interval))
+    state.retry.unref()
+  }
+}
+
+function newState (): TargetState {
+  return { misses: 0, down: false, skipped: 0, answered: false, health: { status: 'unknown', checks: [] } }
 }
 
 function first (set: Set<string>): string | undefined {

@@ -2,6 +2,8 @@
  * ServiceInstance: what the API returns for a verified record. Records are shared with the verification and
  * discovery caches, so callers always get their own copy.
  */
+import { copyHealth, unknownHealth } from '../health/model.js'
+import type { InstanceHealth } from '../health/model.js'
 import type { Metadata, VerifiedRecord } from './service-record.js'
 
 /** One instance of a service, as discovery returns it: verified, live, the newest record of its publisher. */
@@ -19,10 +21,12 @@ export interface ServiceInstance {
   issuedAt: number
   /** ms since the epoch: the lease ends here unless republished. */
   expiresAt: number
+  /** Its health as the registries that probe it last saw it (`unknown` until one has). */
+  health: InstanceHealth
 }
 
 /** A view of a record (shares its metadata and addresses: copy before handing it out). */
-export function toInstance (record: Omit<VerifiedRecord, 'bytes' | 'admissionBytes' | 'withdrawn'>): ServiceInstance {
+export function toInstance (record: Omit<VerifiedRecord, 'bytes' | 'admissionBytes' | 'withdrawn'>, health: InstanceHealth = unknownHealth()): ServiceInstance {
   return {
     peerId: record.peerId,
     name: record.name,
@@ -31,10 +35,11 @@ export function toInstance (record: Omit<VerifiedRecord, 'bytes' | 'admissionByt
     addresses: record.addresses,
     sequence: record.sequence,
     issuedAt: record.issuedAt,
-    expiresAt: record.expiresAt
+    expiresAt: record.expiresAt,
+    health
   }
 }
 
 export function copyInstance (instance: ServiceInstance): ServiceInstance {
-  return { ...instance, metadata: structuredClone(instance.metadata), addresses: [...instance.addresses] }
+  return { ...instance, metadata: structuredClone(instance.metadata), addresses: [...instance.addresses], health: copyHealth(instance.health) }
 }

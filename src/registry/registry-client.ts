@@ -18,7 +18,10 @@ import { VerifyCache } from '../records/verify-cache.js'
 import { decodeHints } from '../routing/hints.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import { walk } from '../routing/walk.js'
-import type { RegistryServer } from './registry-server.js'
+import { fresher, healthFromWire, unknownHealth } from '../health/model.js'
+import type { InstanceHealth } from '../health/model.js'
+import { REGISTRY_RESPONSE_LIMITS } from './registry-server.js'
+import type { HeldRecord, RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { RegistryTable } from '../routing/registry-table.js'
@@ -134,7 +137,7 @@ export class RegistryClient {
           }
         }
       },
-      responseLimits: { records: MAX_RECORDS_PER_RESPONSE, closer: MAX_HINTS, closer$: { addrs: 4 } },
+      responseLimits: REGISTRY_RESPONSE_LIMITS,
       maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
       idleTimeout: SESSION_CLIENT_IDLE_TIMEOUT_MS,
       openTimeout: init.requestTimeout,
@@ -236,10 +239,10 @@ export class RegistryClient {
    * Every live, verified instance of `name`, from the `queryFanout` closest registries that answer (all
    * reachable ones when fewer), merged by publisher.
    */
-  async discover (name: string, signal: AbortSignal): Promise<VerifiedRecord[]> {
+  async discover (name: string, signal: AbortSignal): Promise<HeldRecord[]> {
     const target = servicePosition(this.init.network, name)
     const need = Math.min(this.init.queryFanout, this.init.replicationFactor)
-    const ask = async (alwaysHints: boolean): Promise<WalkResult<VerifiedRecord[]>> => this.lookup<VerifiedRecord[]>(target, name, need,
+    const ask = async (alwaysHints: boolean): Promise<WalkResult<HeldRecord[]>> => this.lookup<HeldRecord[]>(target, name, need,
       Math.max(LOOKUP_ALPHA, need), signal, async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s), alwaysHints, true)
     const routeWasFresh = (this.routes.get(name)?.fresh ?? 0) > Date.now()
     let result = await ask(false)
@@ -254,11 +257,15 @@ export class RegistryClient {
     // Only the closest answer: a registry farther away may hold a copy from an older route whose instance
     // is down, and only the closest probe what they hold (docs/architecture.md, "Health").
     const merged = new Map<string, VerifiedRecord>()
+    const health = new Map<string, InstanceHealth>()
     for (const answer of result.closest) {
-      for (const record of answer.value) mergeInto(merged, record)
+      for (const held of answer.value) {
+        mergeInto(merged, held.record)
+        if (held.health !== undefined) health.set(held.record.peerId, fresher(health.get(held.record.peerId) ?? unknownHealth(), held.health))
+      }
     }
     const now = Date.now()
-    const out: VerifiedRecord[] = []
+    const out: HeldRecord[] = []
     for (const record of merged.values()) {
       const key = `${name}/${record.peerId}`
       const seen = this.seen.get(key)
@@ -266,10 +273,10 @@ export class RegistryClient {
       const best = seen !== undefined && isLive(seen, now) && compareRecords(seen, record) > 0 ? seen : record
       this.seen.delete(key)
       this.seen.set(key, best)
-      if (!best.withdrawn && isLive(best, now)) out.push(best)
+      if (!best.withdrawn && isLive(best, now)) out.push({ record: best, health: health.get(best.peerId) ?? unknownHealth() })
     }
     this.forgetOldest()
-    return out.sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+    return out.sort((a, b) => a.record.peerId < b.record.peerId ? -1 : 1)
   }
 
   /** The `need` registries closest to `target` that answer (a FIND lookup: nothing stored, nothing read). */
@@ -371,21 +378,28 @@ export class RegistryClient {
     return { value: { ok: true }, closer: hints }
   }
 
-  private async discoverFrom (candidate: Candidate, name: string, closer: number, signal: AbortSignal): Promise<QueryAnswer<VerifiedRecord[]>> {
+  private async discoverFrom (candidate: Candidate, name: string, closer: number, signal: AbortSignal): Promise<QueryAnswer<HeldRecord[]>> {
     if (candidate.id === this.self && this.init.localRegistry !== undefined) {
       return { value: this.init.localRegistry.lookup(name), closer: [] }
     }
     const response = await this.ask(candidate, { type: RegistryRequest.Type.DISCOVER, name, closer }, signal)
     // A refusal (rate limit, admission) is not an answer about the name: the lookup asks the next registry.
     if (response.status !== RegistryResponse.Status.OK) throw new Refusal(`${response.code}: ${response.message}`)
-    const records: VerifiedRecord[] = []
-    for (const bytes of response.records.slice(0, MAX_RECORDS_PER_RESPONSE)) {
+    return { value: await this.openHeld(response, name), closer: this.hints(response) }
+  }
+
+  /** The records of a DISCOVER or WATCH answer that verify, each with the health the registry gave it. */
+  async openHeld (response: RegistryResponse, name: string): Promise<HeldRecord[]> {
+    const out: HeldRecord[] = []
+    const now = Date.now()
+    const records = response.records.slice(0, MAX_RECORDS_PER_RESPONSE)
+    for (let i = 0; i < records.length; i++) {
       // A registry may hold junk or lie: each record stands or falls on its own signature.
       try {
-        records.push(await openRecord(bytes, this.expect(name), this.verified))
+        out.push({ record: await openRecord(records[i], this.expect(name), this.verified), health: healthFromWire(response.health[i], now) })
       } catch {}
     }
-    return { value: records, closer: this.hints(response) }
+    return out
   }
 
   private async findFrom (candidate: Candidate, target: Uint8Array, signal: AbortSignal): Promise<QueryAnswer<undefined>> {

@@ -12,6 +12,7 @@ import { Replicator, type ReplicationReason } from './replicator.js'
 import { NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
+import type { InstanceHealth } from '../health/model.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { ResolvedOptions } from '../options.js'
@@ -24,6 +25,8 @@ export interface RegistryRoleEvents {
   onLimited: (error: LimitExceededError, from: string) => void
   onDown: (peerId: string, reason: string) => void
   onUp: (peerId: string) => void
+  /** An instance's status or a check's verdict changed (watchers hear of it). */
+  onHealthChange?: (peerId: string, health: InstanceHealth) => void
   onReplicated: (to: string, records: number, reason: ReplicationReason) => void
   onError: (err: Error) => void
 }
@@ -59,7 +62,8 @@ export class RegistryRole {
       unhealthyThreshold: options.unhealthyThreshold,
       targets: () => this.probeTargets(),
       onDown: events.onDown,
-      onUp: events.onUp
+      onUp: events.onUp,
+      onHealthChange: (peerId, health) => { events.onHealthChange?.(peerId, health) }
     })
     this.server = new RegistryServer(node, {
       network: options.network,
@@ -68,6 +72,7 @@ export class RegistryRole {
       requestTimeout: options.requestTimeout,
       sweepInterval: Math.min(5000, options.healthInterval),
       isDown: peerId => this.prober.isDown(peerId),
+      healthOf: peerId => this.prober.healthOf(peerId),
       ...(guard !== undefined ? { guard } : {}),
       ...(options.authority !== undefined ? { authority: options.authority } : {}),
       publishLimiter: new RateLimiter({ rate: options.publishRate, burst: options.publishBurst }),
@@ -132,12 +137,14 @@ export class RegistryRole {
   }
 
   /** Live, not withdrawn records held (for one name or all), with the prober's verdict. */
-  heldRecords (name?: string): Array<{ record: VerifiedRecord, down: boolean }> {
+  heldRecords (name?: string): Array<{ record: VerifiedRecord, down: boolean, health?: InstanceHealth }> {
     const now = Date.now()
     const records = name === undefined ? this.store.all() : this.store.get(name, now)
-    const out: Array<{ record: VerifiedRecord, down: boolean }> = []
+    const out: Array<{ record: VerifiedRecord, down: boolean, health?: InstanceHealth }> = []
     for (const record of records) {
-      if (!record.withdrawn && isLive(record, now)) out.push({ record, down: this.prober.isDown(record.peerId) })
+      if (record.withdrawn || !isLive(record, now)) continue
+      const health = this.prober.healthOf(record.peerId)
+      out.push({ record, down: this.prober.isDown(record.peerId), ...(health !== undefined ? { health } : {}) })
     }
     return out
   }

@@ -13,9 +13,11 @@ import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
 import { serveSession } from '../node/rpc.js'
 import { openRecord } from '../records/service-record.js'
+import { MAX_CHECKS, healthToWire } from '../health/model.js'
 import { encodeHint } from '../routing/hints.js'
 import { POSITION_BYTES, servicePosition } from '../routing/position.js'
 import type { RecordStore } from './record-store.js'
+import type { InstanceHealth } from '../health/model.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 import type { RegistryPeer } from '../../protocols/registry.js'
@@ -32,6 +34,8 @@ export interface RegistryServerInit {
   /** Sweep period for expired records (ms). */
   sweepInterval: number
   isDown: (peerId: string) => boolean
+  /** What the prober knows of an instance's health (undefined: this registry does not probe it). */
+  healthOf?: (peerId: string) => InstanceHealth | undefined
   /** Closed networks: the guard that knows each peer's admission, and the authority records need. */
   guard?: AdmissionGuard
   authority?: PublicKey
@@ -50,6 +54,22 @@ export interface RegistryServerInit {
 }
 
 export type RegistryRequestKind = 'publish' | 'replicate'
+
+/** What a client decodes of a registry's answer at most (protons limits on repeated fields). */
+export const REGISTRY_RESPONSE_LIMITS = {
+  records: MAX_RECORDS_PER_RESPONSE,
+  closer: MAX_HINTS,
+  closer$: { addrs: 4 },
+  health: MAX_RECORDS_PER_RESPONSE,
+  health$: { checks: MAX_CHECKS },
+  gone: MAX_RECORDS_PER_RESPONSE
+}
+
+/** A record a registry serves, with its instance's health as the registry's prober sees it (absent: not probed). */
+export interface HeldRecord {
+  record: VerifiedRecord
+  health?: InstanceHealth
+}
 
 export class RegistryServer {
   private readonly node: NetgetLibp2p
@@ -105,16 +125,19 @@ export class RegistryServer {
     }
   }
 
-  /** Records served for `name`: live, and not held by an instance the prober found down. */
-  /** Records served for `name`: live, not from an instance marked down; at most 256 records and 1 MiB. */
-  lookup (name: string): VerifiedRecord[] {
-    const out: VerifiedRecord[] = []
+  /**
+   * Records served for `name`, each with its instance's health as this registry's prober sees it: live, not from
+   * an instance marked down; at most 256 records and 1 MiB.
+   */
+  lookup (name: string): HeldRecord[] {
+    const out: HeldRecord[] = []
     let bytes = 0
     for (const record of this.init.store.get(name)) {
       if (!record.withdrawn && this.init.isDown(record.peerId)) continue
       if (out.length === MAX_RECORDS_PER_RESPONSE || bytes + record.bytes.byteLength > MAX_RESPONSE_RECORD_BYTES) break
       bytes += record.bytes.byteLength
-      out.push(record)
+      const health = this.init.healthOf?.(record.peerId)
+      out.push(health !== undefined ? { record, health } : { record })
     }
     return out
   }
@@ -141,8 +164,7 @@ export class RegistryServer {
         case RegistryRequest.Type.DISCOVER:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           this.limit(this.init.discoverLimiter, from, 'discoveries')
-          return ok(this.lookup(req.name).map(r => r.bytes as Uint8Array<ArrayBuffer>),
-            req.closer > 0 ? this.closer(servicePosition(this.init.network, req.name), req.closer, from) : [])
+          return { ...heldRecords(this.lookup(req.name)), ...closerOnly(req.closer > 0 ? this.closer(servicePosition(this.init.network, req.name), req.closer, from) : []) }
         case RegistryRequest.Type.FIND:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           this.limit(this.init.discoverLimiter, from, 'lookups')
@@ -183,10 +205,23 @@ function ownRecord (bytes: Uint8Array, peerId: string): boolean {
   }
 }
 
+/** A DISCOVER answer's records and their health, index for index. */
+export function heldRecords (held: HeldRecord[]): Omit<RegistryResponse, 'id'> {
+  const now = Date.now()
+  return {
+    ...ok(held.map(h => h.record.bytes as Uint8Array<ArrayBuffer>), []),
+    health: held.map(h => healthToWire(h.health, now))
+  }
+}
+
+function closerOnly (closer: RegistryPeer[]): Pick<RegistryResponse, 'closer'> {
+  return { closer }
+}
+
 function ok (records: Array<Uint8Array<ArrayBuffer>>, closer: RegistryPeer[]): Omit<RegistryResponse, 'id'> {
-  return { status: RegistryResponse.Status.OK, code: '', message: '', records, closer }
+  return { status: RegistryResponse.Status.OK, code: '', message: '', records, closer, health: [], gone: [], snapshot: false }
 }
 
 function refusal (code: string, message: string): Omit<RegistryResponse, 'id'> {
-  return { status: RegistryResponse.Status.REJECTED, code, message, records: [], closer: [] }
+  return { status: RegistryResponse.Status.REJECTED, code, message, records: [], closer: [], health: [], gone: [], snapshot: false }
 }

@@ -91,7 +91,7 @@ export class Replicator {
       node,
       protocol: registryProtocol(init.network),
       codecs: { request: RegistryRequest, response: RegistryResponse },
-      responseLimits: { records: 0, closer: 0 },
+      responseLimits: { records: 0, closer: 0, health: 0, gone: 0 },
       maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
       idleTimeout: SESSION_CLIENT_IDLE_TIMEOUT_MS,
       openTimeout: init.requestTimeout

@@ -11,7 +11,9 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { AdmissionResponse } from '../../protocols/admission.js'
 import { HealthRequest, HealthResponse } from '../../protocols/health.js'
-import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { InstanceHealth as WireHealth, RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { MAX_CHECKS, MAX_CHECK_OUTPUT_BYTES, healthFromWire, healthToWire, isCheckName } from '../../src/health/model.js'
+import { REGISTRY_RESPONSE_LIMITS } from '../../src/registry/registry-server.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_HINTS } from '../../src/constants.js'
@@ -25,6 +27,15 @@ import { openRecord, signRecord } from '../../src/records/service-record.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 5000)
+
+const wireCheck = fc.record({ name: fc.string({ maxLength: 32 }), failing: fc.boolean(), output: fc.string({ maxLength: 96 }), ageMs: fc.nat({ max: 0xffffffff }) }).map(c => ({ ...c }))
+const wireLoad = fc.record({ cpuPermille: fc.nat({ max: 0xffffffff }), eventLoopDelayUs: fc.nat({ max: 0xffffffff }), rssMib: fc.nat({ max: 0xffffffff }) }).map(l => ({ ...l }))
+const wireHealth = fc.record({
+  status: fc.constantFrom(WireHealth.Status.UNKNOWN, WireHealth.Status.PASSING, WireHealth.Status.SUSPECT, WireHealth.Status.FAILING),
+  lastSeenMsAgo: fc.nat({ max: 0xffffffff }),
+  checks: fc.array(wireCheck, { maxLength: 4 }),
+  load: fc.option(wireLoad, { nil: undefined })
+}).map(h => { const { load, ...rest } = h; return load === undefined ? rest : { ...rest, load } })
 
 const name = fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/)
 const jsonValue = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null))
@@ -112,32 +123,67 @@ describe('decoders under random and mutated input', () => {
       assert.deepEqual(RegistryRequest.decode(RegistryRequest.encode(message)), message)
     }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
     const peer = fc.record({ id: fc.uint8Array({ maxLength: 48 }), addrs: fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 4 }) }).map(p => ({ ...p }))
-    fc.assert(fc.property(fc.array(peer, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), (closer, id) => {
-      roundTrips++
-      const message = { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer, id }
-      assert.deepEqual(RegistryResponse.decode(RegistryResponse.encode(message), { limits: { closer: 20, closer$: { addrs: 4 } } }), message)
-    }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 32 }), fc.nat({ max: 0xffffffff }), fc.constantFrom(HealthResponse.Status.SERVING, HealthResponse.Status.NOT_SERVING), (nonce, id, status) => {
-      roundTrips += 2
-      assert.deepEqual(HealthRequest.decode(HealthRequest.encode({ nonce, id })), { nonce, id })
-      assert.deepEqual(HealthResponse.decode(HealthResponse.encode({ status, nonce, id })), { status, nonce, id })
-    }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
+    fc.assert(fc.property(fc.array(peer, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), fc.array(wireHealth, { maxLength: 4 }), fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 4 }), fc.boolean(),
+      (closer, id, health, gone, snapshot) => {
+        roundTrips++
+        const message = { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer, id, health, gone, snapshot }
+        assert.deepEqual(RegistryResponse.decode(RegistryResponse.encode(message), { limits: REGISTRY_RESPONSE_LIMITS }), message)
+      }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 32 }), fc.nat({ max: 0xffffffff }), fc.constantFrom(HealthResponse.Status.SERVING, HealthResponse.Status.NOT_SERVING), fc.array(wireCheck, { maxLength: 4 }), fc.option(wireLoad, { nil: undefined }),
+      (nonce, id, status, checks, load) => {
+        roundTrips += 2
+        assert.deepEqual(HealthRequest.decode(HealthRequest.encode({ nonce, id })), { nonce, id })
+        const response = { status, nonce, id, checks, ...(load !== undefined ? { load } : {}) }
+        assert.deepEqual(HealthResponse.decode(HealthResponse.encode(response)), response)
+      }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
     const sample = RegistryResponse.encode({
       status: RegistryResponse.Status.REJECTED,
       code: 'NETGET_ERR_RECORD_STALE',
       message: 'x',
       records: [valid as Uint8Array<ArrayBuffer>],
       closer: [{ id: peerIdFromString(HINT_PEER).toMultihash().bytes as Uint8Array<ArrayBuffer>, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes as Uint8Array<ArrayBuffer>] }],
-      id: 7
+      id: 7,
+      health: [{ status: WireHealth.Status.SUSPECT, lastSeenMsAgo: 1200, checks: [{ name: 'db', failing: true, output: 'connection refused', ageMs: 300 }], load: { cpuPermille: 250, eventLoopDelayUs: 1800, rssMib: 90 } }],
+      gone: [peerIdFromString(HINT_PEER).toMultihash().bytes as Uint8Array<ArrayBuffer>],
+      snapshot: true
     })
     fc.assert(fc.property(mutated(sample), bytes => {
       inputs++
       decodesOrThrowsError(() => RegistryRequest.decode(bytes))
-      decodesOrThrowsError(() => RegistryResponse.decode(bytes, { limits: { records: 256, closer: 20, closer$: { addrs: 4 } } }))
+      decodesOrThrowsError(() => RegistryResponse.decode(bytes, { limits: REGISTRY_RESPONSE_LIMITS }))
       decodesOrThrowsError(() => HealthRequest.decode(bytes))
       decodesOrThrowsError(() => HealthResponse.decode(bytes))
     }), { numRuns: RUNS })
     t.diagnostic(`registry request round trip: ${roundTrips} runs; registry/health decoders: ${inputs} random/mutated byte strings × 4 decoders`)
+  })
+
+  it('health read off the wire (probe answers, registry answers) is cleaned to its bounds, whatever it says', t => {
+    let runs = 0
+    const anyCheck = fc.record({ name: fc.string({ maxLength: 40 }), failing: fc.boolean(), output: fc.string({ maxLength: 300, unit: 'binary' }), ageMs: fc.nat({ max: 0xffffffff }) })
+    const anyHealth = fc.record({
+      // protons decodes an enum to its name; a value outside the enum stands for what a newer peer might send.
+      status: fc.constantFrom(WireHealth.Status.UNKNOWN, WireHealth.Status.PASSING, WireHealth.Status.SUSPECT, WireHealth.Status.FAILING, 'LATER' as WireHealth.Status),
+      lastSeenMsAgo: fc.nat({ max: 0xffffffff }),
+      checks: fc.array(anyCheck, { maxLength: 40 }),
+      load: fc.option(wireLoad, { nil: undefined })
+    })
+    fc.assert(fc.property(anyHealth, wire => {
+      runs++
+      const now = Date.now()
+      const health = healthFromWire(wire, now)
+      assert.ok(['passing', 'suspect', 'failing', 'unknown'].includes(health.status))
+      assert.ok(health.checks.length <= MAX_CHECKS)
+      assert.equal(new Set(health.checks.map(c => c.name)).size, health.checks.length, 'check names are unique')
+      for (const check of health.checks) {
+        assert.ok(isCheckName(check.name), `bad name ${JSON.stringify(check.name)}`)
+        assert.ok(Buffer.byteLength(check.output) <= MAX_CHECK_OUTPUT_BYTES)
+        assert.ok(check.lastRun <= now)
+      }
+      // What a registry passes on is what it read, and reads back the same.
+      const again = healthFromWire(healthToWire(health, now), now)
+      assert.deepEqual(again, health)
+    }), { numRuns: RUNS })
+    t.diagnostic(`health from the wire: ${runs} runs`)
   })
 
   it('closer-registry hints of any content are dropped or parsed, never thrown, and stay within their limits', t => {

@@ -78,3 +78,29 @@ export async function eventually<T> (check: () => Promise<T | undefined>, timeou
   }
   throw new Error(`condition not met within ${timeout} ms${last !== undefined ? `: ${(last as Error).message}` : ''}`)
 }
+
+/**
+ * The answers a registry's prober got, per instance: each new `health.lastSeen` of the records it holds, seen by
+ * polling `listRecords()` every `interval` ms (probes of one instance are ≥ 100 ms apart in the tests), and
+ * `onProbe` called at each with the instance's peer id.
+ */
+export function watchProbes (registry: Netget, onProbe: (peerId: string) => void = () => {}, interval = 5): { count: (peerId: string) => number, times: (peerId: string) => number[], stop: () => void } {
+  const seen = new Map<string, number[]>()
+  const timer = setInterval(() => {
+    for (const record of registry.listRecords()) {
+      const at = record.health.lastSeen
+      if (at === undefined) continue
+      const times = seen.get(record.peerId) ?? []
+      if (times.at(-1) === at) continue
+      times.push(at)
+      seen.set(record.peerId, times)
+      onProbe(record.peerId)
+    }
+  }, interval)
+  timer.unref()
+  return {
+    count: peerId => seen.get(peerId)?.length ?? 0,
+    times: peerId => [...seen.get(peerId) ?? []],
+    stop: () => { clearInterval(timer) }
+  }
+}

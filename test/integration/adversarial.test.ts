@@ -16,7 +16,7 @@ import * as varint from 'uint8-varint'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORD_BYTES, MAX_REGISTRY_MESSAGE_BYTES, SESSION_IDLE_TIMEOUT_MS } from '../../src/constants.js'
 import { LimitErrorCodes, RecordErrorCodes } from '../../src/errors.js'
-import { handleHealth } from '../../src/health/health-service.js'
+import { HealthService } from '../../src/health/health-service.js'
 import { createNode } from '../../src/node/create-node.js'
 import { request, serveSession } from '../../src/node/rpc.js'
 import { openRecord, signRecord } from '../../src/records/service-record.js'
@@ -55,7 +55,7 @@ async function rawPeer (registryAddr: string): Promise<RawPeer> {
   const key = await generateKeyPair('Ed25519')
   const node = await createNode({ privateKey: key, network: NETWORK, dhtServer: false, listen: LOOPBACK, bootstrapList: [], dialTimeout: EXCHANGE_TIMEOUT_MS })
   started.push(node)
-  await handleHealth(node, { network: NETWORK, timeout: 2000, onError: () => {} })
+  await new HealthService(node, { network: NETWORK, timeout: 2000, checks: {}, checkInterval: 5000, onError: () => {} }).start()
   await node.handle(PROTOCOL, stream => { stream.abort(new Error('not a real registry')) })
   await node.start()
   const ma = multiaddr(registryAddr)
@@ -489,7 +489,7 @@ describe('a lying registry against a real client', () => {
     started.push(liar)
     let answer: Uint8Array[] = []
     await liar.handle(PROTOCOL, serveSession(codecs, MAX_REGISTRY_MESSAGE_BYTES, { timeout: EXCHANGE_TIMEOUT_MS, idleTimeout: SESSION_IDLE_TIMEOUT_MS },
-      async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: answer as Array<Uint8Array<ArrayBuffer>> , closer: [] }), () => {}))
+      async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: answer as Array<Uint8Array<ArrayBuffer>> , closer: [], health: [], gone: [], snapshot: false }), () => {}))
     await liar.start()
     const liarAddr = liar.getMultiaddrs()[0].toString()
 

@@ -9,7 +9,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { IDLE_CONNECTION_TIMEOUT_MS } from '../../src/node/connection-policy.js'
 import { compareDistance, peerPosition, servicePosition } from '../../src/routing/position.js'
-import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
+import { TestNetwork, eventually, waitForEvent, watchProbes } from '../helpers/network.js'
 import type { Netget, RegistrationResult } from '../../src/index.js'
 import type { NetgetLibp2p } from '../../src/node/create-node.js'
 
@@ -130,9 +130,10 @@ describe('connections', () => {
 
   it('a registry closes what a client left idle, but keeps the instances it probes', async () => {
     const { nodes: [registry], addrs } = await net.registries(1, 'development', { healthInterval: 200 })
-    let probes = 0
-    const service = await net.service('DatabaseService', addrs, { healthCheck: () => { probes++; return true } })
-    await eventually(async () => probes > 0 ? true : undefined, 5000)
+    const service = await net.service('DatabaseService', addrs)
+    const probes = watchProbes(registry)
+    await eventually(async () => probes.count(service.peerId) > 0 ? true : undefined, 5000)
+    probes.stop()
     const client = net.node({ registryNodes: addrs })
     assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
     // The client's discovery session ends (as it does by itself after 60 s without requests).

@@ -16,7 +16,7 @@ describe('health', () => {
     const { nodes, addrs } = await net.registries(1, 'development', FAST_HEALTH)
     const registry = nodes[0]
     let healthy = true
-    const flaky = await net.service('DatabaseService', addrs, { healthCheck: () => healthy })
+    const flaky = await net.service('DatabaseService', addrs, { healthCheck: () => healthy, healthCheckInterval: 100 })
     const steady = await net.service('DatabaseService', addrs)
     const client = net.node({ registryNodes: addrs })
     assert.equal((await client.discoverServiceNode('DatabaseService')).length, 2)
@@ -47,15 +47,15 @@ describe('health', () => {
   it('probes an instance directly with _checkNodeHealth and with discover({ probe: true })', async () => {
     const { addrs } = await net.registries(1)
     let healthy = true
-    const service = await net.service('DatabaseService', addrs, { healthCheck: async () => healthy })
+    const service = await net.service('DatabaseService', addrs, { healthCheck: async () => healthy, healthCheckInterval: 100 })
     const client = net.node({ registryNodes: addrs })
     const [instance] = await client.discoverServiceNode('DatabaseService')
     const ok = await client._checkNodeHealth(instance)
     assert.equal(ok.healthy, true)
     assert.ok(ok.rtt >= 0)
     healthy = false
-    // The service runs its check at most once a second (probes share the verdict), so the change shows within
-    // that. By peer id alone: the addresses come from the record discovery saw.
+    // The service runs its check every healthCheckInterval (probes read its last result), so the change shows
+    // within that. By peer id alone: the addresses come from the record discovery saw.
     const bad = await eventually(async () => {
       const result = await client._checkNodeHealth(service.peerId)
       return result.healthy ? undefined : result

@@ -36,8 +36,9 @@ describe('lifecycle', () => {
     assert.equal(report.foundClosed, 1)
   })
 
-  it('start() and stop() are idempotent, concurrent calls included', async () => {
+  it('start() and stop() are idempotent, concurrent calls included; peerId stays readable after stop()', async () => {
     const node = net.node()
+    assert.throws(() => node.peerId, NotStartedError)
     await Promise.all([node.start(), node.start()])
     assert.equal(node.isRunning(), true)
     const peerId = node.peerId
@@ -46,7 +47,8 @@ describe('lifecycle', () => {
     await node.stop()
     assert.equal(node.isRunning(), false)
     assert.deepEqual(node.getMultiaddrs(), [])
-    assert.throws(() => node.peerId, NotStartedError)
+    // Code that logs which node stopped reads its id after stop().
+    assert.equal(node.peerId, peerId)
     await assert.rejects(node.discoverServiceNode('DatabaseService'), NotStartedError)
   })
 
@@ -63,6 +65,7 @@ describe('lifecycle', () => {
     const node = net.node()
     await node.stop()
     await assert.rejects(node.start(), NotStartedError)
+    assert.throws(() => node.peerId, NotStartedError)
   })
 
   it('adds and removes registry nodes on a running node', async () => {

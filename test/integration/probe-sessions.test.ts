@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { healthProtocol, healthSessionProtocol } from '../../src/constants.js'
-import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
+import { TestNetwork, eventually, waitForEvent, watchProbes } from '../helpers/network.js'
 import type { NetgetLibp2p } from '../../src/node/create-node.js'
 import type { Netget } from '../../src/index.js'
 
@@ -31,12 +31,11 @@ describe('probe sessions', () => {
     const { nodes, addrs } = await net.registries(1, 'development', HEALTH)
     const registry = nodes[0]
     const seen: string[][] = []
-    const service = await net.service('Pipelined', addrs, {
-      // The check runs once per probe here (it is reused for min(1000, healthTimeout) ms).
-      healthTimeout: 100,
-      healthCheck: () => { seen.push(healthStreams(service, registry.peerId, SESSION)); return true }
-    })
+    const service = await net.service('Pipelined', addrs, { healthTimeout: 100 })
+    // At each answer the registry records, the service's health streams from it.
+    const probes = watchProbes(registry, () => { seen.push(healthStreams(service, registry.peerId, SESSION)) })
     await eventually(async () => seen.length >= 6 ? true : undefined, 10_000)
+    probes.stop()
     const ids = new Set(seen.slice(1).flat())
     assert.equal(ids.size, 1, `probes came on streams ${[...ids].join(', ')}`)
     assert.ok(seen.slice(1).every(s => s.length === 1), 'one health/2.0.0 stream at a time')
@@ -44,14 +43,14 @@ describe('probe sessions', () => {
 
   it('spreads a round\'s probes over the interval instead of sending them at once', async () => {
     const interval = 1000
-    const { addrs } = await net.registries(1, 'development', { ...HEALTH, healthInterval: interval })
+    const { nodes: [registry], addrs } = await net.registries(1, 'development', { ...HEALTH, healthInterval: interval })
     const INSTANCES = 10
-    const probedAt: number[][] = Array.from({ length: INSTANCES }, () => [])
-    await Promise.all(Array.from({ length: INSTANCES }, async (_, i) =>
-      net.service(`Spread${i % 2}`, addrs, { healthTimeout: 100, healthCheck: () => { probedAt[i].push(performance.now()); return true } })))
+    const services = await Promise.all(Array.from({ length: INSTANCES }, async (_, i) => net.service(`Spread${i % 2}`, addrs, { healthTimeout: 100 })))
+    const probes = watchProbes(registry)
     // Two full rounds after every instance was first probed.
-    await eventually(async () => probedAt.every(p => p.length >= 3) ? true : undefined, 10 * interval)
-    const firsts = probedAt.map(p => p[p.length - 1]).sort((a, b) => a - b)
+    await eventually(async () => services.every(s => probes.count(s.peerId) >= 3) ? true : undefined, 10 * interval)
+    probes.stop()
+    const firsts = services.map(s => probes.times(s.peerId).at(-1) ?? 0).sort((a, b) => a - b)
     const span = firsts[firsts.length - 1] - firsts[0]
     // All at once would be a few ms; spread evenly, 10 probes are ~100 ms apart (9 gaps ≈ 900 ms).
     assert.ok(span >= interval / 2, `a round's probes spanned ${Math.round(span)} ms`)
@@ -60,14 +59,14 @@ describe('probe sessions', () => {
   it('probes an instance without health/2.0.0 with 1.0.0, and keeps it up', async () => {
     const { nodes, addrs } = await net.registries(1, 'development', HEALTH)
     const registry = nodes[0]
-    let checks = 0
-    const service = await net.service('Older', addrs, { healthTimeout: 100, healthCheck: () => { checks++; return true } })
+    const service = await net.service('Older', addrs, { healthTimeout: 100 })
     // As an instance of a netget before 2.0.0: it answers 1.0.0 only.
     await libp2pOf(service).unhandle(SESSION)
     const downs: string[] = []
     registry.addEventListener('instance:down', evt => { downs.push((evt as CustomEvent<{ peerId: string }>).detail.peerId) })
-    const before = checks
-    await eventually(async () => checks - before >= 5 ? true : undefined, 10_000)
+    const probes = watchProbes(registry)
+    await eventually(async () => probes.count(service.peerId) >= 5 ? true : undefined, 10_000)
+    probes.stop()
     assert.deepEqual(downs, [])
     assert.deepEqual(healthStreams(service, registry.peerId, SESSION), [])
     const client = net.node({ registryNodes: addrs })
@@ -94,8 +93,8 @@ describe('probe sessions', () => {
     const up = waitForEvent<{ peerId: string }>(registry, 'instance:up', 10_000, d => d.peerId === service.peerId)
     await node.unhandle([SESSION, ONE_SHOT])
     for (const s of held) s.abort(new Error('test: done'))
-    const { handleHealth } = await import('../../src/health/health-service.js')
-    await handleHealth(node, { network: 'development', timeout: 100, onError: () => {} })
+    const { HealthService } = await import('../../src/health/health-service.js')
+    await new HealthService(node, { network: 'development', timeout: 100, checks: {}, checkInterval: 5000, onError: () => {} }).start()
     await up
   })
 })
