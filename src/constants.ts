@@ -6,6 +6,8 @@
 /** Protocol ids are namespaced per network so that two networks never exchange DHT, registry or health traffic. */
 export const kadProtocol = (network: string): string => `/netget/${network}/kad/1.0.0`
 export const registryProtocol = (network: string): string => `/netget/${network}/registry/1.0.0`
+/** Watch streams: the registry protocol's messages, one WATCH request, then the registry's pushes (registry.md, Watch). */
+export const watchProtocol = (network: string): string => `/netget/${network}/registry-watch/1.0.0`
 export const healthProtocol = (network: string): string => `/netget/${network}/health/1.0.0`
 /** Health probes pipelined on one long-lived stream per prober and target (protocols/health.md). */
 export const healthSessionProtocol = (network: string): string => `/netget/${network}/health/2.0.0`
@@ -117,3 +119,16 @@ export const NEIGHBOURHOOD_CHECK_INTERVAL_MS = 15_000
 export const REGISTRY_MAX_CONNECTIONS = 512
 /** Connections a service or client keeps at most. */
 export const NODE_MAX_CONNECTIONS = 64
+
+/** A registry sends an empty delta on every watch stream this often (ms) when nothing changed: a heartbeat. */
+export const WATCH_HEARTBEAT_MS = 5000
+/** A watcher that heard nothing on a watch stream for this long (ms) takes it for lost and resynchronises. */
+export const WATCH_SILENCE_MS = 12_500
+/** Watch streams one connection may hold open at once (one per name watched). */
+export const MAX_WATCH_STREAMS_PER_CONNECTION = 64
+/** Watch streams a registry serves in all. */
+export const MAX_WATCHERS = 4096
+/** Messages queued for a watcher that does not read; beyond it the registry resets its stream (it resynchronises). */
+export const MAX_WATCH_BACKLOG = 64
+/** Registries a watch subscribes to: the closest, which are the ones that probe the instances. */
+export const WATCH_REGISTRIES = 3

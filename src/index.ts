@@ -4,7 +4,7 @@
  */
 export { Netget } from './netget.js'
 export type {
-  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, PickOptions, HealthCheckOptions, NetgetEvents, NetgetStats
+  ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, PickOptions, WatchOptions, WatchEvent, HealthCheckOptions, NetgetEvents, NetgetStats
 } from './netget.js'
 export type { NetgetOptions, NodeType } from './options.js'
 export { DEFAULTS } from './options.js'

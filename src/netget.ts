@@ -8,6 +8,7 @@ import { TypedEventEmitter } from 'main-event'
 import { AbortedError, InvalidOptionError, NetgetError, NoInstanceError, NoRegistryReachableError, NotAServiceError, NotStartedError, PublishFailedError, StartError, TimeoutError } from './errors.js'
 import { compileFilter, filterOf } from './discovery/filters.js'
 import { pickInstance } from './discovery/pick.js'
+import { Watches } from './discovery/watch.js'
 import { HealthService } from './health/health-service.js'
 import { probe } from './health/probe.js'
 import { createNode } from './node/create-node.js'
@@ -26,6 +27,9 @@ import { deadline } from './util/deadline.js'
 import type { ReplicationReason } from './registry/replicator.js'
 import type { InstanceFilter } from './discovery/filters.js'
 import type { PickStrategy } from './discovery/pick.js'
+import type { WatchEvent } from './discovery/watch.js'
+
+export type { WatchEvent } from './discovery/watch.js'
 import type { ProbeResult } from './health/probe.js'
 import type { NetgetLibp2p } from './node/create-node.js'
 import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
@@ -62,6 +66,11 @@ export interface PickOptions extends Omit<DiscoverOptions, 'probe'> {
    * their probe answers carry (docs/health.md). @default 'random'
    */
   strategy?: PickStrategy
+}
+
+export interface WatchOptions extends InstanceFilter {
+  /** Ends the watch (the iteration completes). Without one it ends at `stop()` or when the caller breaks out. */
+  signal?: AbortSignal
 }
 
 export interface HealthCheckOptions {
@@ -137,6 +146,14 @@ export interface NetgetEvents {
   'instance:up': CustomEvent<{ peerId: string }>
   /** Registry: records were copied to a registry that joined a closest set, or that replaced one that left. */
   'records:replicated': CustomEvent<{ to: string, records: number, reason: ReplicationReason }>
+  /** A watched name's instance appeared (unfiltered; once per change whatever the number of watch() callers). */
+  'watch:up': CustomEvent<{ name: string, instance: ServiceInstance }>
+  /** A watched name's instance left: withdrawn, expired, or found down. */
+  'watch:down': CustomEvent<{ name: string, instance: ServiceInstance }>
+  /** A watched name's instance changed: a new record (metadata, addresses) or a health verdict. */
+  'watch:changed': CustomEvent<{ name: string, instance: ServiceInstance }>
+  /** A watch resynchronised after a gap; `instances` is the whole set now. */
+  'watch:resync': CustomEvent<{ name: string, instances: ServiceInstance[] }>
   /** A background task failed (logged, never thrown). */
   error: CustomEvent<Error>
 }
@@ -146,6 +163,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 interface Running {
   node: NetgetLibp2p
   health: HealthService
+  watches: Watches
   client: RegistryClient
   membership: Membership
   security: Security
@@ -332,6 +350,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       if (cached !== undefined && Date.now() - cached.at <= maxAge) return cached.instances.filter(matches).map(copyInstance)
     }
     const running = await this.ensureStarted()
+    // A watched name is answered from the watch's view: pushed by its registries, so as fresh as they are.
+    const watched = options.probe === true ? undefined : running.watches.instances(name)
+    if (watched !== undefined) return watched.filter(matches)
     return this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'discoverServiceNode', async signal => {
       let held = await running.client.discover(name, signal)
       if (options.probe === true) {
@@ -359,6 +380,32 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     const chosen = pickInstance(await this.discoverServiceNode(name, discover), strategy)
     if (chosen === undefined) throw new NoInstanceError(`no healthy instance of "${name}" matches`)
     return chosen
+  }
+
+  /**
+   * Follows `name`: an `up` event for every live instance matching the filters, then `up`, `down` and `changed`
+   * as they happen, pushed by the registries that hold the name; after a gap (a registry lost, a partition) a
+   * `resync` event with the whole set. Ends when `signal` fires, at `stop()`, or when the caller breaks out.
+   * While a name is watched, `discoverServiceNode(name)` answers from the watch.
+   */
+  watch (name: string, options: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
+    checkServiceName(name)
+    const matches = compileFilter(filterOf(options))
+    // Started lazily, like discovery: the first next() starts the node if needed.
+    let inner: AsyncIterableIterator<WatchEvent> | undefined
+    const open = async (): Promise<AsyncIterableIterator<WatchEvent>> => {
+      const running = await this.ensureStarted()
+      inner ??= running.watches.watch(name, matches, options.signal)
+      return inner
+    }
+    return {
+      async next () { return (await open()).next() },
+      async return () {
+        if (inner === undefined) inner = emptyIterator()
+        return inner.return?.() ?? { value: undefined, done: true }
+      },
+      [Symbol.asyncIterator] () { return this }
+    }
   }
 
   /**
@@ -487,6 +534,18 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       ...(guard !== undefined ? { guard } : {}),
       onError
     })
+    const watches = new Watches({
+      network: o.network,
+      client,
+      replicationFactor: o.replicationFactor,
+      roundTimeout: o.discoverTimeout,
+      lifetime: this.lifetime.signal,
+      onEvent: (name, event) => {
+        if (event.type === 'resync') this.safeDispatchEvent('watch:resync', { detail: { name, instances: event.instances } })
+        else this.safeDispatchEvent(`watch:${event.type}`, { detail: { name, instance: event.instance } })
+      },
+      onError
+    })
     const lease = new Lease({
       node,
       privateKey,
@@ -528,7 +587,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       if (err instanceof NetgetError) throw err
       throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
     }
-    const running: Running = { node, health, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}) }
+    const running: Running = { node, health, watches, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}) }
     this.running = running
     this.id = node.peerId.toString()
     this.state = 'running'
@@ -589,6 +648,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       }
       this.lifetime.abort()
       running.membership.stop()
+      running.watches.closeAll()
       running.client.close()
       running.health.stop()
       await running.registry?.stop()
@@ -654,5 +714,12 @@ function checkServiceName (name: unknown): asserts name is string {
     checkName(name)
   } catch (err) {
     throw new InvalidOptionError('name', (err as Error).message)
+  }
+}
+
+function emptyIterator (): AsyncIterableIterator<WatchEvent> {
+  return {
+    async next () { return { value: undefined, done: true } },
+    [Symbol.asyncIterator] () { return this }
   }
 }

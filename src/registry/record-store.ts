@@ -16,6 +16,8 @@ export interface RecordStoreInit {
   maxBytes?: number
   /** Records held per publisher (peer id), across names. @default 32 */
   maxRecordsPerPeer?: number
+  /** A record left the store: its lease ended, or it was evicted (watchers hear of it). */
+  onDropped?: (record: VerifiedRecord) => void
 }
 
 export interface RecordStoreCounters {
@@ -31,6 +33,7 @@ export class RecordStore {
   private readonly maxRecords: number
   private readonly maxRecordsPerPeer: number
   private readonly maxBytes: number
+  private readonly onDropped?: (record: VerifiedRecord) => void
   private count = 0
   private bytes = 0
   readonly counters: RecordStoreCounters = { evicted: 0, expired: 0 }
@@ -39,6 +42,7 @@ export class RecordStore {
     this.maxRecords = init.maxRecords ?? 100_000
     this.maxRecordsPerPeer = init.maxRecordsPerPeer ?? 32
     this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
+    if (init.onDropped !== undefined) this.onDropped = init.onDropped
   }
 
   /** Bytes of signed records held. */
@@ -151,5 +155,6 @@ export class RecordStore {
     const mine = (this.perPeer.get(record.peerId) ?? 1) - 1
     if (mine <= 0) this.perPeer.delete(record.peerId)
     else this.perPeer.set(record.peerId, mine)
+    this.onDropped?.(record)
   }
 }

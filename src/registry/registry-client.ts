@@ -27,7 +27,7 @@ import type { RecordExpectations, VerifiedRecord } from '../records/service-reco
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { Candidate, QueryAnswer, WalkResult } from '../routing/walk.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { PeerId, PublicKey } from '@libp2p/interface'
+import type { PeerId, PublicKey, Stream } from '@libp2p/interface'
 import type { DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -282,6 +282,24 @@ export class RegistryClient {
   /** The `need` registries closest to `target` that answer (a FIND lookup: nothing stored, nothing read). */
   async findClosest (target: Uint8Array, need: number, signal: AbortSignal, alpha = LOOKUP_ALPHA): Promise<WalkResult<undefined>> {
     return this.lookup<undefined>(target, undefined, need, alpha, signal, async (candidate, _closer, s) => this.findFrom(candidate, target, s))
+  }
+
+  /** The `count` live registries closest to `name`'s service key, nearest first (other than this node). */
+  async closestRegistries (name: string, count: number, signal: AbortSignal): Promise<string[]> {
+    const result = await this.findClosest(servicePosition(this.init.network, name), count + 1, signal)
+    if (result.closest.length === 0 && result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    return result.closest.map(a => a.id).filter(id => id !== this.self).slice(0, count)
+  }
+
+  /** Opens a stream of `protocol` to a registry (dialling it from what the table knows of it if needed). */
+  async openStream (id: string, protocol: string, signal: AbortSignal): Promise<Stream> {
+    const peer = this.peerId(id)
+    const entry = this.table.get(id)
+    if (entry !== undefined && entry.addrs.length > 0 && this.node.getConnections(peer).length === 0) {
+      await this.node.peerStore.merge(peer, { multiaddrs: entry.addrs }).catch(() => {})
+    }
+    await this.init.guard?.require(id, ['registry'], signal)
+    return this.node.dialProtocol(peer, protocol, { signal })
   }
 
   /** Whether a registry answers a request now (a liveness check). */

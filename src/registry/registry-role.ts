@@ -9,6 +9,7 @@ import { RateLimiter } from '../security/rate-limiter.js'
 import { RecordStore } from './record-store.js'
 import { RegistryServer } from './registry-server.js'
 import { Replicator, type ReplicationReason } from './replicator.js'
+import { WatchServer } from './watch-server.js'
 import { NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
@@ -42,6 +43,7 @@ export class RegistryRole {
   readonly store: RecordStore
   readonly server: RegistryServer
   readonly replicator: Replicator
+  readonly watch: WatchServer
   private readonly prober: Prober
   private readonly table: RegistryTable
   private readonly self: string
@@ -54,16 +56,29 @@ export class RegistryRole {
     this.self = self
     this.selfPosition = peerPosition(self)
     this.table = table
-    this.store = new RecordStore({ maxRecords: options.maxRecords, maxRecordsPerPeer: options.maxRecordsPerPeer })
+    this.store = new RecordStore({
+      maxRecords: options.maxRecords,
+      maxRecordsPerPeer: options.maxRecordsPerPeer,
+      onDropped: record => { this.watch.recordChanged(record) }
+    })
     this.prober = new Prober(node, {
       network: options.network,
       interval: options.healthInterval,
       timeout: options.healthTimeout,
       unhealthyThreshold: options.unhealthyThreshold,
       targets: () => this.probeTargets(),
-      onDown: events.onDown,
-      onUp: events.onUp,
-      onHealthChange: (peerId, health) => { events.onHealthChange?.(peerId, health) }
+      onDown: (peerId, reason) => {
+        this.watch.instanceChanged(peerId)
+        events.onDown(peerId, reason)
+      },
+      onUp: peerId => {
+        this.watch.instanceChanged(peerId)
+        events.onUp(peerId)
+      },
+      onHealthChange: (peerId, health) => {
+        this.watch.instanceChanged(peerId)
+        events.onHealthChange?.(peerId, health)
+      }
     })
     this.server = new RegistryServer(node, {
       network: options.network,
@@ -86,6 +101,7 @@ export class RegistryRole {
       },
       onStored: (record, from) => {
         this.counters.stored++
+        this.watch.recordChanged(record)
         events.onStored(record, from)
       },
       onRejected: (err, from) => {
@@ -93,6 +109,20 @@ export class RegistryRole {
         events.onRejected(err, from)
       },
       onRelay: (record, k) => { this.replicator.relay(record, k, RELAY_DIRECT) },
+      onError: events.onError
+    })
+    const discoverLimiter = new RateLimiter({ rate: options.discoverRate, burst: options.discoverRate * 2 })
+    this.watch = new WatchServer(node, {
+      network: options.network,
+      requestTimeout: options.requestTimeout,
+      lookup: name => this.server.lookup(name),
+      holds: (name, peerId) => this.store.get(name).some(r => r.peerId === peerId),
+      ...(guard !== undefined ? { guard } : {}),
+      limiter: discoverLimiter,
+      onLimited: (err, from) => {
+        this.counters.rateLimited++
+        events.onLimited(err, from)
+      },
       onError: events.onError
     })
     this.replicator = new Replicator(node, {
@@ -108,6 +138,7 @@ export class RegistryRole {
   /** Registers the registry protocol handler (before the node starts, so no request finds it missing). */
   async start (): Promise<void> {
     await this.server.start()
+    await this.watch.start()
   }
 
   /**
@@ -128,6 +159,7 @@ export class RegistryRole {
     this.neighbourTimer = undefined
     this.prober.stop()
     this.replicator.stop()
+    await this.watch.stop()
     await this.server.stop()
   }
 
