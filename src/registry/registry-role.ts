@@ -101,6 +101,8 @@ export class RegistryRole {
       },
       onStored: (record, from) => {
         this.counters.stored++
+        // A new record from an instance found down (restarted with its identity): probe it now, not in 3 rounds.
+        if (this.prober.isDown(record.peerId) && !record.withdrawn) this.prober.probeSoon(record.peerId)
         this.watch.recordChanged(record)
         events.onStored(record, from)
       },
