@@ -36,8 +36,10 @@ export const CLOCK_SKEW_MS = 30 * 1000
 export const MAX_RECORDS_PER_RESPONSE = 256
 /** Bytes of records a registry puts in one DISCOVER answer; it sends fewer records rather than more bytes. */
 export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
-/** Largest registry protocol message a client reads (bytes): a full DISCOVER answer plus framing. */
-export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * 8 + 1024
+/** One record's health in a DISCOVER or WATCH answer, at most (16 checks with their outputs, load, status). */
+export const MAX_HEALTH_ENTRY_BYTES = 2400
+/** Largest registry protocol message a client reads (bytes): a full DISCOVER answer, its records' health, framing. */
+export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * (8 + MAX_HEALTH_ENTRY_BYTES) + 1024
 /** Largest health request (both versions). */
 export const MAX_HEALTH_MESSAGE_BYTES = 128
 /** Largest health answer: status, up to 16 named checks with their outputs, load figures. */

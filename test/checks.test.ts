@@ -65,4 +65,23 @@ describe('CheckRunner', () => {
     assert.ok(runs >= 4, `${runs} runs`)
     assert.equal(most, 1)
   })
+
+  it('does not pile up runs of a check that ignores its deadline: it stays failing until the run settles', async () => {
+    let calls = 0
+    let settle = (): void => {}
+    const runner = new CheckRunner({ interval: 10, timeout: 10, checks: { hung: async () => { calls++; return new Promise<boolean>(resolve => { settle = () => { resolve(true) } }) } } })
+    runner.start()
+    const deadline = Date.now() + 5000
+    let last = ''
+    while (!last.includes('past its deadline') && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      last = (await runner.results(WAIT))[0].output
+    }
+    assert.match(last, /still running past its deadline/)
+    assert.equal(calls, 1)
+    settle()
+    while (calls < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+    runner.stop()
+    assert.equal(calls, 2, 'a new run starts once the hung one settled')
+  })
 })

@@ -25,6 +25,8 @@ describe('README', () => {
       assert.match(stdout, /registered 12D3KooW\S+, stored by 1 registries/)
       assert.match(stdout, /1\.1\.0 true/)
       assert.match(stdout, /withdrawn from 1 registries/)
+      assert.match(stdout, /^(unknown|passing)$/m)
+      assert.match(stdout, /^up 2\.1\.0$/m)
       assert.match(stdout, /NETGET_ERR_INVALID_OPTION/)
       assert.match(stdout, /NETGET_ERR_NO_REGISTRY_REACHABLE/)
     } finally {

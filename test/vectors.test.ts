@@ -140,8 +140,27 @@ describe('health protocol examples (protocols/health.md)', () => {
     const { HealthRequest, HealthResponse } = await import('../protocols/health.js')
     const spec = await readFile(join(REPO_ROOT, 'protocols/health.md'), 'utf8')
     const nonce = new Uint8Array(16).fill(0xab)
-    const lines = [...spec.matchAll(/^(request|response)([^|\n]*?)\s+([0-9a-f]{2}) \| ([0-9a-f ]+)$/gm)]
+    // Examples on one line each (the 1.0.0 and 2.0.0 ones); those with checks go on over indented lines.
+    const all = [...spec.matchAll(/^(request|response)([^|\n]*?)\s+([0-9a-f]{2}) \| ([0-9a-f ]+)$((?:\n {20,}[0-9a-f][^\n]*)*)/gm)]
+    const lines = all.filter(m => m[5] === '')
     assert.equal(lines.length, 7, 'the 1.0.0 and 2.0.0 examples')
+    const withChecks = all.filter(m => m[5] !== '')
+    assert.equal(withChecks.length, 2, 'the examples with a check')
+    for (const [, , label, prefix, first, rest] of withChecks) {
+      const id = Number(/id=(\d+)/.exec(label)?.[1] ?? 0)
+      const failing = label.includes('NOT_SERVING')
+      // The hex groups of each continuation line, up to its comment.
+      const hex = first + rest.split('\n').map(l => l.trim().split(/\s+/).filter((t, i, a) => /^[0-9a-f]+$/.test(t) && a.slice(0, i).every(u => /^[0-9a-f]+$/.test(u))).join('')).join('')
+      const bytes = HealthResponse.encode({
+        status: failing ? HealthResponse.Status.NOT_SERVING : HealthResponse.Status.SERVING,
+        nonce: new Uint8Array(0),
+        id,
+        checks: [{ name: 'db', failing, output: failing ? 'ECONNREFUSED' : '', ageMs: 1200 }],
+        load: { cpuPermille: 125, eventLoopDelayUs: 1500, rssMib: 87 }
+      })
+      assert.equal(Buffer.from(bytes).toString('hex'), hex.replaceAll(' ', ''), `response${label}`)
+      assert.equal(Number.parseInt(prefix, 16), bytes.length, `response${label}: length prefix`)
+    }
     for (const [, kind, label, prefix, body] of lines) {
       const id = Number(/id=(\d+)/.exec(label)?.[1] ?? 0)
       const status = label.includes('NOT_SERVING') ? HealthResponse.Status.NOT_SERVING : HealthResponse.Status.SERVING

@@ -28,6 +28,8 @@ interface Slot {
   result?: CheckResult
   /** The run in progress (the first one is awaited by probes). */
   running?: Promise<void>
+  /** The user's promise of a run that missed its deadline and has not settled: no new run until it does. */
+  stuck?: Promise<unknown>
 }
 
 export class CheckRunner {
@@ -83,6 +85,11 @@ export class CheckRunner {
     if (controller === undefined) return
     for (const slot of this.slots) {
       if (slot.running !== undefined) continue
+      // A check that ignores its signal: runs would pile up behind it. It stays failing until it settles.
+      if (slot.stuck !== undefined) {
+        slot.result = { name: slot.name, passing: false, output: 'still running past its deadline', lastRun: Date.now() }
+        continue
+      }
       slot.running = this.runOne(slot, controller.signal).finally(() => { slot.running = undefined })
     }
   }
@@ -104,10 +111,13 @@ export class CheckRunner {
     let passing: boolean
     let output: string
     try {
-      const value = await Promise.race([Promise.resolve().then(() => slot.check(controller.signal)), deadline])
+      const run = Promise.resolve().then(() => slot.check(controller.signal))
+      const value = await Promise.race([run, deadline])
       if (value === TIMED_OUT) {
         passing = false
         output = `timed out after ${timeout} ms`
+        const stuck = run.catch(() => {}).finally(() => { if (slot.stuck === stuck) slot.stuck = undefined })
+        slot.stuck = stuck
       } else {
         passing = value !== false
         output = typeof value === 'string' ? value : value === false ? 'returned false' : ''

@@ -10,6 +10,7 @@ import {
   healthProtocol, healthSessionProtocol
 } from '../constants.js'
 import { serve, serveSession } from '../node/rpc.js'
+import { deadline } from '../util/deadline.js'
 import { CheckRunner } from './checks.js'
 import { currentLoad, useLoadSampler } from './load.js'
 import { checksToWire, loadToWire } from './model.js'
@@ -76,7 +77,10 @@ export class HealthService {
 
   private async answer (connection: Connection, signal: AbortSignal): Promise<Omit<HealthResponse, 'nonce' | 'id'>> {
     await this.init.guard?.require(connection.remotePeer.toString(), ['registry', 'service', 'client'], signal)
-    const checks = await this.runner.results(signal)
+    // A first run still going is waited for half the deadline at most, so that the answer (NOT_SERVING,
+    // "pending") still reaches a prober whose deadline is the same length.
+    const wait = deadline(Math.floor(this.init.timeout / 2), signal)
+    const checks = await this.runner.results(wait.signal).finally(() => { wait.clear() })
     const now = Date.now()
     return {
       status: checks.every(c => c.passing) ? HealthResponse.Status.SERVING : HealthResponse.Status.NOT_SERVING,

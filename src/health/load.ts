@@ -8,6 +8,8 @@ import type { LoadFigures } from './model.js'
 
 /** Sampling period (ms): figures are at most this old. */
 export const LOAD_SAMPLE_MS = 2000
+/** Event-loop delay sampling resolution (ms). */
+const RESOLUTION_MS = 10
 
 let users = 0
 let timer: ReturnType<typeof setInterval> | undefined
@@ -22,7 +24,8 @@ function sample (): void {
   const elapsed = Math.max(1, now - lastAt)
   current = {
     cpu: (cpu.user + cpu.system) / 1000 / elapsed,
-    eventLoopDelay: histogram !== undefined && histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0,
+    // The histogram's samples include its own resolution: an idle loop would read as 10 ms late.
+    eventLoopDelay: histogram !== undefined && histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - RESOLUTION_MS) : 0,
     rss: process.memoryUsage.rss() / (1024 * 1024)
   }
   histogram?.reset()
@@ -33,7 +36,7 @@ function sample (): void {
 /** Starts sampling (if no node did yet); returns the release to call at stop. */
 export function useLoadSampler (): () => void {
   if (users++ === 0) {
-    histogram = monitorEventLoopDelay({ resolution: 10 })
+    histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
     histogram.enable()
     lastCpu = process.cpuUsage()
     lastAt = performance.now()

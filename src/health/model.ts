@@ -40,6 +40,9 @@ export interface InstanceHealth {
   load?: LoadFigures
 }
 
+/** `last_seen_ms_ago` of an instance that never answered this registry (0 would read as "just now"). */
+const NEVER_SEEN = 0xffffffff
+
 export const MAX_CHECKS = 16
 export const MAX_CHECK_OUTPUT_BYTES = 96
 const CHECK_NAME = /^[a-z0-9_.-]{1,32}$/
@@ -108,7 +111,7 @@ export function healthToWire (health: InstanceHealth | undefined, now: number): 
   if (health === undefined || health.status === 'unknown') return { status: WireHealth.Status.UNKNOWN, lastSeenMsAgo: 0, checks: [] }
   return {
     status: STATUS_TO_WIRE[health.status],
-    lastSeenMsAgo: health.lastSeen === undefined ? 0 : clampUint32(now - health.lastSeen),
+    lastSeenMsAgo: health.lastSeen === undefined ? NEVER_SEEN : Math.min(clampUint32(now - health.lastSeen), NEVER_SEEN - 1),
     checks: checksToWire(health.checks, now),
     ...(health.load !== undefined ? { load: loadToWire(health.load) } : {})
   }
@@ -124,7 +127,7 @@ export function healthFromWire (wire: WireHealth | undefined, now: number): Inst
     default: return unknownHealth()
   }
   const load = loadFromWire(wire.load)
-  return { status, lastSeen: now - wire.lastSeenMsAgo, checks: checksFromWire(wire.checks, now), ...(load !== undefined ? { load } : {}) }
+  return { status, ...(wire.lastSeenMsAgo !== NEVER_SEEN ? { lastSeen: now - wire.lastSeenMsAgo } : {}), checks: checksFromWire(wire.checks, now), ...(load !== undefined ? { load } : {}) }
 }
 
 /**
