@@ -38,8 +38,10 @@ export const MAX_RECORDS_PER_RESPONSE = 256
 export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
 /** One record's health in a DISCOVER or WATCH answer, at most (16 checks with their outputs, load, status). */
 export const MAX_HEALTH_ENTRY_BYTES = 2400
+/** One `gone` peer id of a watch delta, with its framing (a multihash is at most ~40 bytes for Ed25519 and secp256k1). */
+export const MAX_GONE_ENTRY_BYTES = 48
 /** Largest registry protocol message a client reads (bytes): a full DISCOVER answer, its records' health, framing. */
-export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * (8 + MAX_HEALTH_ENTRY_BYTES) + 1024
+export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * (8 + MAX_HEALTH_ENTRY_BYTES + MAX_GONE_ENTRY_BYTES) + 1024
 /** Largest health request (both versions). */
 export const MAX_HEALTH_MESSAGE_BYTES = 128
 /** Largest health answer: status, up to 16 named checks with their outputs, load figures. */

@@ -276,7 +276,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
    */
   async stop (): Promise<void> {
     if (this.stopping !== undefined) return this.stopping
-    if (this.state === 'idle') {
+    // Never started: nothing to release, and nothing to announce (again).
+    if (this.state === 'idle' || this.state === 'stopped') {
       this.state = 'stopped'
       return
     }
@@ -399,7 +400,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       return inner
     }
     return {
-      async next () { return (await open()).next() },
+      // Once open, straight to the watch: after stop() it ends (done) rather than asking for a running node.
+      async next () { return (inner ?? await open()).next() },
       async return () {
         if (inner === undefined) inner = emptyIterator()
         return inner.return?.() ?? { value: undefined, done: true }
@@ -537,6 +539,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     const watches = new Watches({
       network: o.network,
       client,
+      ...(registry !== undefined ? { local: { id: node.peerId.toString(), snapshot: name => registry.watch.snapshot(name), subscribe: (name, listener) => registry.watch.subscribeLocal(name, listener) } } : {}),
       replicationFactor: o.replicationFactor,
       roundTimeout: o.discoverTimeout,
       lifetime: this.lifetime.signal,

@@ -13,7 +13,7 @@ import { pbStream } from '@libp2p/utils'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_REGISTRY_MESSAGE_BYTES, WATCH_REGISTRIES, WATCH_SILENCE_MS, watchProtocol } from '../constants.js'
+import { MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES, WATCH_REGISTRIES, WATCH_SILENCE_MS, watchProtocol } from '../constants.js'
 import { NetgetError, ProtocolError } from '../errors.js'
 import { fresher, sameVerdicts, unknownHealth } from '../health/model.js'
 import { copyInstance, toInstance } from '../records/instance.js'
@@ -25,6 +25,7 @@ import type { InstanceHealth } from '../health/model.js'
 import type { ServiceInstance } from '../records/instance.js'
 import type { HeldRecord } from '../registry/registry-server.js'
 import type { RegistryClient } from '../registry/registry-client.js'
+import type { LocalListener } from '../registry/watch-server.js'
 import type { Stream } from '@libp2p/interface'
 
 /** What a watch yields: an instance that came, went or changed, and after a gap the whole set again. */
@@ -40,11 +41,19 @@ export interface WatchInit {
   roundTimeout: number
   /** The node's lifetime: a stop ends every watch. */
   lifetime: AbortSignal
+  /** On a registry node: its own view, read without a stream when it is among the closest. */
+  local?: {
+    id: string
+    snapshot: (name: string) => HeldRecord[]
+    subscribe: (name: string, listener: LocalListener) => () => void
+  }
   /** Every event of the unfiltered view (for the node's typed events). */
   onEvent?: (name: string, event: WatchEvent) => void
   onError: (err: Error) => void
 }
 
+/** Instances one registry's view may hold (twice what a registry serves: room for a view changing under a delta). */
+const MAX_VIEW_RECORDS = 2 * MAX_RECORDS_PER_RESPONSE
 /** Events a consumer may leave unread; beyond it they are replaced by one `resync` with the whole set. */
 const MAX_QUEUED_EVENTS = 1024
 /** Waits between resubscription rounds that found no registry: from the first to the last, doubling. */
@@ -88,13 +97,14 @@ class NameWatch {
   private readonly consumers = new Set<Consumer>()
   /** Per registry: its view (peer id → record and health), as its last snapshot and deltas made it. */
   private readonly views = new Map<string, Map<string, HeldRecord>>()
-  private readonly subscriptions = new Map<string, Subscription>()
+  private readonly subscriptions = new Map<string, Subscription | LocalSubscription>()
   /** The merged, unfiltered view last computed. */
   private merged = new Map<string, ServiceInstance>()
   /** Every consumer's view is complete: the first snapshots arrived and no gap is open. */
   private synced = false
   private gap = false
   private roundRunning = false
+  private roundAgain = false
   private retryTimer?: ReturnType<typeof setTimeout>
   private retryDelay = RETRY_MIN_MS
   private readonly controller = new AbortController()
@@ -133,7 +143,9 @@ class NameWatch {
 
   current (): ServiceInstance[] | undefined {
     if (!this.synced || this.gap) return undefined
-    return [...this.merged.values()].map(copyInstance)
+    // The view was merged at the last message: a lease may have ended since (the registry's sweep follows).
+    const now = Date.now()
+    return [...this.merged.values()].filter(i => i.expiresAt > now).map(copyInstance)
   }
 
   close (): void {
@@ -153,7 +165,11 @@ class NameWatch {
    * with a `resync` event.
    */
   private async round (): Promise<void> {
-    if (this.roundRunning || this.controller.signal.aborted) return
+    if (this.controller.signal.aborted) return
+    if (this.roundRunning) {
+      this.roundAgain = true
+      return
+    }
     this.roundRunning = true
     const resync = this.synced
     const limit = deadline(this.init.roundTimeout, this.lifetime.signal)
@@ -186,20 +202,41 @@ class NameWatch {
     } finally {
       limit.clear()
       this.roundRunning = false
+      // A gap opened while this round ran: one more round, now that this one's view is in.
+      if (this.roundAgain) {
+        this.roundAgain = false
+        this.scheduleRound(0)
+      }
     }
   }
 
   private scheduleRound (delay: number): void {
     if (this.retryTimer !== undefined || this.controller.signal.aborted) return
+    // Jittered: the watchers of a registry that restarts do not all come back in the same millisecond.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
       void this.round()
-    }, delay)
+    }, delay + Math.random() * (delay + RETRY_MIN_MS))
     this.retryTimer.unref()
   }
 
   /** Opens one registry's watch stream and waits for its snapshot; its deltas are then applied as they come. */
   private async subscribe (id: string, signal: AbortSignal): Promise<void> {
+    const local = this.init.local
+    if (local !== undefined && id === local.id) {
+      // This node's own registry: its view directly, and its changes as they are made.
+      const view = new Map<string, HeldRecord>()
+      for (const held of local.snapshot(this.name)) view.set(held.record.peerId, held)
+      this.views.set(id, view)
+      const sub = new LocalSubscription(local.subscribe(this.name, change => {
+        if (this.subscriptions.get(id) !== sub) return
+        for (const peerId of change.gone) view.delete(peerId)
+        for (const held of change.upserts) view.set(held.record.peerId, held)
+        this.recompute()
+      }))
+      this.subscriptions.set(id, sub)
+      return
+    }
     const stream = await this.init.client.openStream(id, watchProtocol(this.init.network), signal)
     const sub = new Subscription(stream)
     this.subscriptions.set(id, sub)
@@ -246,6 +283,8 @@ class NameWatch {
       if (held.record.withdrawn) view.delete(held.record.peerId)
       else view.set(held.record.peerId, held)
     }
+    // A registry serves at most MAX_RECORDS_PER_RESPONSE records of a name: one that pushes more is not believed.
+    if (view.size > MAX_VIEW_RECORDS) throw new ProtocolError(`a registry's view of "${this.name}" grew past ${MAX_VIEW_RECORDS} instances`)
     return view
   }
 
@@ -274,6 +313,22 @@ class NameWatch {
   private emitResync (): void {
     this.all.update(this.merged, true)
     for (const consumer of this.consumers) consumer.update(this.merged, true)
+  }
+}
+
+/** A registry node's watch of its own view. */
+class LocalSubscription {
+  closed = false
+  private readonly unsubscribe: () => void
+
+  constructor (unsubscribe: () => void) {
+    this.unsubscribe = unsubscribe
+  }
+
+  close (): void {
+    if (this.closed) return
+    this.closed = true
+    this.unsubscribe()
   }
 }
 
@@ -321,8 +376,8 @@ class Subscription {
   }
 }
 
-/** One `watch()` caller: its filter, what it was told, and the events it has not read yet. */
-class Consumer implements AsyncIterableIterator<WatchEvent> {
+/** One `watch()` caller: its filter, what it was told, and the events it has not read yet. Exported for tests. */
+export class Consumer implements AsyncIterableIterator<WatchEvent> {
   private readonly matches: InstanceMatcher
   private readonly sink?: (event: WatchEvent) => void
   private readonly onEnd: () => void
@@ -330,7 +385,7 @@ class Consumer implements AsyncIterableIterator<WatchEvent> {
   /** What this consumer was told exists (filtered). */
   private emitted = new Map<string, ServiceInstance>()
   private queue: WatchEvent[] = []
-  private waiting?: (result: IteratorResult<WatchEvent>) => void
+  private readonly waiting: Array<(result: IteratorResult<WatchEvent>) => void> = []
   private done = false
 
   constructor (matches: InstanceMatcher, sink: ((event: WatchEvent) => void) | undefined, onEnd: () => void) {
@@ -354,6 +409,8 @@ class Consumer implements AsyncIterableIterator<WatchEvent> {
     }
     this.emitted = next
     if (resync) this.push({ type: 'resync', instances: [...next.values()] })
+    // A consumer that does not read: its backlog becomes one resync with the set it would have reached.
+    if (this.queue.length > MAX_QUEUED_EVENTS) this.queue = [{ type: 'resync', instances: [...next.values()].map(copyInstance) }]
   }
 
   private push (event: WatchEvent): void {
@@ -362,22 +419,19 @@ class Consumer implements AsyncIterableIterator<WatchEvent> {
       this.sink(copy)
       return
     }
-    if (this.waiting !== undefined) {
-      const resolve = this.waiting
-      this.waiting = undefined
+    const resolve = this.waiting.shift()
+    if (resolve !== undefined) {
       resolve({ value: copy, done: false })
       return
     }
     this.queue.push(copy)
-    // A consumer that does not read: the backlog becomes one resync with the whole set it would have reached.
-    if (this.queue.length > MAX_QUEUED_EVENTS) this.queue = [{ type: 'resync', instances: [...this.emitted.values()].map(copyInstance) }]
   }
 
   async next (): Promise<IteratorResult<WatchEvent>> {
     const queued = this.queue.shift()
     if (queued !== undefined) return { value: queued, done: false }
     if (this.done) return { value: undefined, done: true }
-    return new Promise(resolve => { this.waiting = resolve })
+    return new Promise(resolve => { this.waiting.push(resolve) })
   }
 
   async return (): Promise<IteratorResult<WatchEvent>> {
@@ -395,9 +449,7 @@ class Consumer implements AsyncIterableIterator<WatchEvent> {
     this.done = true
     this.cleanup?.()
     this.queue = []
-    const resolve = this.waiting
-    this.waiting = undefined
-    resolve?.({ value: undefined, done: true })
+    for (const resolve of this.waiting.splice(0)) resolve({ value: undefined, done: true })
     this.onEnd()
   }
 

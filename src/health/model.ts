@@ -123,7 +123,8 @@ export function healthFromWire (wire: WireHealth | undefined, now: number): Inst
   switch (wire.status) {
     case WireHealth.Status.PASSING: status = 'passing'; break
     case WireHealth.Status.SUSPECT: status = 'suspect'; break
-    case WireHealth.Status.FAILING: status = 'failing'; break
+    // A registry serves no record of an instance it found down (it is left out, or `gone`): a record sent as
+    // FAILING is another registry's claim that no honest one makes, and would hide a live instance from pick().
     default: return unknownHealth()
   }
   const load = loadFromWire(wire.load)

@@ -145,6 +145,9 @@ export class Prober {
       clearTimeout(state.retry)
       this.states.delete(peerId)
       this.sessions.forget(peerId)
+      // No longer probed here (its record left, or a closer registry probes it): if it was down, this registry
+      // serves it again, unknown, and its watchers must hear of it.
+      if (state.down) this.init.onHealthChange?.(peerId, { status: 'unknown', checks: [] })
     }
     for (const peerId of this.queue) {
       if (!targets.has(peerId)) this.queue.delete(peerId)

@@ -284,11 +284,11 @@ export class RegistryClient {
     return this.lookup<undefined>(target, undefined, need, alpha, signal, async (candidate, _closer, s) => this.findFrom(candidate, target, s))
   }
 
-  /** The `count` live registries closest to `name`'s service key, nearest first (other than this node). */
+  /** The `count` live registries closest to `name`'s service key, nearest first (this node too, if a registry). */
   async closestRegistries (name: string, count: number, signal: AbortSignal): Promise<string[]> {
-    const result = await this.findClosest(servicePosition(this.init.network, name), count + 1, signal)
+    const result = await this.findClosest(servicePosition(this.init.network, name), count, signal)
     if (result.closest.length === 0 && result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
-    return result.closest.map(a => a.id).filter(id => id !== this.self).slice(0, count)
+    return result.closest.map(a => a.id)
   }
 
   /** Opens a stream of `protocol` to a registry (dialling it from what the table knows of it if needed). */

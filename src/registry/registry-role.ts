@@ -61,6 +61,8 @@ export class RegistryRole {
       maxRecordsPerPeer: options.maxRecordsPerPeer,
       onDropped: record => { this.watch.recordChanged(record) }
     })
+    // DISCOVER and WATCH draw on one budget per peer.
+    const discoverLimiter = new RateLimiter({ rate: options.discoverRate, burst: options.discoverRate * 2 })
     this.prober = new Prober(node, {
       network: options.network,
       interval: options.healthInterval,
@@ -93,7 +95,7 @@ export class RegistryRole {
       publishLimiter: new RateLimiter({ rate: options.publishRate, burst: options.publishBurst }),
       // Registries replicate in bursts when one joins; their budget is a multiple of a publisher's.
       replicateLimiter: new RateLimiter({ rate: options.publishRate * 20, burst: options.publishBurst * 50 }),
-      discoverLimiter: new RateLimiter({ rate: options.discoverRate, burst: options.discoverRate * 2 }),
+      discoverLimiter,
       onLimited: (err, from) => {
         if (err.code === LimitErrorCodes.RATE) this.counters.rateLimited++
         else this.counters.quotaExceeded++
@@ -113,7 +115,6 @@ export class RegistryRole {
       onRelay: (record, k) => { this.replicator.relay(record, k, RELAY_DIRECT) },
       onError: events.onError
     })
-    const discoverLimiter = new RateLimiter({ rate: options.discoverRate, burst: options.discoverRate * 2 })
     this.watch = new WatchServer(node, {
       network: options.network,
       requestTimeout: options.requestTimeout,

@@ -11,7 +11,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { pbStream } from '@libp2p/utils'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_WATCHERS, MAX_WATCH_BACKLOG, MAX_WATCH_STREAMS_PER_CONNECTION, WATCH_HEARTBEAT_MS, watchProtocol } from '../constants.js'
+import { MAX_RECORDS_PER_RESPONSE, MAX_WATCHERS, MAX_WATCH_BACKLOG, MAX_WATCH_STREAMS_PER_CONNECTION, WATCH_HEARTBEAT_MS, watchProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, ProtocolError } from '../errors.js'
 import { checkName } from '../records/service-record.js'
 import { deadline } from '../util/deadline.js'
@@ -32,7 +32,7 @@ export interface WatchServerInit {
   /** Whether a record of `peerId` for `name` is held, served or not (an instance found down is held, not served). */
   holds: (name: string, peerId: string) => boolean
   guard?: AdmissionGuard
-  /** WATCH requests count as discoveries. */
+  /** WATCH requests count as discoveries: the registry's DISCOVER limiter. */
   limiter: RateLimiter
   onLimited: (error: LimitExceededError, from: string) => void
   onError: (err: Error) => void
@@ -46,6 +46,9 @@ interface Watcher {
   close: () => void
 }
 
+/** A local watch's change: instances in the view now, and the peer ids that left it. */
+export type LocalListener = (change: { upserts: HeldRecord[], gone: string[] }) => void
+
 /** A WATCH request is a name and an id: far below a record's size. */
 const MAX_WATCH_REQUEST_BYTES = 1024
 
@@ -53,6 +56,8 @@ export class WatchServer {
   private readonly node: NetgetLibp2p
   private readonly init: WatchServerInit
   private readonly byName = new Map<string, Set<Watcher>>()
+  /** This node's own watches of a name (a registry node's watch reads its own view without a stream). */
+  private readonly local = new Map<string, Set<LocalListener>>()
   private count = 0
   /** Names whose view changed since the last flush, and the instances touched. */
   private readonly touched = new Map<string, Set<string>>()
@@ -81,8 +86,31 @@ export class WatchServer {
     this.heartbeat = undefined
     for (const watchers of this.byName.values()) for (const watcher of watchers) watcher.close()
     this.byName.clear()
+    this.local.clear()
     this.touched.clear()
     await this.node.unhandle(watchProtocol(this.init.network)).catch(() => {})
+  }
+
+  /**
+   * Follows `name` in this registry's own view: `listener` gets each change as the stream watchers' deltas
+   * describe it (instances in the view now, and peer ids gone from it). Returns the unsubscribe.
+   */
+  subscribeLocal (name: string, listener: LocalListener): () => void {
+    let listeners = this.local.get(name)
+    if (listeners === undefined) {
+      listeners = new Set()
+      this.local.set(name, listeners)
+    }
+    listeners.add(listener)
+    return () => {
+      listeners.delete(listener)
+      if (listeners.size === 0 && this.local.get(name) === listeners) this.local.delete(name)
+    }
+  }
+
+  /** This registry's view of `name`, as a snapshot would give it. */
+  snapshot (name: string): HeldRecord[] {
+    return this.view(name)
   }
 
   /** A record was stored (new or newer, a withdrawal included) or left the store. */
@@ -92,13 +120,13 @@ export class WatchServer {
 
   /** An instance's health changed (down, up, a check's verdict): every watched name it holds a record for. */
   instanceChanged (peerId: string): void {
-    for (const name of this.byName.keys()) {
+    for (const name of new Set([...this.byName.keys(), ...this.local.keys()])) {
       if (this.init.holds(name, peerId)) this.touch(name, peerId)
     }
   }
 
   private touch (name: string, peerId: string): void {
-    if (!this.byName.has(name)) return
+    if (!this.byName.has(name) && !this.local.has(name)) return
     let peers = this.touched.get(name)
     if (peers === undefined) {
       peers = new Set()
@@ -115,17 +143,24 @@ export class WatchServer {
     this.flushing = false
     for (const [name, peers] of this.touched) {
       const watchers = this.byName.get(name)
-      if (watchers === undefined) continue
+      const listeners = this.local.get(name)
+      if (watchers === undefined && listeners === undefined) continue
       const view = new Map(this.view(name).map(h => [h.record.peerId, h]))
       const upserts: HeldRecord[] = []
-      const gone: Array<Uint8Array<ArrayBuffer>> = []
+      const goneIds: string[] = []
       for (const peerId of peers) {
         const held = view.get(peerId)
         if (held !== undefined) upserts.push(held)
-        else gone.push(peerIdFromString(peerId).toMultihash().bytes as Uint8Array<ArrayBuffer>)
+        else goneIds.push(peerId)
       }
-      const delta = { ...heldRecords(upserts), gone, snapshot: false }
-      for (const watcher of watchers) watcher.write({ ...delta, id: watcher.id })
+      for (const listener of listeners ?? []) listener({ upserts, gone: goneIds })
+      if (watchers === undefined) continue
+      const gone = goneIds.map(id => peerIdFromString(id).toMultihash().bytes as Uint8Array<ArrayBuffer>)
+      // At most MAX_RECORDS_PER_RESPONSE of each per message, as watchers decode them.
+      for (let i = 0; i < Math.max(upserts.length, gone.length); i += MAX_RECORDS_PER_RESPONSE) {
+        const delta = { ...heldRecords(upserts.slice(i, i + MAX_RECORDS_PER_RESPONSE)), gone: gone.slice(i, i + MAX_RECORDS_PER_RESPONSE), snapshot: false }
+        for (const watcher of watchers) watcher.write({ ...delta, id: watcher.id })
+      }
     }
     this.touched.clear()
   }

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
-import { TestNetwork, waitForEvent } from '../helpers/network.js'
-import type { Netget, WatchEvent } from '../../src/index.js'
+import { TestNetwork, eventually, waitForEvent } from '../helpers/network.js'
+import type { Netget, ServiceInstance, WatchEvent } from '../../src/index.js'
 
 const FAST = { healthInterval: 200, healthTimeout: 300, unhealthyThreshold: 2 }
 
@@ -117,5 +117,39 @@ describe('watch', () => {
     const pending = open.next()
     await client.stop()
     assert.deepEqual(await pending, { value: undefined, done: true })
+    // A loop still running when stop() came ends too, rather than throwing.
+    assert.deepEqual(await open.next(), { value: undefined, done: true })
+  })
+
+  it('on a registry node among the closest, follows its own view too: a failing instance goes down', async () => {
+    const { nodes, addrs } = await net.registries(5, 'development', FAST)
+    let ok = true
+    const service = await net.service('Ledger', addrs, { healthCheckInterval: 100, healthChecks: { db: () => ok } })
+    // A registry that probes the instance (among its 3 closest): a watch there must see what its prober sees.
+    const prober = await eventually(async () => nodes.find(r => r.listRecords('Ledger')[0]?.health.status === 'passing'), 10_000)
+    const events = prober.watch('Ledger')[Symbol.asyncIterator]()
+    const seen = await collect(events, s => s.some(is('up', service.peerId)))
+    ok = false
+    await collect(events, s => s.some(is('down', service.peerId)), 10_000, seen)
+    assert.deepEqual(await prober.discoverServiceNode('Ledger'), [])
+    await events.return?.()
+  })
+
+  it('a consumer that does not read gets its backlog as one resync, and no change after it is lost', async () => {
+    const { Consumer } = await import('../../src/discovery/watch.js')
+    const consumer = new Consumer(() => true, undefined, () => {})
+    const instance = (i: number): ServiceInstance => ({
+      peerId: `p${i}`, name: 'x', network: 'development', metadata: {}, addresses: [], sequence: 1n, issuedAt: 0, expiresAt: Date.now() + 60_000, health: { status: 'passing', checks: [] }
+    })
+    const all = new Map(Array.from({ length: 1100 }, (_, i) => [`p${i}`, instance(i)]))
+    consumer.update(all, false)
+    const first = await consumer.next()
+    assert.ok(first.done !== true && first.value.type === 'resync' && first.value.instances.length === 1100)
+    all.delete('p0')
+    consumer.update(all, false)
+    const second = await consumer.next()
+    assert.ok(second.done !== true && second.value.type === 'down' && second.value.instance.peerId === 'p0')
+    consumer.end()
+    assert.deepEqual(await consumer.next(), { value: undefined, done: true })
   })
 })
