@@ -142,6 +142,15 @@ function track (node: SimNode): void {
       send({ kind: 'health', registry: node.id, peerId: evt.detail.peerId, down: false, at: Date.now() })
     })
   }
+  if (node.role === 'service') {
+    // Which registries stored each renewal: a failed lookup can then tell a renewal that went astray.
+    node.netget.addEventListener('republished', evt => {
+      send({ kind: 'renewal', peerId: node.netget.peerId, registries: evt.detail.registries, at: Date.now() })
+    })
+    node.netget.addEventListener('republish:error', evt => {
+      send({ kind: 'renewal', peerId: node.netget.peerId, registries: [], error: errorText(evt.detail).slice(0, 120), at: Date.now() })
+    })
+  }
   node.netget.addEventListener('error', evt => {
     const head = errorText(evt.detail).slice(0, 80)
     nodeErrors[head] = (nodeErrors[head] ?? 0) + 1

@@ -5,7 +5,7 @@
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ChildMessage, Command, HealthMessage, NodeSettings, ProblemMessage, StartedMessage } from './protocol.js'
+import type { ChildMessage, Command, HealthMessage, NodeSettings, ProblemMessage, RenewalMessage, StartedMessage } from './protocol.js'
 import type { ChildProcess } from 'node:child_process'
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url))
@@ -20,6 +20,7 @@ export interface Listeners {
   problem: (index: number, message: ProblemMessage) => void
   started: (index: number, message: StartedMessage) => void
   health: (index: number, message: HealthMessage) => void
+  renewal: (index: number, message: RenewalMessage) => void
   exit: (index: number, code: number | null, signal: NodeJS.Signals | null) => void
 }
 
@@ -78,6 +79,8 @@ export class SimChild {
         listeners.started(index, message)
       } else if (message.kind === 'health') {
         listeners.health(index, message)
+      } else if (message.kind === 'renewal') {
+        listeners.renewal(index, message)
       } else if (message.kind === 'ready') {
         this.nodeVersion = message.node
         this.readyResolve?.()

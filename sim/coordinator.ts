@@ -133,6 +133,7 @@ export class Simulation {
         },
         started: (_index, m) => { this.onServiceStarted(m.id, m.peerId, m.at) },
         health: (_index, m) => { this.truth.health(m.registry, m.peerId, m.down, m.at, m.reason) },
+        renewal: (_index, m) => { this.truth.renewal(m.peerId, m.at, m.registries, m.error) },
         exit: (index, code, signal) => {
           if (this.children[index]?.killedAt === undefined && !this.finishing) {
             this.unexpectedExits.push(`process ${index} exited unexpectedly (${signal ?? code}): ${this.children[index]?.stderr() ?? ''}`)

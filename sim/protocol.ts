@@ -128,4 +128,7 @@ export interface StartedMessage { kind: 'started', id: string, peerId: string, a
 /** A registry's prober changed its view of an instance (the `instance:down` / `instance:up` events). */
 export interface HealthMessage { kind: 'health', registry: string, peerId: string, down: boolean, reason?: string, at: number }
 
-export type ChildMessage = ReplyMessage | ProblemMessage | ReadyMessage | StartedMessage | HealthMessage
+/** A service renewed its lease (the registries that stored it), or failed to. */
+export interface RenewalMessage { kind: 'renewal', peerId: string, registries: string[], error?: string, at: number }
+
+export type ChildMessage = ReplyMessage | ProblemMessage | ReadyMessage | StartedMessage | HealthMessage | RenewalMessage

@@ -20,6 +20,8 @@ export interface Instance {
   /** Registries whose prober holds this instance down now (registry id → since), and every down mark seen. */
   downAt?: Map<string, number>
   downMarks?: Array<{ registry: string, at: number, up?: number, reason?: string }>
+  /** Its lease renewals: when, which registries stored each, or why it failed (the last few). */
+  renewals?: Array<{ at: number, registries: string[], error?: string }>
 }
 
 export interface Rules {
@@ -146,6 +148,14 @@ export class Truth {
   }
 
   /** A registry's prober marked an instance down or up again. */
+  renewal (peerId: string, at: number, registries: string[], error?: string): void {
+    const i = this.instances.get(peerId)
+    if (i === undefined) return
+    i.renewals ??= []
+    i.renewals.push({ at, registries, ...(error !== undefined ? { error } : {}) })
+    if (i.renewals.length > 4) i.renewals.shift()
+  }
+
   health (registry: string, peerId: string, down: boolean, at: number, reason?: string): void {
     const i = this.instances.get(peerId)
     if (i === undefined) return
@@ -184,6 +194,12 @@ export class Truth {
     // Down marks in force at the lookup: the registries hid a live instance, which explains a "missing".
     const downNow = (i.downMarks ?? []).filter(m => m.at <= at && (m.up === undefined || m.up > at))
     if (downNow.length > 0) parts.push(`held down by ${downNow.map(m => m.registry).join(',')} (${downNow[0].reason ?? ''})`)
+    const renewal = (i.renewals ?? []).findLast(r => r.at <= at)
+    if (renewal !== undefined) {
+      parts.push(rel(renewal.at, renewal.error !== undefined ? `last renewal failed (${renewal.error})` : `last renewal stored by ${renewal.registries.map(r => this.registryAt(r, at)).join(' ')}`))
+    } else if (i.registeredAt !== undefined) {
+      parts.push('no renewal yet')
+    }
     return `${short(peerId)} ${i.id}@p${i.process} ${i.name}: ${parts.join(', ')}`
   }
 }

@@ -10,7 +10,7 @@ import { RecordStore } from './record-store.js'
 import { RegistryServer } from './registry-server.js'
 import { Replicator, type ReplicationReason } from './replicator.js'
 import { WatchServer } from './watch-server.js'
-import { NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
+import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { InstanceHealth } from '../health/model.js'
@@ -90,6 +90,8 @@ export class RegistryRole {
       sweepInterval: Math.min(5000, options.healthInterval),
       isDown: peerId => this.prober.isDown(peerId),
       healthOf: peerId => this.prober.healthOf(peerId),
+      outsideClosestSet: target => !this.amongClosest(target, options.replicationFactor),
+      unaskedHints: Math.min(options.replicationFactor, MAX_HINTS),
       ...(guard !== undefined ? { guard } : {}),
       ...(options.authority !== undefined ? { authority: options.authority } : {}),
       publishLimiter: new RateLimiter({ rate: options.publishRate, burst: options.publishBurst }),

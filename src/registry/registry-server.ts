@@ -29,6 +29,13 @@ export interface RegistryServerInit {
   store: RecordStore
   /** The registries this node knows: REPLICATE is taken from verified ones, and answers name the closest. */
   table: RegistryTable
+  /**
+   * Whether this registry knows `replicationFactor` live registries closer to `target` than itself: then it is
+   * not where the name's records live, and a DISCOVER is answered with closer registries even unasked.
+   */
+  outsideClosestSet?: (target: Uint8Array) => boolean
+  /** How many closer registries such an unasked answer names (the registry's own replicationFactor). */
+  unaskedHints?: number
   /** Deadline for one inbound request and one outbound replication (ms). */
   requestTimeout: number
   /** Sweep period for expired records (ms). */
@@ -161,10 +168,16 @@ export class RegistryServer {
           this.limit(ownRecord(req.record, from) ? this.init.publishLimiter : this.init.replicateLimiter, from, 'replications')
           await this.accept(req.record, from, 'replicate')
           return ok([], [])
-        case RegistryRequest.Type.DISCOVER:
+        case RegistryRequest.Type.DISCOVER: {
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           this.limit(this.init.discoverLimiter, from, 'discoveries')
-          return { ...heldRecords(this.lookup(req.name)), ...closerOnly(req.closer > 0 ? this.closer(servicePosition(this.init.network, req.name), req.closer, from) : []) }
+          const target = servicePosition(this.init.network, req.name)
+          // A client whose cached route is wrong (it never heard of the closest registries) asks without wanting
+          // hints, and would be told only what this registry holds: old copies that expire, since renewals go to
+          // the closest. Told of closer registries, its lookup walks on to them.
+          const hints = req.closer > 0 ? req.closer : this.init.outsideClosestSet?.(target) === true ? (this.init.unaskedHints ?? 0) : 0
+          return { ...heldRecords(this.lookup(req.name)), ...closerOnly(this.closer(target, hints, from)) }
+        }
         case RegistryRequest.Type.FIND:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           this.limit(this.init.discoverLimiter, from, 'lookups')

@@ -9,7 +9,17 @@ import { peerPosition, servicePosition, compareDistance } from '../../src/routin
 import { TestNetwork, eventually } from '../helpers/network.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { MAX_REGISTRY_MESSAGE_BYTES, registryProtocol } from '../../src/constants.js'
+import { createNode } from '../../src/node/create-node.js'
+import { request } from '../../src/node/rpc.js'
+import { LOOPBACK } from '../helpers/network.js'
 import type { Netget } from '../../src/index.js'
+
+const EMPTY = new Uint8Array(0) as Uint8Array<ArrayBuffer>
 
 const REGISTRIES = 14
 const K = 3
@@ -106,6 +116,39 @@ describe(`a network of ${REGISTRIES} registries, replicationFactor ${K}, one boo
     assert.equal(after.lookupHops - before.lookupHops, 0)
     assert.ok(after.requests - before.requests <= 2, `${after.requests - before.requests} requests`)
     await client.stop()
+  })
+
+  it('a registry outside a name\'s closest set answers a DISCOVER with closer registries, even when none were asked for', async () => {
+    // What a client with a wrong cached route asks: DISCOVER without hints. It must be told where to go.
+    const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), network: 'development', dhtServer: false, listen: LOOPBACK, bootstrapList: [], dialTimeout: 5000 })
+    await node.start()
+    try {
+      const name = NAMES[0]
+      const closest = trueClosest(registries, name, K)
+      const ask = async (registry: Netget): Promise<string[]> => {
+        const ma = multiaddr(registry.getMultiaddrs()[0])
+        const peer = peerIdFromString(registry.peerId)
+        await node.peerStore.merge(peer, { multiaddrs: [ma.decapsulateCode(421)] })
+        const response = await request(node, peer, registryProtocol('development'),
+          { type: RegistryRequest.Type.DISCOVER, name, id: 1, closer: 0, record: EMPTY, key: EMPTY, relay: 0 },
+          { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
+        return response.closer.map(h => peerIdFromMultihash(Digest.decode(h.id)).toString())
+      }
+      const farthest = trueClosest(registries, name, REGISTRIES).at(-1)
+      const far = registries.find(r => r.peerId === farthest)
+      assert.ok(far !== undefined)
+      const hints = await eventually(async () => {
+        const named = await ask(far)
+        return named.some(id => closest.includes(id)) ? named : undefined
+      }, 10_000)
+      assert.ok(hints.length > 0 && hints.length <= K)
+      // The closest registries themselves answer without hints (they are where the records are).
+      const nearest = registries.find(r => r.peerId === closest[0])
+      assert.ok(nearest !== undefined)
+      assert.deepEqual(await ask(nearest), [])
+    } finally {
+      await node.stop()
+    }
   })
 
   it('a registry that joins a closest set is sent its records by the holders, before any renewal', async () => {
