@@ -19,9 +19,8 @@
  * --health-interval MS, --health-timeout MS, --unhealthy-threshold N, --check-interval MS (library defaults),
  * --poll-ms MS (25: discovery polling while a transition is awaited), --only kills,recovery,stalls, --json FILE.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os'
+import { loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodingLength } from 'uint8-varint'
@@ -31,7 +30,7 @@ import { silentDetectionBound, toleratedStall } from '../src/health/timing.js'
 import { loadToWire } from '../src/health/model.js'
 import { DEFAULTS, Netget } from '../src/index.js'
 import { CHILD_READY_TIMEOUT_MS, spawnChild, stopChildren } from './children.js'
-import { sleep, summarize, withTimeout } from './stats.js'
+import { runEnvironment, sleep, summarize, withTimeout } from './stats.js'
 import type { CliChild } from '../scripts/lib/cli-child.js'
 import type { LoadFigures, NetgetOptions } from '../src/index.js'
 import type { Summary } from './stats.js'
@@ -776,13 +775,6 @@ function render (o: Output, cfg: Config): string {
   return lines.join('\n') + '\n'
 }
 
-function git (args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: root, timeout: 5000, encoding: 'utf8' }).trim()
-  } catch {
-    return '?'
-  }
-}
 
 // ---------------------------------------------------------------- main
 
@@ -799,14 +791,7 @@ async function main (): Promise<number> {
   watchdog.unref()
   const h = cfg.health
   const meta: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-    memoryGb: Number((totalmem() / 1024 ** 3).toFixed(1)),
-    loadAvgAtStart: loadavg().map(x => Number(x.toFixed(2))),
-    commit: git(['rev-parse', '--short', 'HEAD']),
-    srcDirty: git(['status', '--porcelain', '--', 'src', 'protocols']) !== '',
+    ...runEnvironment(root),
     health: h,
     healthFlags: cfg.overrides,
     silentDetectionBoundMs: silentDetectionBound(h),

@@ -6,14 +6,15 @@
  * Environment: BENCH_QUICK=1 runs a few samples of everything (a smoke test of the harness, not figures);
  * BENCH_HYPERDHT=0 skips HyperDHT; BENCH_HYPERDHT_STORING=2,20 sets its testnet sizes (storing nodes).
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { loadHyperdht, runHyperdht, runHyperdhtSeparate } from './hyperdht-scenarios.js'
 import { runNetget, runNetgetSeparate } from './netget-scenarios.js'
 import type { HyperdhtConfig, HyperdhtResults, HyperdhtSeparateResults } from './hyperdht-scenarios.js'
 import type { LatencyResult, NetgetConfig, NetgetResults, NetgetSeparateResults, SeparateConfig } from './netget-scenarios.js'
+import { runEnvironment } from './stats.js'
 import type { Summary } from './stats.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -149,13 +150,6 @@ async function measureMany (mode: string, nodes: number): Promise<ManyResult | {
 
 // ---------------------------------------------------------------- environment
 
-function git (args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: root, timeout: 5000, encoding: 'utf8' }).trim()
-  } catch {
-    return '?'
-  }
-}
 
 function packageVersion (name: string): string {
   try {
@@ -319,14 +313,7 @@ function render (o: Output): string {
 async function main (): Promise<number> {
   const notes: string[] = []
   const meta: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-    memoryGb: Number((totalmem() / 1024 ** 3).toFixed(1)),
-    loadAvgAtStart: loadavg().map(x => Number(x.toFixed(2))),
-    commit: git(['rev-parse', '--short', 'HEAD']),
-    srcDirty: git(['status', '--porcelain', '--', 'src', 'protocols']) !== '',
+    ...runEnvironment(root),
     libp2p: packageVersion('libp2p'),
     kadDht: packageVersion('@libp2p/kad-dht'),
     hyperdht: 'not installed',

@@ -2,6 +2,8 @@
  * Summaries of latency samples (ms) and the small helpers every scenario shares:
  * bounded waits, a GC hook, RSS readings.
  */
+import { execFileSync } from 'node:child_process'
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
@@ -107,3 +109,26 @@ export async function settledMemory (pauseMs = 100): Promise<{ rss: number, heap
 }
 
 export const MB = 1024 * 1024
+
+/** A git command's output in `root`, or '?' (no git, not a checkout). */
+export function git (root: string, args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: root, timeout: 5000, encoding: 'utf8' }).trim()
+  } catch {
+    return '?'
+  }
+}
+
+/** Where, when and on what code a benchmark ran, for the head of its JSON. */
+export function runEnvironment (root: string): Record<string, unknown> {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    memoryGb: Number((totalmem() / 1024 ** 3).toFixed(1)),
+    loadAvgAtStart: loadavg().map(x => Number(x.toFixed(2))),
+    commit: git(root, ['rev-parse', '--short', 'HEAD']),
+    srcDirty: git(root, ['status', '--porcelain', '--', 'src', 'protocols']) !== ''
+  }
+}
