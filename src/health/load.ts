@@ -9,7 +9,7 @@ import type { LoadFigures } from './model.js'
 /** Sampling period (ms): figures are at most this old. */
 export const LOAD_SAMPLE_MS = 2000
 /** Event-loop delay sampling resolution (ms). */
-const RESOLUTION_MS = 10
+const RESOLUTION_MS = 20
 
 let users = 0
 let timer: ReturnType<typeof setInterval> | undefined
