@@ -41,5 +41,25 @@ export function toInstance (record: Omit<VerifiedRecord, 'bytes' | 'admissionByt
 }
 
 export function copyInstance (instance: ServiceInstance): ServiceInstance {
-  return { ...instance, metadata: structuredClone(instance.metadata), addresses: [...instance.addresses], health: copyHealth(instance.health) }
+  return { ...instance, metadata: cloneJson(instance.metadata), addresses: [...instance.addresses], health: copyHealth(instance.health) }
+}
+
+/**
+ * A deep copy of a JSON value (what metadata is once it went through a record). Several times faster than
+ * structuredClone on small objects, which every discovery answer hands out; anything that is not plain JSON (an
+ * application's own metadata object before it was published) goes to structuredClone.
+ */
+function cloneJson<T> (value: T): T {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map(cloneJson) as T
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value)
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const copy = cloneJson((value as Record<string, unknown>)[key])
+    // JSON.parse makes "__proto__" an own key; an assignment would set the copy's prototype instead.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true })
+    else out[key] = copy
+  }
+  return out as T
 }
