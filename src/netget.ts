@@ -271,6 +271,26 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   }
 
   /**
+   * Resolves once the node runs and one of its configured registries answered a request, so that its request
+   * session is open: a registration or discovery after it pays its own round trips, not the connection's set-up.
+   * Rejects with NoRegistryReachableError when none answers within `timeout` (default `discoverTimeout`).
+   * A registry node with no other registry configured is ready once started.
+   */
+  async ready (options: { signal?: AbortSignal, timeout?: number } = {}): Promise<void> {
+    const running = await this.ensureStarted()
+    const ids = [...new Set([...this.registryNodes].map(a => checkRegistryAddress(a)))].filter(id => id !== this.id)
+    if (ids.length === 0) {
+      if (running.registry !== undefined) return
+      throw new NoRegistryReachableError('No registry node is known: give registryNodes')
+    }
+    await this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'ready', async signal => {
+      if (!await firstTrue(ids.map(async id => running.client.isAlive(id, signal)))) {
+        throw new NoRegistryReachableError(`None of the ${ids.length} configured registries answered`)
+      }
+    })
+  }
+
+  /**
    * Stops the node (idempotent): withdraws a registered record (so the instance leaves discovery at once),
    * then releases every socket, timer and stream.
    */
@@ -725,4 +745,17 @@ function emptyIterator (): AsyncIterableIterator<WatchEvent> {
     async next () { return { value: undefined, done: true } },
     [Symbol.asyncIterator] () { return this }
   }
+}
+
+/** True as soon as one of `checks` resolves true; false once all resolved false. */
+async function firstTrue (checks: Array<Promise<boolean>>): Promise<boolean> {
+  return new Promise(resolve => {
+    let left = checks.length
+    for (const check of checks) {
+      void check.then(ok => {
+        if (ok) resolve(true)
+        else if (--left === 0) resolve(false)
+      }, () => { if (--left === 0) resolve(false) })
+    }
+  })
 }

@@ -42,6 +42,21 @@ describe('register and discover', () => {
     assert.ok(instance.addresses.includes('http://127.0.0.1:8080'))
   })
 
+  it('ready() resolves once a registry answered, with its request session open', async () => {
+    const { addrs } = await net.registries(1)
+    await net.service('ReadyService', addrs)
+    const client = net.node({ registryNodes: addrs })
+    await client.ready()
+    assert.ok(client.getStats().requests >= 1, 'ready() asked a registry')
+    // Its request session is open: what a discovery or registration then uses, with no set-up of its own.
+    const node = (client as unknown as { running: { node: { getConnections(): Array<{ streams: Array<{ protocol?: string }> }> } } }).running.node
+    assert.ok(node.getConnections().some(c => c.streams.some(st => st.protocol === '/netget/development/registry/1.0.0')))
+    assert.equal((await client.discoverServiceNode('ReadyService')).length, 1)
+    // With no registry that answers, it says so within its deadline.
+    const lost = net.node({ registryNodes: ['/ip4/127.0.0.1/tcp/9/p2p/12D3KooWQzxW3LVytmZ2VMKuMQyYzt7bdw4iYC6Qf5ohqvWHa4q5'] })
+    await assert.rejects(lost.ready({ timeout: 1000 }), NoRegistryReachableError)
+  })
+
   it('keeps two services apart', async () => {
     const { addrs } = await net.registries(2)
     const db = await net.service('DatabaseService', addrs)
