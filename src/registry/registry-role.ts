@@ -209,7 +209,11 @@ export class RegistryRole {
 
   /** Whether this registry is among the `count` closest to `target` of the live registries it knows. */
   private amongClosest (target: Uint8Array, count: number): boolean {
-    const closer = this.table.closest(target, count, e => e.verified && compareDistance(target, e.position, this.selfPosition) < 0)
-    return closer.length < count
+    // A count, not a sort: asked for every DISCOVER without hints, and for every record each probe round.
+    let closer = 0
+    for (const entry of this.table.all()) {
+      if (entry.verified && compareDistance(target, entry.position, this.selfPosition) < 0 && ++closer >= count) return false
+    }
+    return true
   }
 }
