@@ -28,8 +28,6 @@ import type { ReplicationReason } from './registry/replicator.js'
 import type { InstanceFilter } from './discovery/filters.js'
 import type { PickStrategy } from './discovery/pick.js'
 import type { WatchEvent } from './discovery/watch.js'
-
-export type { WatchEvent } from './discovery/watch.js'
 import type { ProbeResult } from './health/probe.js'
 import type { NetgetLibp2p } from './node/create-node.js'
 import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
@@ -40,6 +38,7 @@ import type { Security } from './security/setup.js'
 import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 
 export type { ServiceInstance } from './records/instance.js'
+export type { WatchEvent } from './discovery/watch.js'
 export type { RegistrationResult } from './registry/lease.js'
 
 export interface RegisterOptions {
@@ -284,7 +283,11 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       throw new NoRegistryReachableError('No registry node is known: give registryNodes')
     }
     await this.withDeadline(options.signal, options.timeout ?? this.options.discoverTimeout, 'ready', async signal => {
-      if (!await firstTrue(ids.map(async id => running.client.isAlive(id, signal)))) {
+      try {
+        await Promise.any(ids.map(async id => {
+          if (!await running.client.isAlive(id, signal)) throw new Error(`${id} did not answer`)
+        }))
+      } catch {
         throw new NoRegistryReachableError(`None of the ${ids.length} configured registries answered`)
       }
     })
@@ -606,6 +609,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await registry?.stop().catch(() => {})
       await guard?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
+      cancelAddressUpdate(node)
       this.state = 'stopped'
       if (err instanceof NetgetError) throw err
       throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
@@ -746,19 +750,6 @@ function emptyIterator (): AsyncIterableIterator<WatchEvent> {
     async next () { return { value: undefined, done: true } },
     [Symbol.asyncIterator] () { return this }
   }
-}
-
-/** True as soon as one of `checks` resolves true; false once all resolved false. */
-async function firstTrue (checks: Array<Promise<boolean>>): Promise<boolean> {
-  return new Promise(resolve => {
-    let left = checks.length
-    for (const check of checks) {
-      void check.then(ok => {
-        if (ok) resolve(true)
-        else if (--left === 0) resolve(false)
-      }, () => { if (--left === 0) resolve(false) })
-    }
-  })
 }
 
 /**
