@@ -2,10 +2,10 @@
  * One simulation process: creates and stops netget nodes on the coordinator's command, runs their lookups, and
  * reports what happened. Public API only. Exits when the IPC channel closes, so it never outlives the coordinator.
  */
-import { writeFile } from 'node:fs/promises'
+import { appendFile, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks'
 import { Netget } from '../src/index.js'
 import type {
   Command, CreateCommand, CreateReply, DiscoverReply, Envelope, NodeSettings, PartitionReply, ProblemMessage,
@@ -85,7 +85,7 @@ async function startHeapProfile (): Promise<Session> {
   const session = new Session()
   session.connect()
   await session.post('HeapProfiler.enable')
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1' })
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1', includeObjectsCollectedByMinorGC: process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1' })
   return session
 }
 
@@ -98,6 +98,27 @@ async function writeProfile (): Promise<void> {
     const { profile } = await heapProfiler.post('HeapProfiler.getSamplingProfile')
     await writeFile(join(heapProfileDir, `child-${process.pid}.heapprofile`), JSON.stringify(profile))
   }
+}
+
+// NETGET_SIM_GC_LOG=DIR: each child appends every garbage collection of 20 ms or more to DIR/child-<pid>.gc.jsonl
+// (time, kind, duration), to tell a major collection's pause from other event-loop stalls.
+const gcLogDir = process.env.NETGET_SIM_GC_LOG
+if (gcLogDir !== undefined) {
+  const lines: string[] = []
+  const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' }
+  const observer = new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration < 20) continue
+      const kind = ((entry as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1
+      lines.push(JSON.stringify({ at: Date.now(), kind: kinds[kind] ?? String(kind), ms: Math.round(entry.duration) }))
+    }
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  process.once('beforeExit', () => { observer.disconnect() })
+  const flush = setInterval(() => {
+    if (lines.length > 0) void appendFile(join(gcLogDir, `child-${process.pid}.gc.jsonl`), lines.splice(0).join('\n') + '\n').catch(() => {})
+  }, 1000)
+  flush.unref()
 }
 
 const denied = (peerId: PeerId): boolean => deny.has(peerId.toString())
