@@ -393,6 +393,7 @@ export interface RegistryResponse {
   health: InstanceHealth[]
   gone: Uint8Array<ArrayBuffer>[]
   snapshot: boolean
+  settling: boolean
 }
 
 export namespace RegistryResponse {
@@ -474,6 +475,11 @@ export namespace RegistryResponse {
           w.bool(obj.snapshot)
         }
 
+        if ((obj.settling != null && obj.settling !== false)) {
+          w.uint32(80)
+          w.bool(obj.settling)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -487,7 +493,8 @@ export namespace RegistryResponse {
           closer: [],
           health: [],
           gone: [],
-          snapshot: false
+          snapshot: false,
+          settling: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -550,6 +557,10 @@ export namespace RegistryResponse {
             }
             case 9: {
               obj.snapshot = reader.bool()
+              break
+            }
+            case 10: {
+              obj.settling = reader.bool()
               break
             }
             default: {
@@ -675,6 +686,13 @@ export namespace RegistryResponse {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.settling`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -790,6 +808,11 @@ export namespace RegistryResponse {
     value: boolean
   }
 
+  export interface RegistryResponseSettlingFieldEvent {
+    field: '$.settling'
+    value: boolean
+  }
+
   export function encode (obj: Partial<RegistryResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RegistryResponse.codec())
   }
@@ -798,7 +821,7 @@ export namespace RegistryResponse {
     return decodeMessage(buf, RegistryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent | RegistryResponseCloserIdFieldEvent | RegistryResponseCloserAddrsFieldEvent | RegistryResponseHealthStatusFieldEvent | RegistryResponseHealthLastSeenMsAgoFieldEvent | RegistryResponseHealthChecksNameFieldEvent | RegistryResponseHealthChecksFailingFieldEvent | RegistryResponseHealthChecksOutputFieldEvent | RegistryResponseHealthChecksAgeMsFieldEvent | RegistryResponseHealthLoadCpuPermilleFieldEvent | RegistryResponseHealthLoadEventLoopDelayUsFieldEvent | RegistryResponseHealthLoadRssMibFieldEvent | RegistryResponseGoneFieldEvent | RegistryResponseSnapshotFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RegistryResponse>): Generator<RegistryResponseStatusFieldEvent | RegistryResponseCodeFieldEvent | RegistryResponseMessageFieldEvent | RegistryResponseRecordsFieldEvent | RegistryResponseIdFieldEvent | RegistryResponseCloserIdFieldEvent | RegistryResponseCloserAddrsFieldEvent | RegistryResponseHealthStatusFieldEvent | RegistryResponseHealthLastSeenMsAgoFieldEvent | RegistryResponseHealthChecksNameFieldEvent | RegistryResponseHealthChecksFailingFieldEvent | RegistryResponseHealthChecksOutputFieldEvent | RegistryResponseHealthChecksAgeMsFieldEvent | RegistryResponseHealthLoadCpuPermilleFieldEvent | RegistryResponseHealthLoadEventLoopDelayUsFieldEvent | RegistryResponseHealthLoadRssMibFieldEvent | RegistryResponseGoneFieldEvent | RegistryResponseSnapshotFieldEvent | RegistryResponseSettlingFieldEvent> {
     return streamMessage(buf, RegistryResponse.codec(), opts)
   }
 }

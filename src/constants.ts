@@ -78,6 +78,25 @@ export const LOOKUP_SPARE_SEEDS = 16
  * a connection closing under a request then costs this, not requestTimeout.
  */
 export const LOOKUP_HEDGE_MS = 500
+/**
+ * A discovery hedges sooner once this client has timed enough answers: after its recent p95 answer time (as "The
+ * Tail at Scale" hedged requests do), never sooner than HEDGE_MIN_MS (a timer's resolution) nor later than
+ * LOOKUP_HEDGE_MS. About 1 request in 20 then costs a second one, and a stalled registry costs its p95.
+ */
+export const HEDGE_MIN_MS = 1
+/**
+ * A registry answers DISCOVER as `settling` for this long (ms) after it joined the network or saw a registry
+ * leave (the two ways it enters a closest set): time for re-replication to fill it. A client then needs CONFIRMING_ANSWERS answers.
+ */
+export const SETTLING_MS = 10_000
+/**
+ * The closest registries that must answer a discovery whose first answer found nothing (one registry may withhold
+ * records) or came from a settling registry.
+ */
+export const CONFIRMING_ANSWERS = 2
+/** Answer times a client keeps for its p95 (the most recent), and how many it needs before it uses them. */
+export const HEDGE_SAMPLES = 64
+export const HEDGE_MIN_SAMPLES = 16
 /** Candidate registries one lookup remembers at most. */
 export const LOOKUP_MAX_CANDIDATES = 256
 /** Holders of a record that probe its instance: the closest few, not all replicationFactor. */

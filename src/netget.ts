@@ -106,6 +106,8 @@ export interface NetgetStats {
   responseBytes: number
   /** Sum over lookups of the hops to the farthest of the closest registries (0 when the first asked were the closest). */
   lookupHops: number
+  /** Discovery requests sent because one already out was slower than this client's recent p95 answer time. */
+  hedges: number
   /** Registry: records sent to other registries by re-replication (stored or already held there), refused, not delivered. */
   replicated: number
   replicationRefused: number
@@ -243,7 +245,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     }
   }
 
-  private routingStats (): Pick<NetgetStats, 'knownRegistries' | 'verifiedRegistries' | 'lookups' | 'requests' | 'requestBytes' | 'responseBytes' | 'lookupHops' | 'replicated' | 'replicationRefused' | 'replicationFailed' | 'relayed'> {
+  private routingStats (): Pick<NetgetStats, 'knownRegistries' | 'verifiedRegistries' | 'lookups' | 'requests' | 'requestBytes' | 'responseBytes' | 'lookupHops' | 'hedges' | 'replicated' | 'replicationRefused' | 'replicationFailed' | 'relayed'> {
     const table = this.table
     let verified = 0
     for (const entry of table?.all() ?? []) if (entry.verified) verified++
@@ -257,6 +259,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       requestBytes: client?.requestBytes ?? 0,
       responseBytes: client?.responseBytes ?? 0,
       lookupHops: client?.hops ?? 0,
+      hedges: client?.hedges ?? 0,
       replicated: replication?.replicated ?? 0,
       replicationRefused: replication?.refused ?? 0,
       replicationFailed: replication?.failed ?? 0,

@@ -4,7 +4,7 @@
  */
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN } from './constants.js'
+import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN, SETTLING_MS } from './constants.js'
 import { InvalidOptionError } from './errors.js'
 import { parsePublicKey } from './node/identity.js'
 import { MAX_CHECKS, isCheckName } from './health/model.js'
@@ -60,7 +60,10 @@ export interface NetgetOptions {
   minAcks?: number
   /** Registries closest to a service key that hold its records. @default 20 */
   replicationFactor?: number
-  /** Registries asked in parallel by one discovery. @default 2 */
+  /**
+   * The closest registries whose answers one discovery needs (merged). With 1 the next one is asked as well when
+   * the first fails, refuses, or is slower than this client's recent p95 answer time (a hedge). @default 1
+   */
   queryFanout?: number
   /** Health probe period on registries (ms). @default 5000 */
   healthInterval?: number
@@ -89,6 +92,12 @@ export interface NetgetOptions {
   publishBurst?: number
   /** Registry: DISCOVER requests accepted per peer per second, on average (bursts of twice that). @default 5000 */
   discoverRate?: number
+  /**
+   * Registry: how long (ms) after it joins the network, or sees a registry leave, it answers DISCOVER as
+   * `settling` (clients then confirm its answer with the next closest registry): time for re-replication to fill
+   * a closest set it just entered. Raise it where registries hold many thousands of records. 0: never. @default 10000
+   */
+  settlingTime?: number
   /**
    * Advanced: a libp2p connection gater consulted for every dial and connection (e.g. to keep a node away from
    * given peers). On a closed network the admission guard's gater runs first; a peer is refused if either refuses.
@@ -129,6 +138,7 @@ export interface ResolvedOptions {
   publishRate: number
   publishBurst: number
   discoverRate: number
+  settlingTime: number
   connectionGater?: ConnectionGater
 }
 
@@ -143,7 +153,7 @@ export const DEFAULTS = {
   recordTtl: 60_000,
   minAcks: 1,
   replicationFactor: 20,
-  queryFanout: 2,
+  queryFanout: 1,
   healthInterval: 5000,
   healthTimeout: 2000,
   healthCheckInterval: 5000,
@@ -153,7 +163,8 @@ export const DEFAULTS = {
   maxRecordsPerPeer: 32,
   publishRate: 10,
   publishBurst: 20,
-  discoverRate: 5000
+  discoverRate: 5000,
+  settlingTime: SETTLING_MS
 } as const
 
 /** Checks a registry multiaddr: parses, and ends in /p2p/<peerId>. Returns the peer id. */
@@ -182,6 +193,14 @@ function positiveInt (options: Record<string, unknown>, name: keyof typeof DEFAU
   const value = options[name] ?? DEFAULTS[name]
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
     throw new InvalidOptionError(name, `expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` ≤ ${max}` : ''}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function nonNegativeInt (options: Record<string, unknown>, name: keyof typeof DEFAULTS): number {
+  const value = options[name] ?? DEFAULTS[name]
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidOptionError(name, `expected an integer ≥ 0, got ${JSON.stringify(value)}`)
   }
   return value
 }
@@ -316,7 +335,8 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     maxRecordsPerPeer: positiveInt(options, 'maxRecordsPerPeer'),
     publishRate: positiveInt(options, 'publishRate'),
     publishBurst: positiveInt(options, 'publishBurst'),
-    discoverRate: positiveInt(options, 'discoverRate')
+    discoverRate: positiveInt(options, 'discoverRate'),
+    settlingTime: nonNegativeInt(options, 'settlingTime')
   }
   if (resolved.recordTtl < 3000) throw new InvalidOptionError('recordTtl', 'must be at least 3000 ms (it is republished at a third of it)')
   const keyFile = optionalString(options, 'keyFile')

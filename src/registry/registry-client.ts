@@ -7,7 +7,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
-  LOOKUP_ALPHA, LOOKUP_HEDGE_MS, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
+  CONFIRMING_ANSWERS, LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
   RELAY_DIRECT, SESSION_CLIENT_IDLE_TIMEOUT_MS, registryProtocol
 } from '../constants.js'
 import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
@@ -16,6 +16,7 @@ import { deadline } from '../util/deadline.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
 import { VerifyCache } from '../records/verify-cache.js'
 import { decodeHints } from '../routing/hints.js'
+import { HedgeDelay } from '../routing/hedge.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import { walk } from '../routing/walk.js'
 import { fresher, healthFromWire, unknownHealth } from '../health/model.js'
@@ -65,6 +66,12 @@ export interface PublishResult {
 }
 
 /** What this node's lookups cost since start (getStats()). */
+/** One registry's DISCOVER answer: what it holds, and whether it said it is settling (not to be taken alone). */
+interface DiscoverAnswer {
+  held: HeldRecord[]
+  settling: boolean
+}
+
 export interface ClientCounters {
   /** Lookups run (discoveries that asked registries, publications, FIND walks). */
   lookups: number
@@ -75,6 +82,8 @@ export interface ClientCounters {
   responseBytes: number
   /** Sum over lookups of the hops to the farthest of the closest registries (0: the first ones asked were the closest). */
   hops: number
+  /** Discovery requests sent because one already out was slower than the recent p95 (hedges). */
+  hedges: number
 }
 
 /** The closest registries of one name, as the last lookup found them. */
@@ -96,11 +105,13 @@ const MAX_SEEN_INSTANCES = 10_000
 type PublishAnswer = { ok: true } | { ok: false, refusal: string }
 
 export class RegistryClient {
-  readonly counters: ClientCounters = { lookups: 0, requests: 0, requestBytes: 0, responseBytes: 0, hops: 0 }
+  readonly counters: ClientCounters = { lookups: 0, requests: 0, requestBytes: 0, responseBytes: 0, hops: 0, hedges: 0 }
   private readonly node: NetgetLibp2p
   private readonly init: RegistryClientInit
   private readonly table: RegistryTable
   private readonly routes = new Map<string, Route>()
+  /** This client's recent DISCOVER answer times: when a discovery asks the next registry too. */
+  private readonly hedge = new HedgeDelay()
   private readonly excluded = new Set<string>()
   private readonly peerIds = new Map<string, PeerId>()
   private readonly self: string
@@ -242,13 +253,26 @@ export class RegistryClient {
   async discover (name: string, signal: AbortSignal): Promise<HeldRecord[]> {
     const target = servicePosition(this.init.network, name)
     const need = Math.min(this.init.queryFanout, this.init.replicationFactor)
-    const ask = async (alwaysHints: boolean): Promise<WalkResult<HeldRecord[]>> => this.lookup<HeldRecord[]>(target, name, need,
-      Math.max(LOOKUP_ALPHA, need), signal, async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s), alwaysHints, true)
+    const ask = async (need: number, alwaysHints: boolean, hedge: boolean): Promise<WalkResult<DiscoverAnswer>> => this.lookup<DiscoverAnswer>(target, name, need,
+      Math.max(LOOKUP_ALPHA, need), signal, async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s), alwaysHints, hedge)
     const routeWasFresh = (this.routes.get(name)?.fresh ?? 0) > Date.now()
-    let result = await ask(false)
-    // Nothing found through a route asked without hints: the route may be one a lookup found while the network
-    // was still forming. Ask again with hints (a name nobody registered pays one more round).
-    if (result.closest.every(a => a.value.length === 0) && routeWasFresh && !signal.aborted) result = await ask(true)
+    let result = await ask(need, false, true)
+    const confirmations = Math.max(need, Math.min(CONFIRMING_ANSWERS, this.init.replicationFactor))
+    // One registry's answer is not taken alone when it found nothing (the route may be one a lookup found while the
+    // network was still forming, or the registry may withhold records: it cannot forge any), nor when that
+    // registry says it is settling (it may have just joined the name's closest set, and re-replication is still
+    // filling it). Asked again with hints, until the CONFIRMING_ANSWERS closest answered; a name nobody registered
+    // pays this one more round, and so does every discovery in the seconds after a registry joins or leaves.
+    // This lookup does not hedge: a registry slow to answer now may be the one holder left after the others died
+    // (busy re-replicating what it holds), and the registries a hedge would ask instead are the ones still filling.
+    if (!signal.aborted && confirmations > need &&
+      (result.closest.every(a => a.value.held.length === 0) || result.closest.some(a => a.value.settling))) {
+      const confirmed = await ask(confirmations, true, false)
+      if (confirmed.closest.length > 0) result = confirmed
+    } else if (!signal.aborted && result.closest.every(a => a.value.held.length === 0) && routeWasFresh) {
+      // queryFanout ≥ 2 already asked several: still, a fresh route asked without hints may be a stale one.
+      result = await ask(need, true, true)
+    }
     if (result.closest.length === 0) {
       if (result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
       const reasons = [...result.failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
@@ -259,7 +283,7 @@ export class RegistryClient {
     const merged = new Map<string, VerifiedRecord>()
     const health = new Map<string, InstanceHealth>()
     for (const answer of result.closest) {
-      for (const held of answer.value) {
+      for (const held of answer.value.held) {
         mergeInto(merged, held.record)
         if (held.health !== undefined) health.set(held.record.peerId, fresher(health.get(held.record.peerId) ?? unknownHealth(), held.health))
       }
@@ -354,10 +378,11 @@ export class RegistryClient {
       signal,
       accept: id => !this.excluded.has(id) && (id !== this.self || this.init.localRegistry !== undefined),
       // Discovery only: a record must reach the true closest set even when one of them is slow.
-      ...(hedge ? { hedgeAfter: LOOKUP_HEDGE_MS, hedgeWithin: this.init.replicationFactor } : {}),
+      ...(hedge ? { hedgeAfter: this.hedge.delay(), hedgeWithin: this.init.replicationFactor } : {}),
       query: async (candidate, s) => query(candidate, closer, s)
     })
     this.counters.hops += result.hops
+    this.counters.hedges += result.hedges
     if (name !== undefined) {
       if (result.closest.length === 0) this.routes.delete(name)
       else this.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures.keys()])
@@ -396,14 +421,23 @@ export class RegistryClient {
     return { value: { ok: true }, closer: hints }
   }
 
-  private async discoverFrom (candidate: Candidate, name: string, closer: number, signal: AbortSignal): Promise<QueryAnswer<HeldRecord[]>> {
+  private async discoverFrom (candidate: Candidate, name: string, closer: number, signal: AbortSignal): Promise<QueryAnswer<DiscoverAnswer>> {
     if (candidate.id === this.self && this.init.localRegistry !== undefined) {
-      return { value: this.init.localRegistry.lookup(name), closer: [] }
+      return { value: { held: this.init.localRegistry.lookup(name), settling: this.init.localRegistry.isSettling() }, closer: [] }
     }
-    const response = await this.ask(candidate, { type: RegistryRequest.Type.DISCOVER, name, closer }, signal)
+    const sent = performance.now()
+    let response: RegistryResponse
+    try {
+      response = await this.ask(candidate, { type: RegistryRequest.Type.DISCOVER, name, closer }, signal)
+    } catch (err) {
+      // Given up while still pending (the lookup ended without it): at least this slow, which the p95 must see.
+      if (signal.aborted) this.hedge.record(performance.now() - sent)
+      throw err
+    }
+    this.hedge.record(performance.now() - sent)
     // A refusal (rate limit, admission) is not an answer about the name: the lookup asks the next registry.
     if (response.status !== RegistryResponse.Status.OK) throw new Refusal(`${response.code}: ${response.message}`)
-    return { value: await this.openHeld(response, name), closer: this.hints(response) }
+    return { value: { held: await this.openHeld(response, name), settling: response.settling }, closer: this.hints(response) }
   }
 
   /** The records of a DISCOVER or WATCH answer that verify, each with the health the registry gave it. */

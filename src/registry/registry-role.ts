@@ -91,6 +91,7 @@ export class RegistryRole {
       isDown: peerId => this.prober.isDown(peerId),
       healthOf: peerId => this.prober.healthOf(peerId),
       outsideClosestSet: target => !this.amongClosest(target, options.replicationFactor),
+      settling: () => Date.now() - Math.max(table.firstVerifiedAt, table.leftAt) < options.settlingTime,
       unaskedHints: Math.min(options.replicationFactor, MAX_HINTS),
       ...(guard !== undefined ? { guard } : {}),
       ...(options.authority !== undefined ? { authority: options.authority } : {}),

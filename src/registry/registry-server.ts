@@ -34,6 +34,11 @@ export interface RegistryServerInit {
    * not where the name's records live, and a DISCOVER is answered with closer registries even unasked.
    */
   outsideClosestSet?: (target: Uint8Array) => boolean
+  /**
+   * Whether this registry's view of the registries moved so recently that it may have just joined a name's closest
+   * set and still be receiving its records (DISCOVER answers carry it as `settling`).
+   */
+  settling?: () => boolean
   /** How many closer registries such an unasked answer names (the registry's own replicationFactor). */
   unaskedHints?: number
   /** Deadline for one inbound request and one outbound replication (ms). */
@@ -132,6 +137,11 @@ export class RegistryServer {
     }
   }
 
+  /** Whether DISCOVER answers say `settling` now (see RegistryServerInit.settling). */
+  isSettling (): boolean {
+    return this.init.settling?.() === true
+  }
+
   /**
    * Records served for `name`, each with its instance's health as this registry's prober sees it: live, not from
    * an instance marked down; at most 256 records and 1 MiB.
@@ -176,7 +186,7 @@ export class RegistryServer {
           // hints, and would be told only what this registry holds: old copies that expire, since renewals go to
           // the closest. Told of closer registries, its lookup walks on to them.
           const hints = req.closer > 0 ? req.closer : this.init.outsideClosestSet?.(target) === true ? (this.init.unaskedHints ?? 0) : 0
-          return { ...heldRecords(this.lookup(req.name)), ...closerOnly(this.closer(target, hints, from)) }
+          return { ...heldRecords(this.lookup(req.name)), ...closerOnly(this.closer(target, hints, from)), settling: this.init.settling?.() === true }
         }
         case RegistryRequest.Type.FIND:
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
@@ -232,9 +242,9 @@ function closerOnly (closer: RegistryPeer[]): Pick<RegistryResponse, 'closer'> {
 }
 
 function ok (records: Array<Uint8Array<ArrayBuffer>>, closer: RegistryPeer[]): Omit<RegistryResponse, 'id'> {
-  return { status: RegistryResponse.Status.OK, code: '', message: '', records, closer, health: [], gone: [], snapshot: false }
+  return { status: RegistryResponse.Status.OK, code: '', message: '', records, closer, health: [], gone: [], snapshot: false, settling: false }
 }
 
 function refusal (code: string, message: string): Omit<RegistryResponse, 'id'> {
-  return { status: RegistryResponse.Status.REJECTED, code, message, records: [], closer: [], health: [], gone: [], snapshot: false }
+  return { status: RegistryResponse.Status.REJECTED, code, message, records: [], closer: [], health: [], gone: [], snapshot: false, settling: false }
 }

@@ -81,6 +81,8 @@ export interface WalkResult<T> {
   queries: number
   /** Largest hop count among `closest` (0 when the seeds were already the closest). */
   hops: number
+  /** Requests sent while a request of the frontier was slow (past `hedgeAfter`): the hedges. */
+  hedges: number
   /** Why it stopped before converging, if it did: 'aborted' or 'budget'. */
   incomplete?: 'aborted' | 'budget'
 }
@@ -102,6 +104,7 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
   const failures = new Map<string, Error>()
   let sorted: Candidate[] = []
   let queries = 0
+  let hedges = 0
   let inFlight = 0
   let wake: (() => void) | undefined
 
@@ -177,7 +180,8 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     if (front.every(c => c.state === 'answered')) break
     const waiting = front.filter(c => c.state === 'new')
     // Slow requests do not hold a slot: their hedges go out while they are pending.
-    const busy = inFlight - sorted.filter(c => slow(c, now)).length
+    const slowNow = sorted.filter(c => slow(c, now)).length
+    const busy = inFlight - slowNow
     let started = 0
     for (const c of waiting) {
       if (busy + started >= alpha) break
@@ -186,6 +190,7 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
         incomplete = 'budget'
         break
       }
+      if (slowNow > 0) hedges++
       ask(c)
     }
     if (incomplete !== undefined && inFlight === 0) break
@@ -218,6 +223,7 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     answers,
     failures,
     queries,
+    hedges,
     hops: closest.reduce((max, a) => Math.max(max, a.hop), 0),
     ...(incomplete !== undefined ? { incomplete } : {})
   }

@@ -123,10 +123,10 @@ describe('decoders under random and mutated input', () => {
       assert.deepEqual(RegistryRequest.decode(RegistryRequest.encode(message)), message)
     }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
     const peer = fc.record({ id: fc.uint8Array({ maxLength: 48 }), addrs: fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 4 }) }).map(p => ({ ...p }))
-    fc.assert(fc.property(fc.array(peer, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), fc.array(wireHealth, { maxLength: 4 }), fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 4 }), fc.boolean(),
-      (closer, id, health, gone, snapshot) => {
+    fc.assert(fc.property(fc.array(peer, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), fc.array(wireHealth, { maxLength: 4 }), fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 4 }), fc.boolean(), fc.boolean(),
+      (closer, id, health, gone, snapshot, settling) => {
         roundTrips++
-        const message = { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer, id, health, gone, snapshot }
+        const message = { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer, id, health, gone, snapshot, settling }
         assert.deepEqual(RegistryResponse.decode(RegistryResponse.encode(message), { limits: REGISTRY_RESPONSE_LIMITS }), message)
       }), { numRuns: Math.max(100, Math.floor(RUNS / 10)) })
     fc.assert(fc.property(fc.uint8Array({ maxLength: 32 }), fc.nat({ max: 0xffffffff }), fc.constantFrom(HealthResponse.Status.SERVING, HealthResponse.Status.NOT_SERVING), fc.array(wireCheck, { maxLength: 4 }), fc.option(wireLoad, { nil: undefined }),

@@ -489,7 +489,7 @@ describe('a lying registry against a real client', () => {
     started.push(liar)
     let answer: Uint8Array[] = []
     await liar.handle(PROTOCOL, serveSession(codecs, MAX_REGISTRY_MESSAGE_BYTES, { timeout: EXCHANGE_TIMEOUT_MS, idleTimeout: SESSION_IDLE_TIMEOUT_MS },
-      async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: answer as Array<Uint8Array<ArrayBuffer>> , closer: [], health: [], gone: [], snapshot: false }), () => {}))
+      async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: answer as Array<Uint8Array<ArrayBuffer>> , closer: [], health: [], gone: [], snapshot: false, settling: false }), () => {}))
     await liar.start()
     const liarAddr = liar.getMultiaddrs()[0].toString()
 

@@ -85,7 +85,7 @@ async function liarRegistry (answer: () => Promise<Array<Uint8Array<ArrayBuffer>
   const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), network: 'development', dhtServer: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
   stopRaws.push(async () => { await node.stop() })
   await node.handle('/netget/development/registry/1.0.0', serveSession({ request: RegistryRequest, response: RegistryResponse }, 1 << 16,
-    { timeout: 10_000, idleTimeout: 60_000 }, async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: await answer() , closer: [], health: [], gone: [], snapshot: false }), () => {}))
+    { timeout: 10_000, idleTimeout: 60_000 }, async () => ({ status: RegistryResponse.Status.OK, code: '', message: '', records: await answer() , closer: [], health: [], gone: [], snapshot: false, settling: false }), () => {}))
   await node.start()
   return node.getMultiaddrs()[0].toString()
 }

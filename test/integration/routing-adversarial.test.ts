@@ -48,7 +48,7 @@ describe('lookups with a lying registry', () => {
     liar = await createNode({ privateKey: key, network: 'development', dhtServer: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
     await liar.handle(PROTOCOL, serveSession(codecs, 1 << 16, { timeout: 10_000, idleTimeout: 60_000 }, async () => {
       liarAnswers++
-      return { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer: fakes, health: [], gone: [], snapshot: false }
+      return { status: RegistryResponse.Status.OK, code: '', message: '', records: [], closer: fakes, health: [], gone: [], snapshot: false, settling: false }
     }, () => {}))
     await liar.start()
     liarAddr = liar.getMultiaddrs()[0].toString()

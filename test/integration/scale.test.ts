@@ -38,9 +38,10 @@ describe(`a network of ${REGISTRIES} registries, replicationFactor ${K}, one boo
   const services = new Map<string, Netget[]>()
 
   before(async () => {
-    // Registry i knows only registry i-1: a chain, the sparsest start there is.
+    // Registry i knows only registry i-1: a chain, the sparsest start there is. Not settling (settlingTime 0): this
+    // file counts the requests of lookups as a long-running network makes them; settling is tested in settling.test.ts.
     for (let i = 0; i < REGISTRIES; i++) {
-      const registry = net.node({ nodeType: 'registry', replicationFactor: K, registryNodes: i === 0 ? [] : [addrs[i - 1]] })
+      const registry = net.node({ nodeType: 'registry', replicationFactor: K, settlingTime: 0, registryNodes: i === 0 ? [] : [addrs[i - 1]] })
       await registry.start()
       registries.push(registry)
       addrs.push(registry.getMultiaddrs()[0])
