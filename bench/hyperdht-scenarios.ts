@@ -255,6 +255,8 @@ export interface HyperdhtSeparateResults {
   /** Spawn → `listening` line of each node process. */
   nodeStartMs: number[]
   lookup10: LatencyResult
+  /** c×: a fresh ephemeral node's new DHT → bootstrapped → first lookup with every record. */
+  fresh: LatencyResult
   bootstrap: string[]
 }
 
@@ -307,6 +309,33 @@ export async function runHyperdhtSeparate (lib: { DHT: DHTClass }, config: Separ
     for (let i = 0; i < config.warmup && performance.now() < warmDeadline; i++) await withTimeout(lookupAll(client, topic), 10_000, 'lookup')
     const lookup10 = await timeLookups(client, topic, config.perName, config.samples, 0)
     log(`  a×. hyperdht lookup ${config.perName}, node processes: p50 ${lookup10.summary?.p50.toFixed(3)} ms, found ${lookup10.found?.min}–${lookup10.found?.max}`)
+
+    // c×. Fresh clients against the node processes, as netget's: new DHT → bootstrapped → first full lookup.
+    const freshTimes: number[] = []
+    const freshFound: number[] = []
+    let freshFailures = 0
+    let freshError: string | undefined
+    const freshWarmup = Math.min(3, config.freshSamples)
+    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
+      const t0 = performance.now()
+      const fresh = new DHT({ ephemeral: true, bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1' })
+      try {
+        await withTimeout(fresh.fullyBootstrapped(), 10_000, 'fresh bootstrap')
+        const seen = await withTimeout(lookupAll(fresh, topic), 10_000, 'fresh lookup')
+        const t1 = performance.now()
+        if (i >= freshWarmup) {
+          freshTimes.push(t1 - t0)
+          freshFound.push(seen.size)
+          if (seen.size < config.perName) freshFailures++
+        }
+      } catch (err) {
+        if (i >= freshWarmup) freshFailures++
+        freshError ??= (err as Error).message
+      }
+      await withTimeout(fresh.destroy(), 10_000, 'destroy').catch(() => {})
+    }
+    const fresh = { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, ...(freshError !== undefined ? { firstError: freshError } : {}) }
+    log(`  c×. hyperdht fresh client first result, node processes: p50 ${fresh.summary?.p50.toFixed(3)} ms`)
     return {
       label: `HyperDHT ${storing}n`,
       layout: `hyperdht testnet shape of ${storing + 1} (first node + ${storing}), each node in a child process of its own (bench/hyperdht-node-child.ts); ` +
@@ -314,6 +343,7 @@ export async function runHyperdhtSeparate (lib: { DHT: DHTClass }, config: Separ
       setupMs,
       nodeStartMs,
       lookup10,
+      fresh,
       bootstrap
     }
   } finally {

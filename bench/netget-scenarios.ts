@@ -4,11 +4,16 @@
  *   a. uncached discovery from a connected client (10 and 50 instances)
  *   b. cached discovery (maxAge 60 s)
  *   c. a fresh client's start → first result
- *   d. registerWithNetwork() resolved → discoverable from the connected client
+ *   d. a new service: new Netget → start() → ready() → registerWithNetwork() resolved, each step timed, then
+ *      registered → discoverable from the connected client
  *   a×. uncached discovery of 10 from a connected client, the 2 registries in child processes of their own
- *       (the netget CLI), with the default queryFanout (2) and with queryFanout 1
+ *       (the netget CLI), with the default queryFanout (1, hedged) and with queryFanout 2
+ *   c×. a fresh client's start → first result, the registries in their own processes
+ * Registries answer as `settling` for settlingTime (10 s) after they join: timed discoveries start once that has
+ * passed, as they run against registries that have been up for a while.
  * Only the public API of src/index.ts (and the CLI, for a×) is used.
  */
+import { SETTLING_MS } from '../src/constants.js'
 import { Netget } from '../src/index.js'
 import { CHILD_READY_TIMEOUT_MS, spawnChild, stopChildren } from './children.js'
 import { counts, sleep, summarize, withTimeout } from './stats.js'
@@ -50,6 +55,12 @@ export interface NetgetResults {
   cached50: LatencyResult
   fresh: LatencyResult & { stop: Summary | null }
   registerToDiscoverable: LatencyResult & { attempts: Counts | null, register: Summary | null, gaveUp: number }
+  /** d's new services: start() resolved, then ready(), then new Netget → registerWithNetwork() resolved. */
+  serviceStart: Summary | null
+  serviceReady: Summary | null
+  newToRegistered: Summary | null
+  /** How long the timed discoveries waited for the registries to stop settling (ms). */
+  settledAfterMs: number
   registryAddresses: string[]
 }
 
@@ -92,6 +103,16 @@ async function waitForInstances (client: Netget, name: string, expected: number,
   return seen
 }
 
+/** Waits until `settlingTime` (the default) has passed since `since` (performance.now()); returns the wait (ms). */
+async function untilSettled (since: number, log: Log): Promise<number> {
+  const wait = Math.max(0, since + SETTLING_MS + 250 - performance.now())
+  if (wait > 0) {
+    log(`  waiting ${(wait / 1000).toFixed(1)} s for the registries to stop settling`)
+    await sleep(wait)
+  }
+  return wait
+}
+
 async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)
   let next = 0
@@ -129,6 +150,7 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
     await withTimeout(r1.start(), 10_000, 'registry 1 start')
     const r2 = track(new Netget({ nodeType: 'registry', listen: LOOPBACK, registryNodes: r1.getMultiaddrs() }))
     await withTimeout(r2.start(), 10_000, 'registry 2 start')
+    const registriesUp = performance.now()
     const registries = [...r1.getMultiaddrs(), ...r2.getMultiaddrs()]
     if (registries.some(a => !a.startsWith('/ip4/127.0.0.1/'))) throw new Error(`a registry listens off loopback: ${registries.join(', ')}`)
 
@@ -149,6 +171,7 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
     const setupMs = performance.now() - setup0
     log(`  netget: 2 registries + ${total} services registered in ${setupMs.toFixed(0)} ms`)
 
+    const settledAfterMs = await untilSettled(registriesUp, log)
     // The client has made its first discovery of the name before any sample.
     const seen10 = await waitForInstances(client, 'svc-0', config.perName, 10_000)
     if (seen10 < config.perName) throw new Error(`the client sees ${seen10} instances of svc-0, expected ${config.perName}`)
@@ -203,15 +226,21 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
     const visible: number[] = []
     const attempts: number[] = []
     const registerD: number[] = []
+    const startD: number[] = []
+    const readyD: number[] = []
+    const totalD: number[] = []
     const dFound: number[] = []
     let gaveUp = 0
     let dFailures = 0
     let dError: string | undefined
     const dWarmup = Math.min(2, config.registerSamples)
     for (let i = 0; i < config.registerSamples + dWarmup; i++) {
+      const n0 = performance.now()
       const s = new Netget({ metadata: { name: dName, sample: i }, registryNodes: registries, listen: LOOPBACK })
       try {
         await withTimeout(s.start(), 10_000, 'service start')
+        const s0 = performance.now()
+        await withTimeout(s.ready(), 10_000, 'service ready')
         const r0 = performance.now()
         await s.registerWithNetwork()
         const t0 = performance.now()
@@ -231,6 +260,9 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
         }
         if (i >= dWarmup) {
           registerD.push(t0 - r0)
+          startD.push(s0 - n0)
+          readyD.push(r0 - s0)
+          totalD.push(t0 - n0)
           attempts.push(n)
           if (seenAt === undefined) gaveUp++
           else {
@@ -266,6 +298,10 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
         gaveUp,
         ...(dError !== undefined ? { firstError: dError } : {})
       },
+      serviceStart: summarize(startD),
+      serviceReady: summarize(readyD),
+      newToRegistered: summarize(totalD),
+      settledAfterMs,
       registryAddresses: registries
     }
   } finally {
@@ -283,6 +319,8 @@ export interface SeparateConfig {
   samples: number
   /** Bound of the warm-up and of the timed loop, each. */
   maxMs: number
+  /** c×: fresh clients, start → first result. */
+  freshSamples: number
 }
 
 export interface NetgetSeparateResults {
@@ -292,10 +330,15 @@ export interface NetgetSeparateResults {
   registryStartMs: number[]
   /** `record stored` lines of the name in each registry's log, after the set-up. */
   storedPerRegistry: number[]
-  /** Default queryFanout (2): both registries asked per discovery. */
-  fanout2: LatencyResult
-  /** queryFanout 1: one registry asked per discovery (the closest to the name). */
+  /** Default queryFanout (1): the closest registry asked, the other one only as a hedge. */
   fanout1: LatencyResult
+  /** queryFanout 2: both registries asked per discovery. */
+  fanout2: LatencyResult
+  /** Requests per timed discovery of each client. */
+  requestsPerDiscovery: { fanout1: number, fanout2: number }
+  /** c×: a fresh client's new Netget → first result (all instances). */
+  fresh: LatencyResult
+  settledAfterMs: number
   registryAddresses: string[]
 }
 
@@ -303,9 +346,10 @@ export interface NetgetSeparateResults {
  * Times `clients` in turn, one discovery each per round, so that drift (load, GC, JIT of the registries)
  * spreads over all of them alike. Returns one result per client.
  */
-async function timeAlternating (clients: Netget[], name: string, expected: number, config: SeparateConfig): Promise<LatencyResult[]> {
+async function timeAlternating (clients: Netget[], name: string, expected: number, config: SeparateConfig): Promise<{ results: LatencyResult[], warmups: number }> {
   const warmDeadline = performance.now() + config.maxMs
-  for (let i = 0; i < config.warmup && performance.now() < warmDeadline; i++) {
+  let warmups = 0
+  for (; warmups < config.warmup && performance.now() < warmDeadline; warmups++) {
     for (const client of clients) await client.discoverServiceNode(name)
   }
   const results = clients.map(() => ({ times: [] as number[], found: [] as number[], failures: 0, firstError: undefined as string | undefined }))
@@ -326,7 +370,7 @@ async function timeAlternating (clients: Netget[], name: string, expected: numbe
       }
     }
   }
-  return results.map(r => ({ summary: summarize(r.times), found: counts(r.found), failures: r.failures, ...(r.firstError !== undefined ? { firstError: r.firstError } : {}) }))
+  return { results: results.map(r => ({ summary: summarize(r.times), found: counts(r.found), failures: r.failures, ...(r.firstError !== undefined ? { firstError: r.firstError } : {}) })), warmups }
 }
 
 /**
@@ -352,6 +396,7 @@ export async function runNetgetSeparate (config: SeparateConfig, log: Log): Prom
       registries.push(address)
       registryStartMs.push(performance.now() - t0)
     }
+    const registriesUp = performance.now()
     log(`  a×. 2 registry processes up (pids ${children.map(c => c.pid).join(', ')}) in ${registryStartMs.map(ms => ms.toFixed(0)).join(' + ')} ms`)
 
     await Promise.all(Array.from({ length: config.perName }, async (_, i) => {
@@ -359,9 +404,9 @@ export async function runNetgetSeparate (config: SeparateConfig, log: Log): Prom
       services.push(s)
       await withTimeout(s.registerWithNetwork(), 15_000, 'registerWithNetwork')
     }))
-    const fanout2 = new Netget({ registryNodes: registries, listen: LOOPBACK })
-    const fanout1 = new Netget({ registryNodes: registries, listen: LOOPBACK, queryFanout: 1 })
-    clients.push(fanout2, fanout1)
+    const fanout1 = new Netget({ registryNodes: registries, listen: LOOPBACK })
+    const fanout2 = new Netget({ registryNodes: registries, listen: LOOPBACK, queryFanout: 2 })
+    clients.push(fanout1, fanout2)
     for (const client of clients) {
       await withTimeout(client.start(), 10_000, 'client start')
       const seen = await waitForInstances(client, name, config.perName, 10_000)
@@ -371,16 +416,48 @@ export async function runNetgetSeparate (config: SeparateConfig, log: Log): Prom
     const storedPerRegistry = children.map(c => c.stdoutLines.filter(l => new RegExp(`record stored\\s+${name} `).test(l)).length)
     log(`  a×. ${config.perName} services registered, 2 clients connected in ${setupMs.toFixed(0)} ms; records stored per registry: ${storedPerRegistry.join(', ')}`)
 
-    const [r2, r1] = await timeAlternating(clients, name, config.perName, config)
-    log(`  a×. discover ${config.perName} uncached, registry processes: queryFanout 2 p50 ${r2.summary?.p50.toFixed(3)} ms, queryFanout 1 p50 ${r1.summary?.p50.toFixed(3)} ms`)
+    const settledAfterMs = await untilSettled(registriesUp, log)
+    const before = clients.map(c => c.getStats().requests)
+    const { results: [r1, r2], warmups } = await timeAlternating(clients, name, config.perName, config)
+    const discoveries = warmups + (r1.summary?.n ?? 0) + r1.failures
+    const requestsPerDiscovery = { fanout1: (fanout1.getStats().requests - before[0]) / discoveries, fanout2: (fanout2.getStats().requests - before[1]) / discoveries }
+    log(`  a×. discover ${config.perName} uncached, registry processes: queryFanout 1 p50 ${r1.summary?.p50.toFixed(3)} ms (${requestsPerDiscovery.fanout1.toFixed(2)} requests each), queryFanout 2 p50 ${r2.summary?.p50.toFixed(3)} ms`)
+
+    // c×. Fresh clients against the registry processes: new Netget → first result with every instance.
+    const freshTimes: number[] = []
+    const freshFound: number[] = []
+    let freshFailures = 0
+    let freshError: string | undefined
+    const freshWarmup = Math.min(3, config.freshSamples)
+    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
+      const t0 = performance.now()
+      const fresh = new Netget({ registryNodes: registries, listen: LOOPBACK })
+      try {
+        const instances = await withTimeout(fresh.discoverServiceNode(name), 10_000, 'fresh discovery')
+        const t1 = performance.now()
+        if (i >= freshWarmup) {
+          freshTimes.push(t1 - t0)
+          freshFound.push(instances.length)
+          if (instances.length < config.perName) freshFailures++
+        }
+      } catch (err) {
+        if (i >= freshWarmup) freshFailures++
+        freshError ??= (err as Error).message
+      }
+      await stopAll([fresh], log)
+    }
+    log(`  c×. fresh client first result, registry processes: p50 ${summarize(freshTimes)?.p50.toFixed(3)} ms`)
     return {
       layout: `2 registries, each in a child process of its own (netget CLI, src/cli/run.ts); ${config.perName} service instances of one name (${name}) ` +
-        'and 2 connected clients (queryFanout 2, queryFanout 1) in the benchmark process; all on 127.0.0.1',
+        'and 2 connected clients (queryFanout 1, the default, and 2) in the benchmark process, then fresh clients one at a time; all on 127.0.0.1',
       setupMs,
       registryStartMs,
       storedPerRegistry,
-      fanout2: r2,
       fanout1: r1,
+      fanout2: r2,
+      requestsPerDiscovery,
+      fresh: { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, ...(freshError !== undefined ? { firstError: freshError } : {}) },
+      settledAfterMs,
       registryAddresses: registries
     }
   } finally {
