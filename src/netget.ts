@@ -318,7 +318,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (running === undefined) return
     running.client.include(peerId)
     running.membership.configure(address)
-    void this.connectRegistry(running.node, address, peerId).catch(() => {})
+    if (running.registry !== undefined) void this.connectRegistry(running.node, address, peerId).catch(() => {})
   }
 
   removeRegistryNode (address: string): void {
@@ -621,8 +621,13 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     this.running = running
     this.id = node.peerId.toString()
     this.state = 'running'
-    for (const address of this.registryNodes) {
-      void this.connectRegistry(node, address, checkRegistryAddress(address)).catch(() => {})
+    // A registry joins the overlay through its configured registries at once. Services and clients dial a registry
+    // when their first request needs it: a client that discovers one name needs the closest registry only, and a
+    // fresh process that dialled all of them paid a handshake (and identify) per registry before its first answer.
+    if (registry !== undefined) {
+      for (const address of this.registryNodes) {
+        void this.connectRegistry(node, address, checkRegistryAddress(address)).catch(() => {})
+      }
     }
     this.safeDispatchEvent('start', { detail: node.peerId.toString() })
     return running

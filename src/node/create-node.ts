@@ -36,7 +36,7 @@ export type NetgetLibp2p = Libp2p<NetgetServices>
 export interface CreateNodeInit {
   privateKey: PrivateKey
   network: string
-  /** Registries serve the DHT; everyone else is a DHT client. */
+  /** Registries serve the DHT (and dial `bootstrapList` at start); other nodes run no DHT. */
   dhtServer: boolean
   listen: string[]
   bootstrapList: string[]
@@ -70,7 +70,10 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     // stream: idle, a 300-node network spent more CPU on these than on everything else (measured: 50 % of a core
     // → 20 %, docs/performance.md). Both are off; see `transports` for what finds dead peers instead.
     streamMuxers: [yamux({ enableKeepAlive: false })],
-    peerDiscovery: init.bootstrapList.length > 0
+    // Registries dial their bootstrap registries at once (they join the overlay through them). Services and
+    // clients dial a registry when a request needs it: the bootstrap module dialled every configured registry
+    // 10 ms after start, a handshake and identify per registry in a fresh client's first milliseconds.
+    peerDiscovery: init.dhtServer && init.bootstrapList.length > 0
       ? [bootstrap({ list: init.bootstrapList, timeout: 10 })]
       : [],
     connectionMonitor: { enabled: false },
@@ -84,7 +87,11 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
       maxIncomingPendingConnections: 100
     },
     services: {
-      identify: identify(),
+      // Services and clients do not ask a registry for its identify on every new connection: they verify a
+      // registry by its answers, and know its addresses from their configuration and from hints. A fresh client's
+      // first answer waited behind the identify exchange (its signed peer record made and checked on both ends).
+      // Registries still identify every peer (that is how they meet other registries).
+      identify: identify({ runOnConnectionOpen: init.dhtServer }),
       ping: ping(),
       connections: connectionPolicy({ network: init.network, keepRegistries: init.dhtServer }),
       ...(init.dhtServer ? { dht: kadDHT({
