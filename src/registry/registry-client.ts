@@ -365,7 +365,12 @@ export class RegistryClient {
     // More seeds than needed: the walk asks only the closest, and the others stand in for those that fail (a route
     // whose registries all died at once must not leave the lookup with nobody to ask).
     const width = Math.max(need, this.init.replicationFactor)
-    for (const entry of this.table.closest(target, width + Math.max(width, LOOKUP_SPARE_SEEDS), e => !this.excluded.has(e.id))) seeds.push(entry)
+    // Registries this node has proof of (or was given) are seeded apart from those only named in hints: a registry
+    // that names many made-up peers close to the key would otherwise fill every seed slot, and a lookup whose
+    // candidates all fail would end with the liar's answer alone (found by the lying-registry test).
+    const spare = width + Math.max(width, LOOKUP_SPARE_SEEDS)
+    for (const entry of this.table.closest(target, spare, e => !this.excluded.has(e.id) && (e.verified || e.configured))) seeds.push(entry)
+    for (const entry of this.table.closest(target, width, e => !this.excluded.has(e.id) && !e.verified && !e.configured)) seeds.push(entry)
     if (this.init.localRegistry !== undefined) seeds.push({ id: this.self, position: this.selfPosition })
     this.counters.lookups++
     const result = await walk<T>({
