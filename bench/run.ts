@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { loadHyperdht, runHyperdht, runHyperdhtSeparate } from './hyperdht-scenarios.js'
 import { runNetget, runNetgetSeparate } from './netget-scenarios.js'
+import { updatePerformanceDoc } from './docs.js'
 import type { HyperdhtConfig, HyperdhtResults, HyperdhtSeparateResults } from './hyperdht-scenarios.js'
 import type { LatencyResult, NetgetConfig, NetgetResults, NetgetSeparateResults, SeparateConfig } from './netget-scenarios.js'
 import { runEnvironment } from './stats.js'
@@ -435,6 +436,10 @@ async function main (): Promise<number> {
   writeFileSync(`${resultsDir}latest.json`, JSON.stringify(output, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(4)) : v, 2) + '\n')
   writeFileSync(`${resultsDir}latest.txt`, text)
   process.stdout.write(text)
+  if (!quick) {
+    updatePerformanceDoc(root)
+    log('docs/performance.md: the bench block regenerated from these results')
+  }
   return 'error' in netget ? 1 : 0
 }
 
