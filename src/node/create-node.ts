@@ -15,6 +15,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { NODE_MAX_CONNECTIONS, REGISTRY_MAX_CONNECTIONS, kadProtocol } from '../constants.js'
 import { connectionPolicy } from './connection-policy.js'
+import { noiseCrypto } from './noise-crypto.js'
 import { quietLogger } from './logger.js'
 import type { ConnectionPolicy } from './connection-policy.js'
 import type { Identify } from '@libp2p/identify'
@@ -65,7 +66,8 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     // contacts), a Noise handshake and identify per registry pair in bursts that doubled CPU at rest. Idle
     // connections are the connection policy's to close (connection-policy.ts).
     transports: [tcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE, inboundSocketInactivityTimeout: 0, outboundSocketInactivityTimeout: 0 })],
-    connectionEncrypters: [noise()],
+    // Noise with a key object per session key for large frames (noise-crypto.ts): the same cipher, fewer key imports.
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     // yamux pings every connection every 30 s by default, and libp2p's connection monitor pings each over a new
     // stream: idle, a 300-node network spent more CPU on these than on everything else (measured: 50 % of a core
     // → 20 %, docs/performance.md). Both are off; see `transports` for what finds dead peers instead.
