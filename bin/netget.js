@@ -1,5 +1,16 @@
 #!/usr/bin/env node
-// The CLI entry point; the code lives in src/cli (built to dist/ by `npm run build`, run on `npm install`).
-import { main } from '../dist/src/cli/main.js'
-
-process.exitCode = await main(process.argv.slice(2))
+// The CLI entry point. `npm run build` (run on `npm install`) writes dist/netget.mjs, the CLI and its dependencies
+// in one file, which starts faster than the module tree (docs/performance.md, "CLI start-up"); the same code
+// unbundled is dist/src/cli/main.js, used when the bundle is missing.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  process.stderr.write(`netget needs Node.js 22 or later; this is ${process.version}.\n`)
+  process.exit(2)
+}
+let cli
+try {
+  cli = await import('../dist/netget.mjs')
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('netget.mjs')) throw err
+  cli = await import('../dist/src/cli/main.js')
+}
+process.exitCode = await cli.main(process.argv.slice(2))
