@@ -9,7 +9,7 @@
  * built as testnet.js builds them), 10 announcers of one topic and the client in this process.
  */
 import { CHILD_READY_TIMEOUT_MS, spawnChild, stopChildren } from './children.js'
-import { counts, summarize, withTimeout } from './stats.js'
+import { counts, summarize, timeFresh, withTimeout } from './stats.js'
 import type { CliChild } from '../scripts/lib/cli-child.js'
 import type { LatencyResult, SeparateConfig } from './netget-scenarios.js'
 import type { Counts, Summary } from './stats.js'
@@ -143,33 +143,13 @@ export async function runHyperdht (
     log(`  a. lookup ${total}: p50 ${lookup50.summary?.p50.toFixed(3)} ms, found ${lookup50.found?.min}–${lookup50.found?.max}`)
 
     // c. A fresh client: new DHT, bootstrap, first lookup of svc-0 to the end; destroy timed apart.
-    const freshTimes: number[] = []
-    const destroyTimes: number[] = []
-    const freshFound: number[] = []
-    let freshFailures = 0
-    let freshError: string | undefined
-    const freshWarmup = Math.min(3, config.freshSamples)
-    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
-      const t0 = performance.now()
-      const fresh = new DHT({ ephemeral: true, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
-      try {
-        await withTimeout(fresh.fullyBootstrapped(), 10_000, 'fresh bootstrap')
-        const seen = await withTimeout(lookupAll(fresh, topic('svc-0')), 10_000, 'fresh lookup')
-        const t1 = performance.now()
-        if (i >= freshWarmup) {
-          freshTimes.push(t1 - t0)
-          freshFound.push(seen.size)
-          if (seen.size < config.perName) freshFailures++
-        }
-      } catch (err) {
-        if (i >= freshWarmup) freshFailures++
-        freshError ??= (err as Error).message
-      }
-      const d0 = performance.now()
-      await withTimeout(fresh.destroy(), 10_000, 'destroy').catch(() => {})
-      if (i >= freshWarmup) destroyTimes.push(performance.now() - d0)
-    }
-    log(`  c. fresh client first result: p50 ${summarize(freshTimes)?.p50.toFixed(3)} ms`)
+    const fresh = await timeFresh(config.freshSamples, config.perName, async closeWith => {
+      const client = new DHT({ ephemeral: true, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
+      closeWith(async () => { await withTimeout(client.destroy(), 10_000, 'destroy').catch(() => {}) })
+      await withTimeout(client.fullyBootstrapped(), 10_000, 'fresh bootstrap')
+      return (await withTimeout(lookupAll(client, topic('svc-0')), 10_000, 'fresh lookup')).size
+    })
+    log(`  c. fresh client first result: p50 ${fresh.summary?.p50.toFixed(3)} ms`)
 
     // d. announce resolved → the connected client's lookup returns the new key (a new topic per sample:
     // hyperdht lookups are never cached, and a topic with > 20 records would hide a new one at random).
@@ -231,7 +211,7 @@ export async function runHyperdht (
       announceEach: summarize(announceTimes),
       lookup10,
       lookup50,
-      fresh: { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, destroy: summarize(destroyTimes), ...(freshError !== undefined ? { firstError: freshError } : {}) },
+      fresh: { summary: fresh.summary, found: fresh.found, failures: fresh.failures, destroy: fresh.close, ...(fresh.firstError !== undefined ? { firstError: fresh.firstError } : {}) },
       announceToDiscoverable: {
         summary: summarize(visible),
         found: counts(dFound),
@@ -311,30 +291,12 @@ export async function runHyperdhtSeparate (lib: { DHT: DHTClass }, config: Separ
     log(`  a×. hyperdht lookup ${config.perName}, node processes: p50 ${lookup10.summary?.p50.toFixed(3)} ms, found ${lookup10.found?.min}–${lookup10.found?.max}`)
 
     // c×. Fresh clients against the node processes, as netget's: new DHT → bootstrapped → first full lookup.
-    const freshTimes: number[] = []
-    const freshFound: number[] = []
-    let freshFailures = 0
-    let freshError: string | undefined
-    const freshWarmup = Math.min(3, config.freshSamples)
-    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
-      const t0 = performance.now()
-      const fresh = new DHT({ ephemeral: true, bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1' })
-      try {
-        await withTimeout(fresh.fullyBootstrapped(), 10_000, 'fresh bootstrap')
-        const seen = await withTimeout(lookupAll(fresh, topic), 10_000, 'fresh lookup')
-        const t1 = performance.now()
-        if (i >= freshWarmup) {
-          freshTimes.push(t1 - t0)
-          freshFound.push(seen.size)
-          if (seen.size < config.perName) freshFailures++
-        }
-      } catch (err) {
-        if (i >= freshWarmup) freshFailures++
-        freshError ??= (err as Error).message
-      }
-      await withTimeout(fresh.destroy(), 10_000, 'destroy').catch(() => {})
-    }
-    const fresh = { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, ...(freshError !== undefined ? { firstError: freshError } : {}) }
+    const fresh = await timeFresh(config.freshSamples, config.perName, async closeWith => {
+      const client = new DHT({ ephemeral: true, bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1' })
+      closeWith(async () => { await withTimeout(client.destroy(), 10_000, 'destroy').catch(() => {}) })
+      await withTimeout(client.fullyBootstrapped(), 10_000, 'fresh bootstrap')
+      return (await withTimeout(lookupAll(client, topic), 10_000, 'fresh lookup')).size
+    })
     log(`  c×. hyperdht fresh client first result, node processes: p50 ${fresh.summary?.p50.toFixed(3)} ms`)
     return {
       label: `HyperDHT ${storing}n`,
@@ -343,7 +305,7 @@ export async function runHyperdhtSeparate (lib: { DHT: DHTClass }, config: Separ
       setupMs,
       nodeStartMs,
       lookup10,
-      fresh,
+      fresh: { summary: fresh.summary, found: fresh.found, failures: fresh.failures, ...(fresh.firstError !== undefined ? { firstError: fresh.firstError } : {}) },
       bootstrap
     }
   } finally {

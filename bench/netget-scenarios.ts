@@ -16,7 +16,7 @@
 import { SETTLING_MS } from '../src/constants.js'
 import { Netget } from '../src/index.js'
 import { CHILD_READY_TIMEOUT_MS, spawnChild, stopChildren } from './children.js'
-import { counts, sleep, summarize, withTimeout } from './stats.js'
+import { counts, sleep, summarize, timeFresh, withTimeout } from './stats.js'
 import type { CliChild } from '../scripts/lib/cli-child.js'
 import type { Counts, Summary } from './stats.js'
 
@@ -181,32 +181,12 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
     log(`  b. discover ${config.perName} cached: p50 ${cached10.summary?.p50.toFixed(4)} ms`)
 
     // c. A fresh client: new Netget + first discovery (svc-0, 10 instances); stop is timed apart.
-    const freshTimes: number[] = []
-    const stopTimes: number[] = []
-    const freshFound: number[] = []
-    let freshFailures = 0
-    let freshError: string | undefined
-    const freshWarmup = Math.min(3, config.freshSamples)
-    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
-      const t0 = performance.now()
-      const fresh = new Netget({ registryNodes: registries, listen: LOOPBACK })
-      try {
-        const instances = await fresh.discoverServiceNode('svc-0')
-        const t1 = performance.now()
-        if (i >= freshWarmup) {
-          freshTimes.push(t1 - t0)
-          freshFound.push(instances.length)
-          if (instances.length < config.perName) freshFailures++
-        }
-      } catch (err) {
-        if (i >= freshWarmup) freshFailures++
-        freshError ??= (err as Error).message
-      }
-      const s0 = performance.now()
-      await stopAll([fresh], log)
-      if (i >= freshWarmup) stopTimes.push(performance.now() - s0)
-    }
-    log(`  c. fresh client first result: p50 ${summarize(freshTimes)?.p50.toFixed(3)} ms`)
+    const fresh = await timeFresh(config.freshSamples, config.perName, async closeWith => {
+      const client = new Netget({ registryNodes: registries, listen: LOOPBACK })
+      closeWith(async () => { await stopAll([client], log) })
+      return (await client.discoverServiceNode('svc-0')).length
+    })
+    log(`  c. fresh client first result: p50 ${fresh.summary?.p50.toFixed(3)} ms`)
 
     // The same 50 instances re-register under one name (their svc-k records are withdrawn as they do).
     await mapLimit(services, 10, async s => {
@@ -288,7 +268,7 @@ export async function runNetget (config: NetgetConfig, log: Log, during?: (regis
       discover50,
       cached10,
       cached50,
-      fresh: { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, stop: summarize(stopTimes), ...(freshError !== undefined ? { firstError: freshError } : {}) },
+      fresh: { summary: fresh.summary, found: fresh.found, failures: fresh.failures, stop: fresh.close, ...(fresh.firstError !== undefined ? { firstError: fresh.firstError } : {}) },
       registerToDiscoverable: {
         summary: summarize(visible),
         found: counts(dFound),
@@ -424,29 +404,12 @@ export async function runNetgetSeparate (config: SeparateConfig, log: Log): Prom
     log(`  a×. discover ${config.perName} uncached, registry processes: queryFanout 1 p50 ${r1.summary?.p50.toFixed(3)} ms (${requestsPerDiscovery.fanout1.toFixed(2)} requests each), queryFanout 2 p50 ${r2.summary?.p50.toFixed(3)} ms`)
 
     // c×. Fresh clients against the registry processes: new Netget → first result with every instance.
-    const freshTimes: number[] = []
-    const freshFound: number[] = []
-    let freshFailures = 0
-    let freshError: string | undefined
-    const freshWarmup = Math.min(3, config.freshSamples)
-    for (let i = 0; i < config.freshSamples + freshWarmup; i++) {
-      const t0 = performance.now()
-      const fresh = new Netget({ registryNodes: registries, listen: LOOPBACK })
-      try {
-        const instances = await withTimeout(fresh.discoverServiceNode(name), 10_000, 'fresh discovery')
-        const t1 = performance.now()
-        if (i >= freshWarmup) {
-          freshTimes.push(t1 - t0)
-          freshFound.push(instances.length)
-          if (instances.length < config.perName) freshFailures++
-        }
-      } catch (err) {
-        if (i >= freshWarmup) freshFailures++
-        freshError ??= (err as Error).message
-      }
-      await stopAll([fresh], log)
-    }
-    log(`  c×. fresh client first result, registry processes: p50 ${summarize(freshTimes)?.p50.toFixed(3)} ms`)
+    const fresh = await timeFresh(config.freshSamples, config.perName, async closeWith => {
+      const client = new Netget({ registryNodes: registries, listen: LOOPBACK })
+      closeWith(async () => { await stopAll([client], log) })
+      return (await withTimeout(client.discoverServiceNode(name), 10_000, 'fresh discovery')).length
+    })
+    log(`  c×. fresh client first result, registry processes: p50 ${fresh.summary?.p50.toFixed(3)} ms`)
     return {
       layout: `2 registries, each in a child process of its own (netget CLI, src/cli/run.ts); ${config.perName} service instances of one name (${name}) ` +
         'and 2 connected clients (queryFanout 1, the default, and 2) in the benchmark process, then fresh clients one at a time; all on 127.0.0.1',
@@ -456,7 +419,7 @@ export async function runNetgetSeparate (config: SeparateConfig, log: Log): Prom
       fanout1: r1,
       fanout2: r2,
       requestsPerDiscovery,
-      fresh: { summary: summarize(freshTimes), found: counts(freshFound), failures: freshFailures, ...(freshError !== undefined ? { firstError: freshError } : {}) },
+      fresh: { summary: fresh.summary, found: fresh.found, failures: fresh.failures, ...(fresh.firstError !== undefined ? { firstError: fresh.firstError } : {}) },
       settledAfterMs,
       registryAddresses: registries
     }

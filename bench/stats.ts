@@ -132,3 +132,48 @@ export function runEnvironment (root: string): Record<string, unknown> {
     srcDirty: git(root, ['status', '--porcelain', '--', 'src', 'protocols']) !== ''
   }
 }
+
+export interface FreshResult {
+  summary: Summary | null
+  found: Counts | null
+  /** Samples that threw or found fewer than expected, with the first error seen. */
+  failures: number
+  firstError?: string
+  /** How long closing each client took (not part of its time to the first result). */
+  close: Summary | null
+}
+
+/**
+ * Times `samples` fresh clients one after another (after `warmup` untimed ones): `open(closeWith)` creates one,
+ * hands its closing function to `closeWith` at once (so that a client that failed is closed too), and resolves
+ * with how many instances its first result held; a throw counts as a failure. One loop for every system compared.
+ */
+export async function timeFresh (samples: number, expected: number, open: (closeWith: (close: () => Promise<void>) => void) => Promise<number>,
+  warmup = Math.min(3, samples)): Promise<FreshResult> {
+  const times: number[] = []
+  const closeTimes: number[] = []
+  const found: number[] = []
+  let failures = 0
+  let firstError: string | undefined
+  for (let i = 0; i < samples + warmup; i++) {
+    const timed = i >= warmup
+    let close: (() => Promise<void>) | undefined
+    const t0 = performance.now()
+    try {
+      const n = await open(c => { close = c })
+      if (timed) {
+        times.push(performance.now() - t0)
+        found.push(n)
+        if (n < expected) failures++
+      }
+    } catch (err) {
+      if (timed) failures++
+      firstError ??= (err as Error).message
+    }
+    if (close === undefined) continue
+    const c0 = performance.now()
+    await close()
+    if (timed) closeTimes.push(performance.now() - c0)
+  }
+  return { summary: summarize(times), found: counts(found), failures, ...(firstError !== undefined ? { firstError } : {}), close: summarize(closeTimes) }
+}
