@@ -318,7 +318,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     if (running === undefined) return
     running.client.include(peerId)
     running.membership.configure(address)
-    if (running.registry !== undefined) void this.connectRegistry(running.node, address, peerId).catch(() => {})
+    if (running.registry !== undefined) void this.connectRegistry(running.node, address, peerId)
   }
 
   removeRegistryNode (address: string): void {
@@ -508,6 +508,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       listen: o.listen,
       bootstrapList: [...this.registryNodes],
       dialTimeout: o.dialTimeout,
+      ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(security.psk !== undefined ? { psk: security.psk } : {}),
       ...(guard !== undefined || o.connectionGater !== undefined ? { connectionGater: combineGaters(guard?.gater(), o.connectionGater) } : {})
     })
@@ -626,7 +627,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     // fresh process that dialled all of them paid a handshake (and identify) per registry before its first answer.
     if (registry !== undefined) {
       for (const address of this.registryNodes) {
-        void this.connectRegistry(node, address, checkRegistryAddress(address)).catch(() => {})
+        void this.connectRegistry(node, address, checkRegistryAddress(address))
       }
     }
     this.safeDispatchEvent('start', { detail: node.peerId.toString() })
@@ -651,13 +652,16 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     })
   }
 
+  /** Dials a configured registry in the background; a failure is logged (`netget:node`), never thrown. */
   private async connectRegistry (node: NetgetLibp2p, address: string, peerId: string): Promise<void> {
     if (peerId === node.peerId.toString()) return
-    const ma = multiaddr(address)
-    await node.peerStore.merge(peerIdFromString(peerId), { multiaddrs: [ma.decapsulateCode(421)] })
     const limit = deadline(this.options.dialTimeout, this.lifetime.signal)
     try {
+      const ma = multiaddr(address)
+      await node.peerStore.merge(peerIdFromString(peerId), { multiaddrs: [ma.decapsulateCode(421)] })
       await node.dial(ma, { signal: limit.signal })
+    } catch (err) {
+      if (!this.lifetime.signal.aborted) node.logger.forComponent('netget:node')('could not dial registry %s: %e', address, err)
     } finally {
       limit.clear()
     }

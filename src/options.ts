@@ -10,7 +10,7 @@ import { parsePublicKey } from './node/identity.js'
 import { MAX_CHECKS, isCheckName } from './health/model.js'
 import type { HealthCheck } from './health/checks.js'
 import type { Metadata } from './records/service-record.js'
-import type { ConnectionGater, PrivateKey, PublicKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, PrivateKey, PublicKey } from '@libp2p/interface'
 
 export type NodeType = 'service' | 'registry'
 
@@ -103,6 +103,12 @@ export interface NetgetOptions {
    * given peers). On a closed network the admission guard's gater runs first; a peer is refused if either refuses.
    */
   connectionGater?: ConnectionGater
+  /**
+   * Advanced: where netget and libp2p log (a libp2p ComponentLogger). netget's components log as `netget:<module>`
+   * (`netget:registry-client`, `netget:replicator`, `netget:membership`, `netget:node`) and libp2p's as `libp2p:*`.
+   * @default `@libp2p/logger`'s, silent unless the `DEBUG` environment variable enables a name (`DEBUG=netget*`)
+   */
+  logger?: ComponentLogger
 }
 
 export interface ResolvedOptions {
@@ -140,6 +146,7 @@ export interface ResolvedOptions {
   discoverRate: number
   settlingTime: number
   connectionGater?: ConnectionGater
+  logger?: ComponentLogger
 }
 
 export const DEFAULTS = {
@@ -360,6 +367,10 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
   if (options.connectionGater !== undefined) {
     if (options.connectionGater === null || typeof options.connectionGater !== 'object') throw new InvalidOptionError('connectionGater', 'expected a libp2p ConnectionGater object')
     resolved.connectionGater = options.connectionGater as ConnectionGater
+  }
+  if (options.logger !== undefined) {
+    if (options.logger === null || typeof (options.logger as ComponentLogger).forComponent !== 'function') throw new InvalidOptionError('logger', 'expected a libp2p ComponentLogger (an object with forComponent(name))')
+    resolved.logger = options.logger as ComponentLogger
   }
   return resolved
 }

@@ -28,7 +28,7 @@ import type { RecordExpectations, VerifiedRecord } from '../records/service-reco
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { Candidate, QueryAnswer, WalkResult } from '../routing/walk.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { PeerId, PublicKey, Stream } from '@libp2p/interface'
+import type { Logger, PeerId, PublicKey, Stream } from '@libp2p/interface'
 import type { DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -107,6 +107,8 @@ type PublishAnswer = { ok: true } | { ok: false, refusal: string }
 export class RegistryClient {
   readonly counters: ClientCounters = { lookups: 0, requests: 0, requestBytes: 0, responseBytes: 0, hops: 0, hedges: 0 }
   private readonly node: NetgetLibp2p
+  /** `netget:registry-client` (DEBUG=netget*): failed requests and records dropped from answers, with why. */
+  private readonly log: Logger
   private readonly init: RegistryClientInit
   private readonly table: RegistryTable
   private readonly routes = new Map<string, Route>()
@@ -123,6 +125,7 @@ export class RegistryClient {
 
   constructor (node: NetgetLibp2p, init: RegistryClientInit) {
     this.node = node
+    this.log = node.logger.forComponent('netget:registry-client')
     this.init = init
     this.table = init.table
     this.self = node.peerId.toString()
@@ -454,7 +457,9 @@ export class RegistryClient {
       // A registry may hold junk or lie: each record stands or falls on its own signature.
       try {
         out.push({ record: await openRecord(records[i], this.expect(name), this.verified), health: healthFromWire(response.health[i], now) })
-      } catch {}
+      } catch (err) {
+        this.log('a record for "%s" in an answer was dropped: %s', name, err instanceof NetgetError ? `${err.code}: ${err.message}` : String(err))
+      }
     }
     return out
   }
@@ -490,7 +495,9 @@ export class RegistryClient {
       return response
     } catch (err) {
       // A lookup that ended cancels its requests still out: that says nothing about the registry.
-      if (!signal.aborted && !(err instanceof NetgetError && err.code.startsWith('NETGET_ERR_ADMISSION'))) this.table.failed(candidate.id)
+      if (signal.aborted) throw err
+      this.log('%s request to registry %s failed: %e', RegistryRequest.Type[message.type], candidate.id, err)
+      if (!(err instanceof NetgetError && err.code.startsWith('NETGET_ERR_ADMISSION'))) this.table.failed(candidate.id)
       throw err
     }
   }

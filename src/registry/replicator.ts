@@ -28,6 +28,7 @@ import type { RecordStore } from './record-store.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 import type { RegistryTable, TableEntry } from '../routing/registry-table.js'
+import type { Logger } from '@libp2p/interface'
 
 export interface ReplicatorInit {
   network: string
@@ -82,9 +83,12 @@ export class Replicator {
   private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
   private timer?: ReturnType<typeof setTimeout>
   private controller?: AbortController
+  /** `netget:replicator` (DEBUG=netget*): records a receiver could not be sent, and why. */
+  private readonly log: Logger
 
   constructor (node: NetgetLibp2p, init: ReplicatorInit) {
     this.init = init
+    this.log = node.logger.forComponent('netget:replicator')
     this.self = node.peerId.toString()
     this.selfPosition = peerPosition(node.peerId)
     this.sessions = new SessionPool({
@@ -283,7 +287,8 @@ export class Replicator {
       let response: RegistryResponse
       try {
         response = await this.sessions.request(peer, { type: RegistryRequest.Type.REPLICATE, record: record.bytes as Uint8Array<ArrayBuffer>, name: '', key: new Uint8Array(0), closer: 0, relay: 0 }, limit.signal)
-      } catch {
+      } catch (err) {
+        if (!signal.aborted) this.log('REPLICATE of a "%s" record to %s failed: %e', record.name, peer, err)
         return 'gone'
       } finally {
         limit.clear()

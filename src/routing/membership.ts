@@ -27,7 +27,7 @@ import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RegistryClient } from '../registry/registry-client.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RegistryTable } from './registry-table.js'
-import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import type { IdentifyResult, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** How often departed registries due for another try are looked at (ms), and how many are tried at once. */
@@ -115,8 +115,12 @@ export class Membership {
     if (this.init.table.isVerified(id)) void this.check(id)
   }
 
+  /** `netget:membership` (DEBUG=netget*): registries that left the table, and reconnection attempts. */
+  private readonly log: Logger
+
   constructor (node: NetgetLibp2p, init: MembershipInit) {
     this.node = node
+    this.log = node.logger.forComponent('netget:membership')
     this.init = init
     this.protocol = registryProtocol(init.network)
   }
@@ -182,7 +186,7 @@ export class Membership {
       if (this.reconnecting >= MAX_RECONNECTS_IN_FLIGHT) return
       this.reconnecting++
       d.trying = true
-      void this.tryAgain(id, d, signal).catch(() => {}).finally(() => {
+      void this.tryAgain(id, d, signal).catch((err: unknown) => { this.log('reconnecting to registry %s failed: %e', id, err) }).finally(() => {
         this.reconnecting--
         d.trying = false
         d.wait = Math.min(d.wait * 2, REGISTRY_RECONNECT_MAX_MS)
@@ -325,7 +329,10 @@ export class Membership {
     const limit = deadline(this.init.requestTimeout, signal)
     try {
       const alive = await this.init.client.isAlive(id, limit.signal)
-      if (!alive && !signal.aborted) this.init.table.failed(id, true)
+      if (!alive && !signal.aborted) {
+        this.log('registry %s did not answer after its connection closed: it leaves the table', id)
+        this.init.table.failed(id, true)
+      }
     } finally {
       limit.clear()
     }
