@@ -84,7 +84,12 @@ export class Lease {
     this.pending = name
     try {
       const result = await this.publish(name, false, minAcks, false, signal)
-      if (previous !== undefined && previous !== name) await this.publish(previous, true, 1, true, signal).catch(() => {})
+      if (previous !== undefined && previous !== name) {
+        // The new name is registered; the old record expires by itself if its withdrawal is lost.
+        await this.publish(previous, true, 1, true, signal).catch((err: unknown) => {
+          this.init.node.logger.forComponent('netget:lease')('the withdrawal of the record under "%s" failed (it expires with its lease): %e', previous, err)
+        })
+      }
       this.name = name
       this.setHolders(result.registries)
       this.schedule(this.init.recordTtl / 3)
