@@ -28,6 +28,15 @@ export function requireValue<T> (value: T | undefined, flag: string): T {
   return value
 }
 
+/** `HOST:PORT` (`127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`) for a listening socket; port 0 picks a free one. */
+export function parseHostPort (text: string | undefined, flag: string): { host: string, port: number } | undefined {
+  if (text === undefined) return undefined
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text)
+  const port = match === null ? Number.NaN : Number(match[3])
+  if (match === null || port > 65535) throw new UsageError(`${flag} expects HOST:PORT (e.g. 127.0.0.1:8080), got "${text}"`)
+  return { host: match[1] ?? match[2], port }
+}
+
 export function parsePositiveInt (text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined
   const value = Number(text)

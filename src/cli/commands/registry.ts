@@ -1,6 +1,6 @@
 /** `netget registry`: a long-lived registry node, with an event log, until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
-import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseStrictly, securityOptions } from '../args.js'
+import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseHostPort, parseStrictly, securityOptions } from '../args.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logRegistryEvents } from '../node-events.js'
 import { listenForShutdown } from '../shutdown.js'
@@ -29,6 +29,8 @@ Options:
   --key <file>            identity from a key file written by "netget keygen"
   --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
 ${SECURITY_USAGE}
+  --http <host:port>      also serve the read-only HTTP JSON API there (off by default): GET
+                          /v1/services/<name>, /v1/services, /v1/health, /.well-known/netget
   --json-logs             log one JSON object per line instead of readable lines
   -h, --help              show this help
 
@@ -45,6 +47,7 @@ const options = {
   key: { type: 'string' },
   'data-dir': { type: 'string' },
   ...SECURITY_OPTIONS,
+  http: { type: 'string' },
   'json-logs': { type: 'boolean', default: false }
 } as const
 
@@ -53,6 +56,7 @@ async function run (argv: string[], io: Io): Promise<number> {
   noPositionals(positionals)
   const identity = identityOptions(values)
   const security = securityOptions(values)
+  const http = parseHostPort(values.http, '--http')
   // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
   const { Netget } = await import('../../netget.js')
   const node = new Netget({
@@ -65,14 +69,23 @@ async function run (argv: string[], io: Io): Promise<number> {
   })
   const log = createEventLog(io, values['json-logs'])
   const shutdown = listenForShutdown()
+  const { HttpApi } = await import('../../http/api.js')
+  const api = http === undefined ? undefined : new HttpApi({ node, ...http })
   try {
     logRegistryEvents(node, log)
     await node.start()
     printBanner(io, log, node, values['json-logs'], identity.keyFile ?? identity.dataDir, security)
+    if (api !== undefined) {
+      const { host, port } = await api.start()
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+      if (values['json-logs']) log('http', { url }, '')
+      else io.out(`http ${url}`)
+    }
     const signal = await shutdown.received
     log('stopping', { signal }, `stopping (${signal})`)
   } finally {
     shutdown.dispose()
+    await api?.stop()
     await node.stop()
   }
   log('stopped', {}, 'stopped')

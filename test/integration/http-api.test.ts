@@ -1,0 +1,120 @@
+/**
+ * The read-only HTTP JSON API (src/http/api.ts; `netget registry --http HOST:PORT`) against real nodes: the same
+ * instances discovery gives, filters from the query string, bounded and typed failures.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { HttpApi } from '../../src/http/api.js'
+import { TestNetwork } from '../helpers/network.js'
+import type { Netget } from '../../src/index.js'
+
+/** The fields the answers of this API carry (each answer has some of them). */
+interface Answer {
+  name?: string
+  network?: string
+  services?: string[]
+  status?: string
+  peerId?: string
+  nodeType?: string
+  multiaddrs?: string[]
+  instances: Array<{ peerId: string, sequence: string, health: { status: string } }>
+  error: { code: string, message: string }
+}
+
+const cli = fileURLToPath(new URL('../../src/cli/run.ts', import.meta.url))
+
+describe('HTTP API', () => {
+  const net = new TestNetwork()
+  let registry: Netget
+  let api: HttpApi
+  let base = ''
+  const services: Netget[] = []
+
+  before(async () => {
+    const { nodes, addrs } = await net.registries(1)
+    registry = nodes[0]
+    services.push(await net.service('Web', addrs, { metadata: { version: '1.4.0', tags: ['eu', 'blue'], region: 'eu' } }))
+    services.push(await net.service('Web', addrs, { metadata: { version: '2.0.1', tags: ['us'], region: 'us' } }))
+    api = new HttpApi({ node: registry })
+    const { host, port } = await api.start()
+    base = `http://${host}:${port}`
+  })
+
+  after(async () => {
+    await api.stop()
+    await net.stopAll()
+  })
+
+  const get = async (path: string, init?: RequestInit): Promise<{ status: number, body: Answer, headers: Headers }> => {
+    const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(10_000) })
+    return { status: res.status, body: JSON.parse(await res.text()) as Answer, headers: res.headers }
+  }
+
+  it('GET /v1/services/:name gives the instances discovery gives, with their health and sequences as strings', async () => {
+    const { status, body } = await get('/v1/services/Web')
+    assert.equal(status, 200)
+    assert.equal(body.name, 'Web')
+    assert.deepEqual(body.instances.map(i => i.peerId).sort(), services.map(s => s.peerId).sort())
+    const direct = await registry.discoverServiceNode('Web')
+    assert.deepEqual(body.instances.map(i => i.sequence).sort(), direct.map(i => i.sequence.toString()).sort())
+    assert.ok(body.instances.every(i => typeof i.health.status === 'string'))
+  })
+
+  it('filters: tag (repeatable), version (a semver range), meta.<field>', async () => {
+    const ids = async (query: string): Promise<string[]> => (await get(`/v1/services/Web?${query}`)).body.instances.map(i => i.peerId)
+    assert.deepEqual(await ids('tag=eu&tag=blue'), [services[0].peerId])
+    assert.deepEqual(await ids('version=%5E2'), [services[1].peerId])
+    assert.deepEqual(await ids('meta.region=us'), [services[1].peerId])
+    assert.deepEqual(await ids('tag=nowhere'), [])
+  })
+
+  it('GET /v1/services, /v1/health and /.well-known/netget describe the registry', async () => {
+    assert.deepEqual((await get('/v1/services')).body, { network: 'development', services: ['Web'] })
+    const health = await get('/v1/health')
+    assert.equal(health.body.status, 'ok')
+    assert.equal(health.body.peerId, registry.peerId)
+    const known = await get('/.well-known/netget')
+    assert.deepEqual(known.body, { network: 'development', peerId: registry.peerId, multiaddrs: registry.getMultiaddrs() })
+  })
+
+  it('refuses what it does not serve, with a code: bad names, other methods, unknown paths, long or malformed targets', async () => {
+    const bad = await get('/v1/services/not%20a%20name')
+    assert.equal(bad.status, 400)
+    assert.equal(bad.body.error.code, 'NETGET_ERR_INVALID_OPTION')
+    const post = await get('/v1/services/Web', { method: 'POST', body: 'x' })
+    assert.equal(post.status, 405)
+    assert.equal(post.headers.get('allow'), 'GET, HEAD')
+    assert.equal((await get('/v2/anything')).status, 404)
+    assert.equal((await get(`/v1/services/${'a'.repeat(3000)}`)).status, 414)
+    assert.equal((await get('/v1/services/%E0%A4%A')).status, 400)
+    const head = await fetch(`${base}/v1/health`, { method: 'HEAD', signal: AbortSignal.timeout(10_000) })
+    assert.equal(head.status, 200)
+    assert.equal(await head.text(), '')
+  })
+
+  it('netget registry --http serves it, and a bad --http is a usage error (exit 2)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'registry', '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        const timer = setTimeout(() => { reject(new Error(`no http line within 15 s: ${out}`)) }, 15_000)
+        child.stdout.on('data', chunk => {
+          out += chunk
+          const match = /^http (\S+)$/m.exec(out)
+          if (match !== null) { clearTimeout(timer); resolve(match[1]) }
+        })
+      })
+      const res = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(10_000) })
+      assert.equal(res.status, 200)
+      assert.equal(((await res.json()) as { nodeType: string }).nodeType, 'registry')
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise(resolve => { child.once('exit', resolve) })
+    }
+    const bad = spawn(process.execPath, ['--import', 'tsx', cli, 'registry', '--http', 'nonsense'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const code = await new Promise<number | null>(resolve => { bad.once('exit', resolve) })
+    assert.equal(code, 2)
+  })
+})
