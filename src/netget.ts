@@ -13,7 +13,9 @@ import { HealthService } from './health/health-service.js'
 import { probe } from './health/probe.js'
 import { createNode } from './node/create-node.js'
 import { generateKey, loadOrCreateDataDirKey, readKeyFile } from './node/identity.js'
-import { checkRegistryAddress, resolveOptions } from './options.js'
+import { checkRegistryAddress, checkRegistryEntry, resolveOptions } from './options.js'
+import { isRegistryUrl, resolveRegistryUrl } from './http/well-known.js'
+import { quietLogger } from './node/logger.js'
 import { copyInstance, toInstance } from './records/instance.js'
 import { checkName, openRecord } from './records/service-record.js'
 import { Lease } from './registry/lease.js'
@@ -35,7 +37,7 @@ import type { ServiceInstance } from './records/instance.js'
 import type { Metadata, RecordExpectations } from './records/service-record.js'
 import type { RegistrationResult } from './registry/lease.js'
 import type { Security } from './security/setup.js'
-import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 
 export type { ServiceInstance } from './records/instance.js'
 export type { WatchEvent } from './discovery/watch.js'
@@ -178,7 +180,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   metadata: Metadata
   readonly network: string
   /** Registry multiaddrs (strings ending in /p2p/<peerId>). Use addRegistryNode/removeRegistryNode to change it. */
+  /** The registries as given (multiaddrs and URLs); addRegistryNode/removeRegistryNode change it. */
   readonly registryNodes: Set<string>
+  /** URL entries of registryNodes → the multiaddrs their /.well-known/netget gave. */
+  private readonly resolvedUrls = new Map<string, string[]>()
 
   private readonly options: ResolvedOptions
   private state: State = 'idle'
@@ -280,7 +285,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
    */
   async ready (options: { signal?: AbortSignal, timeout?: number } = {}): Promise<void> {
     const running = await this.ensureStarted()
-    const ids = [...new Set([...this.registryNodes].map(a => checkRegistryAddress(a)))].filter(id => id !== this.id)
+    const ids = [...new Set(this.registryAddresses().map(a => checkRegistryAddress(a)))].filter(id => id !== this.id)
     if (ids.length === 0) {
       if (running.registry !== undefined) return
       throw new NoRegistryReachableError('No registry node is known: give registryNodes')
@@ -311,25 +316,67 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     return this.stopping
   }
 
+  /** Adds a registry: a multiaddr ending in /p2p/<peerId>, or an http(s) URL (resolved in the background when running). */
   addRegistryNode (address: string): void {
-    const peerId = checkRegistryAddress(address, 'registryNode')
+    checkRegistryEntry(address, 'registryNode')
     this.registryNodes.add(address)
     const running = this.running
     if (running === undefined) return
+    if (!isRegistryUrl(address)) {
+      this.useRegistry(running, address)
+      return
+    }
+    void this.resolveUrls([address], running.node.logger).then(() => {
+      if (this.running !== running || !this.registryNodes.has(address)) return
+      for (const ma of this.resolvedUrls.get(address) ?? []) this.useRegistry(running, ma)
+    })
+  }
+
+  private useRegistry (running: Running, address: string): void {
+    const peerId = checkRegistryAddress(address, 'registryNode')
     running.client.include(peerId)
     running.membership.configure(address)
     if (running.registry !== undefined) void this.connectRegistry(running.node, address, peerId)
   }
 
   removeRegistryNode (address: string): void {
-    const peerId = checkRegistryAddress(address, 'registryNode')
+    checkRegistryEntry(address, 'registryNode')
+    const removed = isRegistryUrl(address) ? (this.resolvedUrls.get(address) ?? []) : [address]
     if (!this.registryNodes.delete(address)) return
+    this.resolvedUrls.delete(address)
     const running = this.running
     if (running === undefined) return
-    const stillConfigured = [...this.registryNodes].some(a => checkRegistryAddress(a) === peerId)
-    if (stillConfigured) return
-    running.client.exclude(peerId)
-    void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
+    const still = new Set(this.registryAddresses().map(a => checkRegistryAddress(a)))
+    for (const peerId of new Set(removed.map(a => checkRegistryAddress(a)))) {
+      if (still.has(peerId)) continue
+      running.client.exclude(peerId)
+      void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
+    }
+  }
+
+  /** The configured registries as multiaddrs: URL entries replaced by what they resolved to (nothing if they did not). */
+  private registryAddresses (): string[] {
+    const out: string[] = []
+    for (const entry of this.registryNodes) {
+      if (isRegistryUrl(entry)) out.push(...(this.resolvedUrls.get(entry) ?? []))
+      else out.push(entry)
+    }
+    return out
+  }
+
+  /** Resolves URL entries through their /.well-known/netget, each within requestTimeout; a failure is logged, not thrown. */
+  private async resolveUrls (urls: string[], logger: ComponentLogger): Promise<void> {
+    const log = logger.forComponent('netget:node')
+    await Promise.all(urls.map(async url => {
+      const limit = deadline(this.options.requestTimeout, this.lifetime.signal)
+      try {
+        this.resolvedUrls.set(url, await resolveRegistryUrl(url, this.options.network, limit.signal))
+      } catch (err) {
+        log('could not resolve registry %s: %e', url, err)
+      } finally {
+        limit.clear()
+      }
+    }))
   }
 
   /**
@@ -501,12 +548,15 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       this.safeDispatchEvent('peer:refused', { detail: { peerId, code: err.code, message: err.message } })
     })
     const guard = security.guard
+    // Registries given by URL are resolved before the node is built: they are its bootstrap list too.
+    const urls = [...this.registryNodes].filter(isRegistryUrl)
+    if (urls.length > 0) await this.resolveUrls(urls, o.logger ?? quietLogger())
     const node = await createNode({
       privateKey,
       network: o.network,
       dhtServer: o.nodeType === 'registry',
       listen: o.listen,
-      bootstrapList: [...this.registryNodes],
+      bootstrapList: this.registryAddresses(),
       dialTimeout: o.dialTimeout,
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(security.psk !== undefined ? { psk: security.psk } : {}),
@@ -605,7 +655,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await health.start()
       await registry?.start()
       await node.start()
-      membership.start(this.registryNodes)
+      membership.start(this.registryAddresses())
       registry?.startProbing(ids => { membership.watch(ids) })
     } catch (err) {
       membership.stop()
@@ -626,7 +676,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     // when their first request needs it: a client that discovers one name needs the closest registry only, and a
     // fresh process that dialled all of them paid a handshake (and identify) per registry before its first answer.
     if (registry !== undefined) {
-      for (const address of this.registryNodes) {
+      for (const address of this.registryAddresses()) {
         void this.connectRegistry(node, address, checkRegistryAddress(address))
       }
     }

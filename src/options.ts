@@ -8,6 +8,7 @@ import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN, SETTLING_MS } 
 import { InvalidOptionError } from './errors.js'
 import { parsePublicKey } from './node/identity.js'
 import { MAX_CHECKS, isCheckName } from './health/model.js'
+import { checkRegistryUrl, isRegistryUrl } from './http/well-known.js'
 import type { HealthCheck } from './health/checks.js'
 import type { Metadata } from './records/service-record.js'
 import type { ComponentLogger, ConnectionGater, PrivateKey, PublicKey } from '@libp2p/interface'
@@ -21,7 +22,10 @@ export interface NetgetOptions {
   metadata?: Metadata
   /** Isolated network to join: `[A-Za-z0-9._-]`, ≤ 64 bytes. @default 'development' */
   network?: string
-  /** Registry multiaddrs, each ending in `/p2p/<peerId>`. @default [] */
+  /**
+   * Registries: multiaddrs ending in `/p2p/<peerId>`, or `http(s)://host:port` URLs of registries that serve
+   * `/.well-known/netget` (`netget registry --http`), resolved to their multiaddrs when the node starts. @default []
+   */
   registryNodes?: Iterable<string>
   /** Multiaddrs to listen on. Loopback by default: pass `/ip4/0.0.0.0/tcp/<port>` to be reachable from other hosts. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
@@ -189,6 +193,15 @@ export function checkRegistryAddress (value: unknown, option = 'registryNodes'):
   return peerId
 }
 
+/**
+ * A registryNodes entry: a multiaddr ending in /p2p/<peerId>, or an http(s) URL of a registry that serves
+ * `/.well-known/netget` (`netget registry --http`), resolved to its multiaddrs at start.
+ */
+export function checkRegistryEntry (value: unknown, option = 'registryNodes'): void {
+  if (typeof value === 'string' && isRegistryUrl(value)) checkRegistryUrl(value, option)
+  else checkRegistryAddress(value, option)
+}
+
 export function checkNetwork (value: unknown, option = 'network'): string {
   if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_NETWORK_BYTES || !NAME_PATTERN.test(value)) {
     throw new InvalidOptionError(option, `expected 1–${MAX_NETWORK_BYTES} characters of [A-Za-z0-9._-], got ${JSON.stringify(value)}`)
@@ -319,7 +332,7 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     nodeType,
     metadata: checkMetadata(options.metadata),
     network: checkNetwork(options.network ?? DEFAULTS.network),
-    registryNodes: new Set(stringList(options.registryNodes, 'registryNodes', checkRegistryAddress)),
+    registryNodes: new Set(stringList(options.registryNodes, 'registryNodes', checkRegistryEntry)),
     listen,
     announce: stringList(options.announce, 'announce', (s, option) => {
       if (s.length === 0 || Buffer.byteLength(s) > 256) throw new InvalidOptionError(option, 'expected 1–256 bytes')

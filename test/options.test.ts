@@ -42,7 +42,7 @@ describe('options', () => {
     invalid({ metadata: [] }, 'metadata')
     invalid({ metadata: { name: 'bad name' } }, 'metadata.name')
     invalid({ registryNodes: 'http://registry1.netget.me' }, 'registryNodes')
-    invalid({ registryNodes: ['http://registry1.netget.me'] }, 'registryNodes[0]')
+    invalid({ registryNodes: ['http://user:pw@registry1.netget.me'] }, 'registryNodes[0]')
     invalid({ registryNodes: ['/ip4/127.0.0.1/tcp/4001'] }, 'registryNodes[0]')
     invalid({ registryNodes: [42] }, 'registryNodes[0]')
     invalid({ listen: ['not-an-addr'] }, 'listen[0]')
