@@ -4,6 +4,7 @@
  * discovery gives (the same lookup, verification, health and filters): the HTTP side adds no trust of its own.
  *
  *   GET /v1/services/:name[?tag=a&tag=b&version=^1.2&meta.region=eu]  instances of a name (discoverServiceNode)
+ *   GET /v1/services/:name/watch[?filters]                             the same as Server-Sent Events (node.watch)
  *   GET /v1/services                                                   names this registry holds records for
  *   GET /v1/health                                                     this node: peer id, network, counters
  *   GET /.well-known/netget                                            network, peer id and multiaddrs
@@ -36,6 +37,10 @@ const STATUS_OF: Record<string, number> = {
 }
 
 const MAX_TARGET_BYTES = 2048
+/** Open watch streams at most: each holds a watch on the node (registry subscriptions, a view of the name). */
+const MAX_WATCHERS = 256
+/** A comment line this often on an idle watch stream, so that proxies and clients see it alive (ms). */
+const WATCH_HEARTBEAT_MS = 15_000
 const HEADERS_TIMEOUT_MS = 10_000
 
 /** JSON with bigints (record sequences) as decimal strings. */
@@ -65,6 +70,7 @@ function filtersOf (query: URLSearchParams): { tags?: string[], version?: string
 export class HttpApi {
   private readonly init: HttpApiInit
   private server?: Server
+  private watchers = 0
 
   constructor (init: HttpApiInit) {
     this.init = init
@@ -118,6 +124,10 @@ export class HttpApi {
         const names = [...new Set(node.listRecords().filter(r => !r.down).map(r => r.name))].sort()
         return json(res, 200, { network: node.network, services: names })
       }
+      if (path.startsWith('/v1/services/') && path.endsWith('/watch')) {
+        const name = decodeURIComponent(path.slice('/v1/services/'.length, -'/watch'.length))
+        return await this.watch(name, url.searchParams, res)
+      }
       if (path.startsWith('/v1/services/')) {
         const name = decodeURIComponent(path.slice('/v1/services/'.length))
         const abort = new AbortController()
@@ -128,12 +138,41 @@ export class HttpApi {
       return failure(res, 404, 'NETGET_ERR_HTTP_NOT_FOUND', `no such path: ${path}`)
     } catch (err) {
       if (res.headersSent) {
-        res.destroy()
+        res.end()
         return
       }
       if (err instanceof URIError) return failure(res, 400, 'NETGET_ERR_HTTP_BAD_PATH', 'the path is not valid percent-encoding')
       if (err instanceof NetgetError) return failure(res, STATUS_OF[err.code] ?? 500, err.code, err.message)
       return failure(res, 500, 'NETGET_ERR_HTTP_INTERNAL', (err as Error).message)
+    }
+  }
+
+  /**
+   * Server-Sent Events of a name's changes, as node.watch() gives them: `event: up|down|changed` with `{ instance }`
+   * as `data` (the instances there already come first, each as `up`), and `event: resync` with `{ instances }`
+   * after a gap, until the client goes away or the node stops.
+   */
+  private async watch (name: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    if (this.watchers >= MAX_WATCHERS) return failure(res, 503, 'NETGET_ERR_HTTP_BUSY', `at most ${MAX_WATCHERS} watch streams at once`)
+    const abort = new AbortController()
+    res.once('close', () => { abort.abort() })
+    // Validates the name and filters before the stream starts, so that a bad request still gets a JSON 400.
+    const iterator = this.init.node.watch(name, { ...filtersOf(query), signal: abort.signal })
+    this.watchers++
+    const heartbeat = setInterval(() => { res.write(': alive\n\n') }, WATCH_HEARTBEAT_MS)
+    heartbeat.unref()
+    try {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' })
+      res.flushHeaders()
+      for await (const event of iterator) {
+        const data = event.type === 'resync' ? { instances: event.instances } : { instance: event.instance }
+        res.write(`event: ${event.type}\ndata: ${JSON.stringify(data, (_key, v: unknown) => typeof v === 'bigint' ? v.toString() : v)}\n\n`)
+      }
+      res.end()
+    } finally {
+      clearInterval(heartbeat)
+      this.watchers--
+      abort.abort()
     }
   }
 }

@@ -94,6 +94,52 @@ describe('HTTP API', () => {
     assert.equal(await head.text(), '')
   })
 
+  it('GET /v1/services/:name/watch streams the changes as Server-Sent Events', async () => {
+    const abort = new AbortController()
+    const timer = setTimeout(() => { abort.abort() }, 15_000)
+    try {
+      const res = await fetch(`${base}/v1/services/Web/watch`, { signal: abort.signal })
+      assert.equal(res.status, 200)
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/)
+      assert.ok(res.body !== null)
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+      let buffer = ''
+      /** The next event of the stream: its type and parsed data. */
+      const next = async (): Promise<{ type: string, data: { instance?: { peerId: string }, instances?: Array<{ peerId: string }> } }> => {
+        while (true) {
+          const end = buffer.indexOf('\n\n')
+          if (end >= 0) {
+            const block = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            if (block.startsWith(':')) continue
+            const type = /^event: (.+)$/m.exec(block)?.[1] ?? ''
+            const data = JSON.parse(/^data: (.+)$/m.exec(block)?.[1] ?? '{}')
+            return { type, data }
+          }
+          const { value, done } = await reader.read()
+          if (done) throw new Error('the stream ended')
+          buffer += value
+        }
+      }
+      // The instances there already come first, each as `up`.
+      const seen = new Set<string>()
+      while (seen.size < 2) {
+        const event = await next()
+        assert.equal(event.type, 'up')
+        seen.add(event.data.instance?.peerId ?? '')
+      }
+      assert.deepEqual([...seen].sort(), services.slice(0, 2).map(s => s.peerId).sort())
+      const joined = await net.service('Web', [registry.getMultiaddrs()[0]], { metadata: { version: '3.0.0' } })
+      let event = await next()
+      while (event.type !== 'up') event = await next()
+      assert.equal(event.data.instance?.peerId, joined.peerId)
+    } finally {
+      clearTimeout(timer)
+      abort.abort()
+    }
+    assert.equal((await get('/v1/services/bad%20name/watch')).status, 400)
+  })
+
   it('netget registry --http serves it, and a bad --http is a usage error (exit 2)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', cli, 'registry', '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
     try {

@@ -30,7 +30,7 @@ Options:
   --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
 ${SECURITY_USAGE}
   --http <host:port>      also serve the read-only HTTP JSON API there (off by default): GET
-                          /v1/services/<name>, /v1/services, /v1/health, /.well-known/netget
+                          /v1/services/<name>[/watch], /v1/services, /v1/health, /.well-known/netget
   --json-logs             log one JSON object per line instead of readable lines
   -h, --help              show this help
 
