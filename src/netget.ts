@@ -33,6 +33,7 @@ import type { WatchEvent } from './discovery/watch.js'
 import type { ProbeResult } from './health/probe.js'
 import type { NetgetLibp2p } from './node/create-node.js'
 import type { NetgetOptions, NodeType, ResolvedOptions } from './options.js'
+import type { NodeMetrics } from './metrics/node-metrics.js'
 import type { ServiceInstance } from './records/instance.js'
 import type { Metadata, RecordExpectations } from './records/service-record.js'
 import type { RegistrationResult } from './registry/lease.js'
@@ -182,6 +183,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   /** Registry multiaddrs (strings ending in /p2p/<peerId>). Use addRegistryNode/removeRegistryNode to change it. */
   /** The registries as given (multiaddrs and URLs); addRegistryNode/removeRegistryNode change it. */
   readonly registryNodes: Set<string>
+  /** Prometheus metrics (option `metrics`), made at start. */
+  private metrics?: NodeMetrics
   /** URL entries of registryNodes → the multiaddrs their /.well-known/netget gave. */
   private readonly resolvedUrls = new Map<string, string[]>()
 
@@ -400,6 +403,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
    * alive until `stop()`. Calling it again republishes at once with a higher sequence (e.g. new metadata).
    */
   async registerWithNetwork (options: RegisterOptions = {}): Promise<RegistrationResult> {
+    if (!this.options.metrics) return this.register(options)
+    // The metrics are made at start (prom-client is loaded only then): a first call before start() counts too.
+    await this.ensureStarted()
+    const metrics = this.metrics as NodeMetrics
+    return metrics.time(metrics.register, async () => this.register(options))
+  }
+
+  private async register (options: RegisterOptions): Promise<RegistrationResult> {
     const name = this.serviceName()
     const running = await this.ensureStarted()
     checkMayPublish(running.security.admission, name)
@@ -415,6 +426,27 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
    * `metadata`, `version`), each with its health; `[]` when there is none.
    */
   async discoverServiceNode (name: string, options: DiscoverOptions = {}): Promise<ServiceInstance[]> {
+    if (!this.options.metrics) return this.discover(name, options)
+    await this.ensureStarted()
+    const metrics = this.metrics as NodeMetrics
+    return metrics.time(metrics.discover, async () => this.discover(name, options))
+  }
+
+  /**
+   * Prometheus text exposition of this node's metrics (libp2p's and netget's); needs the option `metrics: true`
+   * and a started node. Served at `/metrics` by `netget registry --http`.
+   */
+  /** Whether this node collects metrics (the option `metrics`). */
+  get metricsEnabled (): boolean {
+    return this.options.metrics
+  }
+
+  async getMetrics (): Promise<string> {
+    if (this.metrics === undefined) throw new NotStartedError(this.options.metrics ? 'the node is not started' : 'metrics are off: construct the node with metrics: true')
+    return this.metrics.registry.metrics()
+  }
+
+  private async discover (name: string, options: DiscoverOptions): Promise<ServiceInstance[]> {
     checkServiceName(name)
     const matches = compileFilter(filterOf(options))
     const maxAge = options.maxAge ?? 0
@@ -548,6 +580,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       this.safeDispatchEvent('peer:refused', { detail: { peerId, code: err.code, message: err.message } })
     })
     const guard = security.guard
+    if (o.metrics && this.metrics === undefined) {
+      const { NodeMetrics } = await import('./metrics/node-metrics.js')
+      this.metrics = new NodeMetrics(() => this.getStats())
+    }
     // Registries given by URL are resolved before the node is built: they are its bootstrap list too.
     const urls = [...this.registryNodes].filter(isRegistryUrl)
     if (urls.length > 0) await this.resolveUrls(urls, o.logger ?? quietLogger())
@@ -559,6 +595,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       bootstrapList: this.registryAddresses(),
       dialTimeout: o.dialTimeout,
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      ...(this.metrics !== undefined ? { metricsRegistry: this.metrics.registry } : {}),
       ...(security.psk !== undefined ? { psk: security.psk } : {}),
       ...(guard !== undefined || o.connectionGater !== undefined ? { connectionGater: combineGaters(guard?.gater(), o.connectionGater) } : {})
     })
@@ -695,8 +732,14 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       },
       onRejected: (err, from) => { this.safeDispatchEvent('record:rejected', { detail: { code: err.code, message: err.message, from } }) },
       onLimited: (err, from) => { this.safeDispatchEvent('record:limited', { detail: { code: err.code, message: err.message, from } }) },
-      onDown: (peerId, reason) => { this.safeDispatchEvent('instance:down', { detail: { peerId, reason } }) },
-      onUp: peerId => { this.safeDispatchEvent('instance:up', { detail: { peerId } }) },
+      onDown: (peerId, reason) => {
+        this.metrics?.instanceEvents.inc({ event: 'down' })
+        this.safeDispatchEvent('instance:down', { detail: { peerId, reason } })
+      },
+      onUp: peerId => {
+        this.metrics?.instanceEvents.inc({ event: 'up' })
+        this.safeDispatchEvent('instance:up', { detail: { peerId } })
+      },
       onReplicated: (to, records, reason) => { this.safeDispatchEvent('records:replicated', { detail: { to, records, reason } }) },
       onError
     })

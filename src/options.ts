@@ -113,6 +113,11 @@ export interface NetgetOptions {
    * @default `@libp2p/logger`'s, silent unless the `DEBUG` environment variable enables a name (`DEBUG=netget*`)
    */
   logger?: ComponentLogger
+  /**
+   * Collect Prometheus metrics (libp2p's and netget's) in a registry of this node's own, read with `getMetrics()`
+   * and served at `/metrics` by `netget registry --http`. @default false
+   */
+  metrics?: boolean
 }
 
 export interface ResolvedOptions {
@@ -151,6 +156,7 @@ export interface ResolvedOptions {
   settlingTime: number
   connectionGater?: ConnectionGater
   logger?: ComponentLogger
+  metrics: boolean
 }
 
 export const DEFAULTS = {
@@ -175,7 +181,8 @@ export const DEFAULTS = {
   publishRate: 10,
   publishBurst: 20,
   discoverRate: 5000,
-  settlingTime: SETTLING_MS
+  settlingTime: SETTLING_MS,
+  metrics: false
 } as const
 
 /** Checks a registry multiaddr: parses, and ends in /p2p/<peerId>. Returns the peer id. */
@@ -214,6 +221,12 @@ function positiveInt (options: Record<string, unknown>, name: keyof typeof DEFAU
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
     throw new InvalidOptionError(name, `expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` ≤ ${max}` : ''}, got ${JSON.stringify(value)}`)
   }
+  return value
+}
+
+function booleanOption (options: Record<string, unknown>, name: 'metrics'): boolean {
+  const value = options[name] ?? DEFAULTS[name]
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `expected true or false, got ${JSON.stringify(value)}`)
   return value
 }
 
@@ -356,7 +369,8 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     publishRate: positiveInt(options, 'publishRate'),
     publishBurst: positiveInt(options, 'publishBurst'),
     discoverRate: positiveInt(options, 'discoverRate'),
-    settlingTime: nonNegativeInt(options, 'settlingTime')
+    settlingTime: nonNegativeInt(options, 'settlingTime'),
+    metrics: booleanOption(options, 'metrics')
   }
   if (resolved.recordTtl < 3000) throw new InvalidOptionError('recordTtl', 'must be at least 3000 ms (it is republished at a third of it)')
   const keyFile = optionalString(options, 'keyFile')

@@ -8,6 +8,7 @@
  *   GET /v1/services                                                   names this registry holds records for
  *   GET /v1/health                                                     this node: peer id, network, counters
  *   GET /.well-known/netget                                            network, peer id and multiaddrs
+ *   GET /metrics                                                       Prometheus text (a node with `metrics: true`)
  *
  * Bounded: only GET and HEAD, request targets of at most 2 KiB, no request body read, headers within 10 s,
  * a whole request within `requestTimeout`, each discovery within the node's `discoverTimeout`.
@@ -116,6 +117,13 @@ export class HttpApi {
       const path = url.pathname
       const { node } = this.init
       if (path === '/.well-known/netget') return json(res, 200, { network: node.network, peerId: node.peerId, multiaddrs: node.getMultiaddrs() })
+      if (path === '/metrics') {
+        if (!node.metricsEnabled) return failure(res, 404, 'NETGET_ERR_HTTP_NOT_FOUND', 'metrics are off on this node')
+        const text = await node.getMetrics()
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })
+        res.end(req.method === 'HEAD' ? undefined : text)
+        return
+      }
       if (path === '/v1/health') {
         const stats = node.getStats()
         return json(res, 200, { status: 'ok', peerId: node.peerId, network: node.network, nodeType: node.nodeType, records: stats.records, knownRegistries: stats.knownRegistries, verifiedRegistries: stats.verifiedRegistries })

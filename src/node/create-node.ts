@@ -22,6 +22,7 @@ import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import type { Registry } from 'prom-client'
 
 export type NetgetServices = {
   identify: Identify
@@ -46,16 +47,22 @@ export interface CreateNodeInit {
   /** Private network key (@libp2p/pnet): peers without it cannot complete a connection. */
   psk?: Uint8Array
   connectionGater?: ConnectionGater
+  /** Collect libp2p's metrics into this Prometheus registry (the node's own). */
+  metricsRegistry?: Registry
 }
 
 /** Kernel keepalive probes after 30 s without traffic (Node then probes every second, 10 times). */
 const TCP_KEEPALIVE = { keepAlive: true, keepAliveInitialDelay: 30_000 }
 
 export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
+  // Loaded only when asked for: most nodes collect no metrics.
+  const metrics = init.metricsRegistry === undefined ? undefined : (await import('@libp2p/prometheus-metrics')).prometheusMetrics
   return createLibp2p<NetgetServices>({
     start: false,
     privateKey: init.privateKey,
     logger: init.logger ?? quietLogger(),
+    // The node's own registry, and the global one left alone: several nodes in one process must not collide.
+    ...(metrics !== undefined ? { metrics: metrics({ registry: init.metricsRegistry, preserveExistingMetrics: true }) } : {}),
     ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     addresses: { listen: init.listen },

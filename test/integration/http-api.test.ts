@@ -164,3 +164,44 @@ describe('HTTP API', () => {
     assert.equal(code, 2)
   })
 })
+
+describe('metrics', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stopAll() })
+
+  it('a node with metrics: true serves libp2p\'s and netget\'s at /metrics; two such nodes in one process do not collide', async () => {
+    const { addrs } = await net.registries(1)
+    const registry = net.node({ nodeType: 'registry', registryNodes: addrs, metrics: true })
+    await registry.start()
+    const other = net.node({ registryNodes: addrs, metrics: true, metadata: { name: 'Measured' } })
+    await other.registerWithNetwork()
+    await registry.discoverServiceNode('Measured')
+    const api = new HttpApi({ node: registry })
+    const { host, port } = await api.start()
+    try {
+      const res = await fetch(`http://${host}:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })
+      assert.equal(res.status, 200)
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
+      const text = await res.text()
+      assert.match(text, /^netget_discover_seconds_count\{outcome="ok"\} [1-9]/m)
+      assert.match(text, /^netget_lookups_total [1-9]/m)
+      assert.match(text, /^netget_verified_registries [1-9]/m)
+      assert.match(text, /^libp2p_/m, 'libp2p\'s own metrics are there too')
+      assert.match(await other.getMetrics(), /^netget_register_seconds_count\{outcome="ok"\} 1$/m)
+    } finally {
+      await api.stop()
+    }
+  })
+
+  it('without metrics, getMetrics() says so and /metrics is 404', async () => {
+    const { nodes: [registry] } = await net.registries(1)
+    await assert.rejects(registry.getMetrics(), /metrics are off/)
+    const api = new HttpApi({ node: registry })
+    const { host, port } = await api.start()
+    try {
+      assert.equal((await fetch(`http://${host}:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).status, 404)
+    } finally {
+      await api.stop()
+    }
+  })
+})

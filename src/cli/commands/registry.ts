@@ -30,7 +30,8 @@ Options:
   --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
 ${SECURITY_USAGE}
   --http <host:port>      also serve the read-only HTTP JSON API there (off by default): GET
-                          /v1/services/<name>[/watch], /v1/services, /v1/health, /.well-known/netget
+                          /v1/services/<name>[/watch], /v1/services, /v1/health, /.well-known/netget,
+                          /metrics (Prometheus)
   --json-logs             log one JSON object per line instead of readable lines
   -h, --help              show this help
 
@@ -65,7 +66,9 @@ async function run (argv: string[], io: Io): Promise<number> {
     listen: values.listen ?? [DEFAULT_LISTEN],
     registryNodes: values.registry ?? [],
     ...identity,
-    ...security
+    ...security,
+    // The HTTP API serves /metrics: collected only when it runs.
+    metrics: http !== undefined
   })
   const log = createEventLog(io, values['json-logs'])
   const shutdown = listenForShutdown()
