@@ -32,6 +32,8 @@ ${SECURITY_USAGE}
   --http <host:port>      also serve the read-only HTTP JSON API there (off by default): GET
                           /v1/services/<name>[/watch], /v1/services, /v1/health, /.well-known/netget,
                           /metrics (Prometheus)
+  --dns <host:port>       also answer DNS queries there over UDP (off by default), as Consul's port
+                          8600: <service>.<network>.netget SRV, A, AAAA, TXT
   --json-logs             log one JSON object per line instead of readable lines
   -h, --help              show this help
 
@@ -49,6 +51,7 @@ const options = {
   'data-dir': { type: 'string' },
   ...SECURITY_OPTIONS,
   http: { type: 'string' },
+  dns: { type: 'string' },
   'json-logs': { type: 'boolean', default: false }
 } as const
 
@@ -58,6 +61,7 @@ async function run (argv: string[], io: Io): Promise<number> {
   const identity = identityOptions(values)
   const security = securityOptions(values)
   const http = parseHostPort(values.http, '--http')
+  const dns = parseHostPort(values.dns, '--dns')
   // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
   const { Netget } = await import('../../netget.js')
   const node = new Netget({
@@ -74,6 +78,8 @@ async function run (argv: string[], io: Io): Promise<number> {
   const shutdown = listenForShutdown()
   const { HttpApi } = await import('../../http/api.js')
   const api = http === undefined ? undefined : new HttpApi({ node, ...http })
+  const { DnsServer } = await import('../../dns/server.js')
+  const resolver = dns === undefined ? undefined : new DnsServer({ node, ...dns })
   try {
     logRegistryEvents(node, log)
     await node.start()
@@ -84,11 +90,18 @@ async function run (argv: string[], io: Io): Promise<number> {
       if (values['json-logs']) log('http', { url }, '')
       else io.out(`http ${url}`)
     }
+    if (resolver !== undefined) {
+      const { host, port } = await resolver.start()
+      const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
+      if (values['json-logs']) log('dns', { address }, '')
+      else io.out(`dns ${address} (UDP)`)
+    }
     const signal = await shutdown.received
     log('stopping', { signal }, `stopping (${signal})`)
   } finally {
     shutdown.dispose()
     await api?.stop()
+    await resolver?.stop()
     await node.stop()
   }
   log('stopped', {}, 'stopped')

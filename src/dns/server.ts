@@ -1,0 +1,206 @@
+/**
+ * A DNS interface to discovery, as Consul's port 8600 is (`netget registry --dns HOST:PORT`, off by default), for
+ * clients that resolve names and nothing else (nginx, Go and Python resolvers, `dig`). UDP, packets parsed and
+ * written with `dns-packet`. Names are `<service>.<network>.netget.`:
+ *
+ *   SRV   one per instance: priority 1, weight 1, its port, target `<id>.<service>.<network>.netget.` (A/AAAA of
+ *         the target in the additional section)
+ *   A / AAAA  the instances' addresses;  TXT  one `key=value` string per metadata field of each instance
+ *   `<id>.<service>.<network>.netget.` A / AAAA: one instance (`id`: 12 hex digits of the SHA-256 of its peer id)
+ *
+ * An instance's endpoint is its first announced `scheme://host:port` (the application's, e.g. an HTTP server),
+ * else its first libp2p `/ip4|ip6/…/tcp/…` multiaddr. Answers are discovery's (verified, live, not down). A name
+ * with no instance is NXDOMAIN, a name outside the zone REFUSED, a malformed query FORMERR (or dropped when not
+ * even its header can be read); nothing a peer sends can stop the server. An answer that does not fit in 512
+ * bytes (no EDNS here) is cut and marked truncated.
+ */
+import { createHash } from 'node:crypto'
+import { createSocket } from 'node:dgram'
+import { isIP } from 'node:net'
+import * as packet from 'dns-packet'
+import type { Netget } from '../netget.js'
+import type { ServiceInstance } from '../records/instance.js'
+import type { Socket } from 'node:dgram'
+
+export interface DnsServerInit {
+  node: Netget
+  /** @default '127.0.0.1' */
+  host?: string
+  /** @default 8600 */
+  port?: number
+  /** Deadline of the discovery behind one query (ms). @default 2000 */
+  timeout?: number
+  /** TTL of every answer (s): how long a resolver may keep it. @default 5 */
+  ttl?: number
+}
+
+const ZONE = 'netget'
+/** Response codes (RFC 1035 § 4.1.1), in the low 4 bits of the flags. */
+const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const
+const MAX_UDP_BYTES = 512
+/** Concurrent queries being answered at most; more are dropped (a resolver asks again). */
+const MAX_IN_FLIGHT = 256
+
+interface Endpoint { host: string, port: number }
+
+/** The 12-hex-digit label of an instance (peer ids are case-sensitive; DNS names are not). */
+export function instanceLabel (peerId: string): string {
+  return createHash('sha256').update(peerId).digest('hex').slice(0, 12)
+}
+
+/** Where clients reach the instance: its first announced URL with a port, else its first libp2p TCP address. */
+export function endpointOf (instance: Pick<ServiceInstance, 'addresses'>): Endpoint | undefined {
+  for (const address of instance.addresses) {
+    if (address.startsWith('/')) continue
+    try {
+      const url = new URL(address)
+      const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : Number.NaN
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+      if (Number.isInteger(port) && host !== '') return { host, port }
+    } catch {}
+  }
+  for (const address of instance.addresses) {
+    const match = /^\/ip([46])\/([^/]+)\/tcp\/(\d+)/.exec(address)
+    if (match !== null) return { host: match[2], port: Number(match[3]) }
+  }
+  return undefined
+}
+
+export class DnsServer {
+  private readonly init: DnsServerInit
+  private socket?: Socket
+  private inFlight = 0
+
+  constructor (init: DnsServerInit) {
+    this.init = init
+  }
+
+  async start (): Promise<{ host: string, port: number }> {
+    if (this.socket !== undefined) throw new Error('the DNS server is already started')
+    const host = this.init.host ?? '127.0.0.1'
+    const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4')
+    this.socket = socket
+    socket.on('message', (message, from) => { this.onMessage(message, from.address, from.port) })
+    // A send to a client that went away, and the like: nothing to stop for.
+    socket.on('error', () => {})
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(this.init.port ?? 8600, host, () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    })
+    const address = socket.address()
+    return { host: address.address, port: address.port }
+  }
+
+  async stop (): Promise<void> {
+    const socket = this.socket
+    if (socket === undefined) return
+    this.socket = undefined
+    await new Promise<void>(resolve => { socket.close(() => { resolve() }) })
+  }
+
+  private onMessage (message: Buffer, address: string, port: number): void {
+    if (this.inFlight >= MAX_IN_FLIGHT) return
+    this.inFlight++
+    this.answer(message).then(reply => {
+      if (reply !== undefined) this.socket?.send(reply, port, address)
+    }, () => {}).finally(() => { this.inFlight-- })
+  }
+
+  /** The reply to one datagram, or undefined to drop it. */
+  async answer (message: Buffer): Promise<Buffer | undefined> {
+    let query: packet.Packet
+    try {
+      query = packet.decode(message)
+    } catch {
+      // Not a DNS message: answer FORMERR when at least its id can be read, else nothing.
+      if (message.byteLength < 12) return undefined
+      return packet.encode({ id: message.readUInt16BE(0), type: 'response', flags: (packet.RECURSION_DESIRED & message.readUInt16BE(2)) | RCODE.FORMERR, questions: [] })
+    }
+    const base = { id: query.id ?? 0, type: 'response' as const, questions: query.questions ?? [] }
+    const refuse = (rcode: number): Buffer => packet.encode({ ...base, flags: packet.AUTHORITATIVE_ANSWER | rcode })
+    if (query.type !== 'query' || (query.questions ?? []).length !== 1) return refuse(RCODE.FORMERR)
+    const question = (query.questions ?? [])[0]
+    const labels = question.name.toLowerCase().replace(/\.$/, '').split('.')
+    if (labels.at(-1) !== ZONE || labels.length < 3 || labels.length > 4) return refuse(RCODE.REFUSED)
+    const [id, name, network] = labels.length === 4 ? labels : [undefined, labels[0], labels[1]]
+    if (network !== this.init.node.network.toLowerCase()) return refuse(RCODE.NXDOMAIN)
+    let instances: ServiceInstance[]
+    try {
+      instances = await this.instancesOf(name)
+    } catch {
+      return refuse(RCODE.SERVFAIL)
+    }
+    if (id !== undefined) instances = instances.filter(i => instanceLabel(i.peerId) === id)
+    if (instances.length === 0) return refuse(RCODE.NXDOMAIN)
+    const { answers, additionals } = this.records(question, instances, `${name}.${network}.${ZONE}`)
+    return fit({ ...base, flags: packet.AUTHORITATIVE_ANSWER | RCODE.NOERROR, answers, additionals })
+  }
+
+  /** Discovery's instances of a service name, matched case-insensitively (DNS names are). */
+  private async instancesOf (label: string): Promise<ServiceInstance[]> {
+    const node = this.init.node
+    const timeout = this.init.timeout ?? 2000
+    const exact = await node.discoverServiceNode(label, { timeout, maxAge: 1000 }).catch(() => [])
+    if (exact.length > 0) return exact
+    // The name as registered may have capitals: look for it among the names this registry holds.
+    const name = [...new Set(node.listRecords().map(r => r.name))].find(n => n.toLowerCase() === label && n !== label)
+    return name === undefined ? [] : node.discoverServiceNode(name, { timeout, maxAge: 1000 })
+  }
+
+  private records (question: packet.Question, instances: ServiceInstance[], zoneName: string): { answers: packet.Answer[], additionals: packet.Answer[] } {
+    const ttl = this.init.ttl ?? 5
+    const answers: packet.Answer[] = []
+    const additionals: packet.Answer[] = []
+    const addressOf = (host: string, name: string): packet.Answer | undefined => {
+      const family = isIP(host)
+      return family === 4 ? { type: 'A', name, ttl, data: host } : family === 6 ? { type: 'AAAA', name, ttl, data: host } : undefined
+    }
+    for (const instance of instances) {
+      const endpoint = endpointOf(instance)
+      const target = `${instanceLabel(instance.peerId)}.${zoneName}`
+      switch (question.type) {
+        case 'SRV':
+          if (endpoint === undefined) break
+          answers.push({ type: 'SRV', name: question.name, ttl, data: { priority: 1, weight: 1, port: endpoint.port, target: isIP(endpoint.host) === 0 ? endpoint.host : target } })
+          if (isIP(endpoint.host) !== 0) {
+            const glue = addressOf(endpoint.host, target)
+            if (glue !== undefined) additionals.push(glue)
+          }
+          break
+        case 'A':
+        case 'AAAA': {
+          const record = endpoint === undefined ? undefined : addressOf(endpoint.host, question.name)
+          if (record !== undefined && record.type === question.type) answers.push(record)
+          break
+        }
+        case 'TXT': {
+          const strings = Object.entries(instance.metadata)
+            .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+            .filter(s => Buffer.byteLength(s) <= 255)
+          answers.push({ type: 'TXT', name: question.name, ttl, data: [`peer=${instance.peerId}`, ...strings] })
+          break
+        }
+        default:
+          // A type this zone has no data of: NOERROR with no answer (NODATA).
+          break
+      }
+    }
+    return { answers, additionals }
+  }
+}
+
+/** Encodes `reply`, dropping answers (then glue) until it fits in a UDP datagram; TC set when anything was cut. */
+function fit (reply: packet.Packet & { answers: packet.Answer[], additionals: packet.Answer[] }): Buffer {
+  let bytes = packet.encode(reply)
+  let cut = false
+  while (bytes.byteLength > MAX_UDP_BYTES && (reply.additionals.length > 0 || reply.answers.length > 0)) {
+    if (reply.additionals.length > 0) reply.additionals.pop()
+    else reply.answers.pop()
+    cut = true
+    bytes = packet.encode(reply)
+  }
+  return cut ? packet.encode({ ...reply, flags: (reply.flags ?? 0) | packet.TRUNCATED_RESPONSE }) : bytes
+}

@@ -1,0 +1,102 @@
+/**
+ * The DNS interface (src/dns/server.ts; `netget registry --dns HOST:PORT`): real UDP queries against a real
+ * registry, answers from discovery, typed refusals, and a server that nothing sent to it can stop.
+ */
+import assert from 'node:assert/strict'
+import { createSocket } from 'node:dgram'
+import { after, before, describe, it } from 'node:test'
+import * as packet from 'dns-packet'
+import fc from 'fast-check'
+import { DnsServer, endpointOf, instanceLabel } from '../../src/dns/server.js'
+import { TestNetwork } from '../helpers/network.js'
+import type { Netget } from '../../src/index.js'
+
+/** The response code dns-packet decodes (its types leave it out). */
+const rcode = (reply: packet.Packet): string | undefined => (reply as { rcode?: string }).rcode
+
+describe('DNS interface', () => {
+  const net = new TestNetwork()
+  let server: DnsServer
+  let port = 0
+  let web: Netget
+  const socket = createSocket('udp4')
+  const pending = new Map<number, (reply: packet.Packet) => void>()
+
+  before(async () => {
+    const { nodes: [registry], addrs } = await net.registries(1)
+    web = await net.service('Web', addrs, { announce: ['http://127.0.0.1:8080'], metadata: { version: '1.2.0' } })
+    server = new DnsServer({ node: registry, port: 0 })
+    port = (await server.start()).port
+    socket.on('message', message => {
+      const reply = packet.decode(message)
+      pending.get(reply.id ?? -1)?.(reply)
+    })
+    await new Promise<void>(resolve => { socket.bind(0, '127.0.0.1', () => { resolve() }) })
+  })
+
+  after(async () => {
+    socket.close()
+    await server.stop()
+    await net.stopAll()
+  })
+
+  let nextId = 1
+  /** Sends raw bytes (or a query) and waits (bounded) for the reply with that id. */
+  const ask = async (name: string, type: packet.RecordType): Promise<packet.Packet> => {
+    const id = nextId++
+    const reply = new Promise<packet.Packet>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`no reply to ${name} ${type} within 5 s`)) }, 5000)
+      pending.set(id, r => { clearTimeout(timer); resolve(r) })
+    })
+    socket.send(packet.encode({ id, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name, type }] }), port, '127.0.0.1')
+    return reply
+  }
+
+  it('SRV gives each instance\'s announced port, with its address as glue', async () => {
+    const reply = await ask('Web.development.netget', 'SRV')
+    assert.equal(rcode(reply), 'NOERROR')
+    assert.equal(reply.answers?.length, 1)
+    const srv = reply.answers?.[0] as packet.SrvAnswer
+    assert.equal(srv.data.port, 8080)
+    assert.equal(srv.data.target, `${instanceLabel(web.peerId)}.web.development.netget`)
+    assert.deepEqual(reply.additionals?.map(a => [a.type, a.name, (a as packet.StringAnswer).data]), [['A', srv.data.target, '127.0.0.1']])
+  })
+
+  it('A, TXT (metadata and peer id), the instance\'s own name, and any case', async () => {
+    assert.deepEqual((await ask('web.DEVELOPMENT.netget', 'A')).answers?.map(a => (a as packet.StringAnswer).data), ['127.0.0.1'])
+    const answer = (await ask('Web.development.netget', 'TXT')).answers?.[0] as packet.TxtAnswer | undefined
+    assert.ok(answer !== undefined, 'a TXT answer')
+    const data = answer.data
+    const txt = (Array.isArray(data) ? data : [data]).map(String)
+    assert.ok(txt.includes(`peer=${web.peerId}`) && txt.includes('version=1.2.0'), txt.join(', '))
+    assert.equal((await ask(`${instanceLabel(web.peerId)}.web.development.netget`, 'A')).answers?.length, 1)
+  })
+
+  it('NXDOMAIN for a name with no instance or another network, REFUSED outside the zone, FORMERR for junk', async () => {
+    assert.equal(rcode(await ask('Nobody.development.netget', 'SRV')), 'NXDOMAIN')
+    assert.equal(rcode(await ask('Web.production.netget', 'SRV')), 'NXDOMAIN')
+    assert.equal(rcode(await ask('example.com', 'A')), 'REFUSED')
+    const junk = Buffer.from([0x12, 0x34, 1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0xff, 0xff])
+    const formerr = await server.answer(junk)
+    assert.ok(formerr !== undefined)
+    assert.equal(rcode(packet.decode(formerr)), 'FORMERR')
+    assert.equal(packet.decode(formerr).id, 0x1234)
+    assert.equal(await server.answer(Buffer.from([1, 2, 3])), undefined, 'too short to answer')
+    // The server still answers after junk over the socket.
+    socket.send(Buffer.from([9, 9, 9]), port, '127.0.0.1')
+    assert.equal(rcode(await ask('Web.development.netget', 'A')), 'NOERROR')
+  })
+
+  it('random datagrams never make it throw', async () => {
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), async bytes => {
+      const reply = await server.answer(Buffer.from(bytes))
+      if (reply !== undefined) packet.decode(reply)
+    }), { numRuns: 300 })
+  })
+
+  it('an instance\'s endpoint: its first announced URL with a port, else its libp2p TCP address', () => {
+    assert.deepEqual(endpointOf({ addresses: ['/ip4/10.0.0.1/tcp/4001/p2p/x', 'https://[::1]'] }), { host: '::1', port: 443 })
+    assert.deepEqual(endpointOf({ addresses: ['/ip4/10.0.0.1/tcp/4001/p2p/x', 'not a url'] }), { host: '10.0.0.1', port: 4001 })
+    assert.equal(endpointOf({ addresses: ['/ip4/10.0.0.1/udp/4001'] }), undefined)
+  })
+})
