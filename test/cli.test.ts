@@ -240,13 +240,26 @@ test('registry logs peer:refused and record:limited, readable and as JSON', () =
     node.safeDispatchEvent('record:limited', { detail: { from: SOME_PEER, code: 'NETGET_ERR_RATE_LIMITED', message: 'too fast' } })
     if (json) {
       const [refused, limited] = lines.map(line => JSON.parse(line))
-      assert.deepEqual({ ...refused, time: undefined }, { time: undefined, event: 'peer:refused', peerId: SOME_PEER, code: 'NETGET_ERR_ADMISSION_MISSING', message: 'no certificate' })
-      assert.deepEqual({ ...limited, time: undefined }, { time: undefined, event: 'record:limited', from: SOME_PEER, code: 'NETGET_ERR_RATE_LIMITED', message: 'too fast' })
+      assert.deepEqual({ ...refused, time: undefined }, { time: undefined, level: 'warn', event: 'peer:refused', peerId: SOME_PEER, code: 'NETGET_ERR_ADMISSION_MISSING', message: 'no certificate' })
+      assert.deepEqual({ ...limited, time: undefined }, { time: undefined, level: 'warn', event: 'record:limited', from: SOME_PEER, code: 'NETGET_ERR_RATE_LIMITED', message: 'too fast' })
     } else {
-      assert.match(lines[0], new RegExp(`^\\S+ peer refused\\s+${SOME_PEER}: NETGET_ERR_ADMISSION_MISSING: no certificate$`))
-      assert.match(lines[1], new RegExp(`^\\S+ record limited\\s+from ${SOME_PEER}: NETGET_ERR_RATE_LIMITED: too fast$`))
+      assert.match(lines[0], new RegExp(`^\\S+ WARN  peer refused\\s+${SOME_PEER}: NETGET_ERR_ADMISSION_MISSING: no certificate$`))
+      assert.match(lines[1], new RegExp(`^\\S+ WARN  record limited\\s+from ${SOME_PEER}: NETGET_ERR_RATE_LIMITED: too fast$`))
     }
   }
+})
+
+test('the text event log escapes what came from the network: a peer cannot end a line, forge one, or send terminal escapes', () => {
+  const lines: string[] = []
+  const node = new Netget({ nodeType: 'registry' })
+  logRegistryEvents(node, createEventLog({ out: line => { lines.push(line) }, err: () => {} }, false))
+  const forged = 'bad\n2026-01-01T00:00:00.000Z INFO  record stored      Forged 12D3KooWforged\u001b[2J\r\u2028'
+  node.safeDispatchEvent('record:rejected', { detail: { from: SOME_PEER, code: 'NETGET_ERR_RECORD_WRONG_NETWORK', message: `network ${forged}` } })
+  assert.equal(lines.length, 1)
+  assert.equal(lines[0].split('\n').length, 1, 'one line')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: checking that none is left.
+  assert.doesNotMatch(lines[0], /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/)
+  assert.match(lines[0], /^\S+ WARN {2}record rejected {4}from \S+: NETGET_ERR_RECORD_WRONG_NETWORK: network bad\\n2026-01-01T00:00:00\.000Z INFO {2}record stored {6}Forged 12D3KooWforged\\u001b\[2J\\r\\u2028$/)
 })
 
 describe('closed and private networks through the CLI', { concurrency: true }, () => {

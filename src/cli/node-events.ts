@@ -1,6 +1,10 @@
 /**
- * The event log of the long-running commands: one line per event, readable (`<ISO time> <text>`)
- * or, with --json-logs, one JSON object per line (`{"time", "event", ...fields}`).
+ * The event log of the long-running commands: one line per event, readable (`<ISO time> <LEVEL> <text>`)
+ * or, with --json-logs, one JSON object per line (`{"time", "level", "event", ...fields}`).
+ *
+ * Much of what is logged came from the network (service names, metadata, error messages about a peer's
+ * record): in text mode every control character is escaped (`\n`, `\u001b`, …), so that no peer can end a line
+ * and write one that looks like the registry's own, nor send terminal escapes. JSON mode escapes by construction.
  */
 import { formatMetadata } from './format.js'
 import { toJson } from './io.js'
@@ -9,10 +13,35 @@ import type { Netget } from '../netget.js'
 
 export type EventLog = (event: string, fields: Record<string, unknown>, text: string) => void
 
+export type LogLevel = 'info' | 'warn' | 'error'
+
+/** Events an operator should look at: refusals, failures, instances going down. The rest is `info`. */
+const LEVELS: Record<string, LogLevel> = {
+  error: 'error',
+  'record:rejected': 'warn',
+  'record:limited': 'warn',
+  'peer:refused': 'warn',
+  'instance:down': 'warn',
+  'republish:error': 'warn'
+}
+
+export function levelOf (event: string): LogLevel {
+  return LEVELS[event] ?? 'info'
+}
+
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/** `text` with every C0/C1 control character (and the Unicode line separators) written as a JSON escape. */
+export function escapeControls (text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 export function createEventLog (io: Io, json: boolean): EventLog {
   return (event, fields, text) => {
     const time = new Date().toISOString()
-    io.out(json ? toJson({ time, event, ...fields }) : `${time} ${text}`)
+    const level = levelOf(event)
+    io.out(json ? toJson({ time, level, event, ...fields }) : `${time} ${level.toUpperCase().padEnd(5)} ${escapeControls(text)}`)
   }
 }
 
