@@ -7,6 +7,7 @@
  *   GET /v1/services/:name/watch[?filters]                             the same as Server-Sent Events (node.watch)
  *   GET /v1/services                                                   names this registry holds records for
  *   GET /v1/health                                                     this node: peer id, network, counters
+ *   GET /                                                              a status page (HTML): peer, counters, services held
  *   GET /.well-known/netget                                            network, peer id and multiaddrs
  *   GET /metrics                                                       Prometheus text (a node with `metrics: true`)
  *
@@ -15,6 +16,7 @@
  */
 import { createServer } from 'node:http'
 import { NetgetError } from '../errors.js'
+import { renderStatusPage } from './status-page.js'
 import type { Netget } from '../netget.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -116,6 +118,12 @@ export class HttpApi {
       const url = new URL(target, 'http://netget.invalid')
       const path = url.pathname
       const { node } = this.init
+      if (path === '/') {
+        const html = renderStatusPage(node)
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(html), 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" })
+        res.end(req.method === 'HEAD' ? undefined : html)
+        return
+      }
       if (path === '/.well-known/netget') return json(res, 200, { network: node.network, peerId: node.peerId, multiaddrs: node.getMultiaddrs() })
       if (path === '/metrics') {
         if (!node.metricsEnabled) return failure(res, 404, 'NETGET_ERR_HTTP_NOT_FOUND', 'metrics are off on this node')

@@ -79,6 +79,20 @@ describe('HTTP API', () => {
     assert.deepEqual(known.body, { network: 'development', peerId: registry.peerId, multiaddrs: registry.getMultiaddrs() })
   })
 
+  it('GET / is a status page: the registry, its counters and the services it holds, with network text escaped', async () => {
+    const sneaky = await net.service('Web', [registry.getMultiaddrs()[0]], { metadata: { note: '<script>alert(1)</script>' } })
+    const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/)
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/)
+    const html = await res.text()
+    assert.ok(html.includes(registry.peerId) && html.includes('<h3>Web ('), 'the registry and the service')
+    assert.ok(html.includes(sneaky.peerId))
+    assert.ok(!html.includes('<script>'), 'metadata is escaped')
+    assert.ok(html.includes('&#60;script&#62;alert(1)&#60;/script&#62;'))
+    await sneaky.stop()
+  })
+
   it('refuses what it does not serve, with a code: bad names, other methods, unknown paths, long or malformed targets', async () => {
     const bad = await get('/v1/services/not%20a%20name')
     assert.equal(bad.status, 400)
