@@ -83,13 +83,20 @@ export class DnsServer {
     socket.on('message', (message, from) => { this.onMessage(message, from.address, from.port) })
     // A send to a client that went away, and the like: nothing to stop for.
     socket.on('error', () => {})
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject)
-      socket.bind(this.init.port ?? 8600, host, () => {
-        socket.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject)
+        socket.bind(this.init.port ?? 8600, host, () => {
+          socket.off('error', reject)
+          resolve()
+        })
       })
-    })
+    } catch (err) {
+      // The port is taken, or the address is not this host's: nothing is left open, and start() may be retried.
+      this.socket = undefined
+      socket.close()
+      throw err
+    }
     const address = socket.address()
     return { host: address.address, port: address.port }
   }

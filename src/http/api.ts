@@ -87,13 +87,19 @@ export class HttpApi {
     server.requestTimeout = this.init.requestTimeout ?? 15_000
     server.keepAliveTimeout = 5000
     this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.init.port ?? 0, this.init.host ?? '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(this.init.port ?? 0, this.init.host ?? '127.0.0.1', () => {
+          server.off('error', reject)
+          resolve()
+        })
       })
-    })
+    } catch (err) {
+      // The port is taken, or the address is not this host's: nothing is left open, and start() may be retried.
+      this.server = undefined
+      throw err
+    }
     const address = server.address() as AddressInfo
     return { host: address.address, port: address.port }
   }

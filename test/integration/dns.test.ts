@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import * as packet from 'dns-packet'
 import fc from 'fast-check'
 import { DnsServer, endpointOf, instanceLabel } from '../../src/dns/server.js'
+import { HttpApi } from '../../src/http/api.js'
 import { TestNetwork } from '../helpers/network.js'
 import type { Netget } from '../../src/index.js'
 
@@ -98,5 +99,26 @@ describe('DNS interface', () => {
     assert.deepEqual(endpointOf({ addresses: ['/ip4/10.0.0.1/tcp/4001/p2p/x', 'https://[::1]'] }), { host: '::1', port: 443 })
     assert.deepEqual(endpointOf({ addresses: ['/ip4/10.0.0.1/tcp/4001/p2p/x', 'not a url'] }), { host: '10.0.0.1', port: 4001 })
     assert.equal(endpointOf({ addresses: ['/ip4/10.0.0.1/udp/4001'] }), undefined)
+  })
+})
+
+describe('DNS and HTTP servers on a port that is taken', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stopAll() })
+
+  it('start() fails with the socket error, leaves nothing open, and can be tried again elsewhere', async () => {
+    const { nodes: [registry] } = await net.registries(1)
+    const first = new DnsServer({ node: registry, port: 0 })
+    const { port } = await first.start()
+    const second = new DnsServer({ node: registry, port })
+    await assert.rejects(second.start(), /EADDRINUSE/)
+    assert.ok((await second.start().catch(() => undefined)) === undefined, 'still refused on the taken port, not "already started"')
+    await first.stop()
+    const http = new HttpApi({ node: registry })
+    const taken = await http.start()
+    const clash = new HttpApi({ node: registry, port: taken.port })
+    await assert.rejects(clash.start(), /EADDRINUSE/)
+    await assert.rejects(clash.start(), /EADDRINUSE/)
+    await http.stop()
   })
 })
