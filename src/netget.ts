@@ -605,6 +605,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       onVerified: entry => { this.registry?.replicator.registryJoined(entry) },
       onRemoved: entry => {
         this.registry?.replicator.registryLeft(entry)
+        this.registry?.registryLeft(entry)
         if (!client.isExcluded(entry.id)) membership.registryLeft(entry)
       }
     })

@@ -157,6 +157,33 @@ describe('walk', () => {
     assert.ok(performance.now() - started < 1000)
   })
 
+  it('hedges once per registry it needs: when every registry is slow, it waits instead of asking them all', async () => {
+    const nodes = overlay(60, 4, 17)
+    const target = new Uint8Array(randomBytes(32))
+    const truth = closestOf(nodes, target, 20)
+    const byId = new Map(nodes.map(n => [n.id, n]))
+    const result = await walk<string>({
+      target,
+      seeds: truth.map(id => byId.get(id)!),
+      need: 1,
+      ...LIMITS,
+      hedgeAfter: 2,
+      hedgeWithin: 20,
+      signal: AbortSignal.timeout(5000),
+      // Every registry takes 40 ms, twenty times the hedge delay.
+      query: async (candidate, signal) => {
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, 40)
+          signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
+        })
+        return { value: candidate.id, closer: [] }
+      }
+    })
+    assert.equal(result.queries, 2, 'the closest and one hedge')
+    assert.equal(result.hedges, 1)
+    assert.equal(result.closest.length, 1)
+  })
+
   it('hedges a request that turned slow while the walk was busy (no wait for the signal)', async () => {
     const nodes = overlay(60, 4, 19)
     const target = new Uint8Array(randomBytes(32))

@@ -26,7 +26,7 @@ import type { HeldRecord, RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { RegistryTable } from '../routing/registry-table.js'
-import type { Candidate, QueryAnswer, WalkResult } from '../routing/walk.js'
+import type { Answered, Candidate, QueryAnswer, WalkResult } from '../routing/walk.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { Logger, PeerId, PublicKey, Stream } from '@libp2p/interface'
 import type { DecodeOptions } from 'protons-runtime'
@@ -268,10 +268,16 @@ export class RegistryClient {
     // pays this one more round, and so does every discovery in the seconds after a registry joins or leaves.
     // This lookup does not hedge: a registry slow to answer now may be the one holder left after the others died
     // (busy re-replicating what it holds), and the registries a hedge would ask instead are the ones still filling.
-    if (!signal.aborted && confirmations > need &&
+    // Records the first lookup got are kept whatever the confirming one finds: they are signed, so the union of
+    // both is safe, and a confirmation cut short by the deadline must not lose them.
+    let first: Array<Answered<DiscoverAnswer>> = []
+    if (!signal.aborted && confirmations > need && result.closest.length > 0 &&
       (result.closest.every(a => a.value.held.length === 0) || result.closest.some(a => a.value.settling))) {
       const confirmed = await ask(confirmations, true, false)
-      if (confirmed.closest.length > 0) result = confirmed
+      if (confirmed.closest.length > 0) {
+        first = result.closest
+        result = confirmed
+      }
     } else if (!signal.aborted && result.closest.every(a => a.value.held.length === 0) && routeWasFresh) {
       // queryFanout ≥ 2 already asked several: still, a fresh route asked without hints may be a stale one.
       result = await ask(need, true, true)
@@ -285,7 +291,7 @@ export class RegistryClient {
     // is down, and only the closest probe what they hold (docs/architecture.md, "Health").
     const merged = new Map<string, VerifiedRecord>()
     const health = new Map<string, InstanceHealth>()
-    for (const answer of result.closest) {
+    for (const answer of [...first, ...result.closest]) {
       for (const held of answer.value.held) {
         mergeInto(merged, held.record)
         if (held.health !== undefined) health.set(held.record.peerId, fresher(health.get(held.record.peerId) ?? unknownHealth(), held.health))

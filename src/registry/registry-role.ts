@@ -50,12 +50,23 @@ export class RegistryRole {
   private readonly selfPosition: Uint8Array
   private neighbourTimer?: ReturnType<typeof setInterval>
   readonly counters: RegistryCounters = { stored: 0, rejected: {}, rateLimited: 0, quotaExceeded: 0 }
+  /**
+   * A registry settles (its DISCOVER answers say `settling`) for settlingTime after the three moments it may enter
+   * closest sets it holds nothing of yet: its start (a restart serves only what is republished to it), its first
+   * verified registry (others then send it their records), and the departure of one of its neighbours (it may take
+   * that one's place). A registry leaving far away changes no closest set this one is in, and does not count:
+   * else any churn, or one peer joining and leaving on purpose, would keep every registry settling.
+   */
+  private readonly startedAt = Date.now()
+  private neighbourLeftAt = 0
+  private readonly replicationFactor: number
 
   constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents) {
     const self = node.peerId.toString()
     this.self = self
     this.selfPosition = peerPosition(self)
     this.table = table
+    this.replicationFactor = options.replicationFactor
     this.store = new RecordStore({
       maxRecords: options.maxRecords,
       maxRecordsPerPeer: options.maxRecordsPerPeer,
@@ -91,7 +102,7 @@ export class RegistryRole {
       isDown: peerId => this.prober.isDown(peerId),
       healthOf: peerId => this.prober.healthOf(peerId),
       outsideClosestSet: target => !this.amongClosest(target, options.replicationFactor),
-      settling: () => Date.now() - Math.max(table.firstVerifiedAt, table.leftAt) < options.settlingTime,
+      settling: () => Date.now() - Math.max(this.startedAt, table.firstVerifiedAt, this.neighbourLeftAt) < options.settlingTime,
       unaskedHints: Math.min(options.replicationFactor, MAX_HINTS),
       ...(guard !== undefined ? { guard } : {}),
       ...(options.authority !== undefined ? { authority: options.authority } : {}),
@@ -172,6 +183,16 @@ export class RegistryRole {
   /** A closed connection from an instance this registry probes is the earliest sign of a crash: probe it now. */
   peerDisconnected (peerId: string): void {
     if (this.probeTargets().has(peerId)) this.prober.probeSoon(peerId)
+  }
+
+  /** A verified registry left this node's table: it settles if that one was among its replicationFactor closest. */
+  registryLeft (entry: { position: Uint8Array }): void {
+    let closer = 0
+    for (const other of this.table.all()) {
+      if (!other.verified) continue
+      if (compareDistance(this.selfPosition, other.position, entry.position) < 0 && ++closer >= this.replicationFactor) return
+    }
+    this.neighbourLeftAt = Date.now()
   }
 
   /** Live, not withdrawn records held (for one name or all), with the prober's verdict. */

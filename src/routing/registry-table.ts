@@ -51,13 +51,8 @@ export class RegistryTable {
   private readonly events: TableEvents
   /** Counts verified registries joining and leaving: unchanged means the table's membership did not move. */
   generation = 0
-  /**
-   * When the first registry was verified, and when one last left (ms since the epoch; 0: never). A registry enters
-   * closest sets only then: when it joins the network (others send it their records) and when one leaves (it may
-   * take the K-th place). Learning of more registries only ever takes it out of closest sets.
-   */
+  /** When the first registry was verified (ms since the epoch; 0: never): when this node joined the network. */
   firstVerifiedAt = 0
-  leftAt = 0
 
   constructor (selfId: string, bucketSize: number, events: TableEvents = {}) {
     this.selfId = selfId
@@ -152,7 +147,6 @@ export class RegistryTable {
     if (entry.configured) {
       if (!entry.verified) return false
       entry.verified = false
-      this.leftAt = Date.now()
       this.events.onRemoved?.(entry)
       return true
     }
@@ -199,7 +193,6 @@ export class RegistryTable {
     this.buckets.get(commonPrefixBits(this.self, entry.position))?.delete(entry.id)
     if (!entry.verified) return
     this.generation++
-    this.leftAt = Date.now()
     this.events.onRemoved?.(entry)
   }
 }

@@ -62,6 +62,8 @@ export interface Candidate {
   error?: Error
   /** When its request went out (performance.now()). */
   sentAt?: number
+  /** A hedge went out for it: it no longer holds the walk up, even if the walk may hedge no more. */
+  passedOver?: boolean
 }
 
 export interface Answered<T> {
@@ -124,7 +126,12 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
   resort()
 
   const hedgeAfter = init.hedgeAfter ?? Number.POSITIVE_INFINITY
-  const slow = (c: Candidate, now: number): boolean => c.state === 'pending' && now - (c.sentAt ?? now) > hedgeAfter
+  // One hedge per registry the walk needs: a hedge that turns slow in turn is waited for, not hedged again (else
+  // a client whose registries all slowed down would ask every one of the closest, one per hedgeAfter).
+  const maxHedges = need
+  const hedgesLeft = (): boolean => hedges < maxHedges
+  const slow = (c: Candidate, now: number): boolean => c.state === 'pending' &&
+    (c.passedOver === true || (hedgesLeft() && now - (c.sentAt ?? now) > hedgeAfter))
   const within = Math.max(need, init.hedgeWithin ?? need)
   /**
    * The first `need` live candidates: those that decide when the walk is done. A slow one is passed over for the
@@ -180,8 +187,9 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     if (front.every(c => c.state === 'answered')) break
     const waiting = front.filter(c => c.state === 'new')
     // Slow requests do not hold a slot: their hedges go out while they are pending.
-    const slowNow = sorted.filter(c => slow(c, now)).length
-    const busy = inFlight - slowNow
+    const slowOnes = sorted.filter(c => slow(c, now))
+    const slowNow = slowOnes.filter(c => c.passedOver !== true).length
+    const busy = inFlight - slowOnes.length
     let started = 0
     for (const c of waiting) {
       if (busy + started >= alpha) break
@@ -190,7 +198,10 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
         incomplete = 'budget'
         break
       }
-      if (slowNow > 0) hedges++
+      if (slowNow > 0) {
+        hedges++
+        for (const s of slowOnes) s.passedOver = true
+      }
       ask(c)
     }
     if (incomplete !== undefined && inFlight === 0) break
@@ -201,7 +212,7 @@ async function run<T> (init: WalkInit<T>, signal: AbortSignal): Promise<WalkResu
     signal.addEventListener('abort', onAbort, { once: true })
     // Wake up when the oldest request in the frontier turns slow, to hedge it.
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined
-    if (Number.isFinite(hedgeAfter)) {
+    if (Number.isFinite(hedgeAfter) && hedgesLeft()) {
       // Only requests not slow yet: one already slow but kept (nobody to replace it) is waited for, not polled.
       const due = front.filter(c => c.state === 'pending' && !slow(c, now)).map(c => (c.sentAt ?? now) + hedgeAfter - now)
       if (due.length > 0) hedgeTimer = setTimeout(resolve, Math.max(1, Math.min(...due)))

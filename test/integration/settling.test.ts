@@ -70,13 +70,20 @@ describe('settling registries', () => {
   it('a registry settles again when another leaves', async () => {
     const { nodes: [a, b] } = await net.registries(2, 'development', { settlingTime: 60_000 })
     await eventually(async () => a.getStats().verifiedRegistries === 1 ? true : undefined, 5000)
-    const table = (a as unknown as { table: { firstVerifiedAt: number, leftAt: number } }).table
-    // As if it had joined long ago: only the leave can make it settle now.
-    table.firstVerifiedAt = 1
+    // As if it had started and joined long ago: only the leave can make it settle now.
+    const internals = a as unknown as { table: { firstVerifiedAt: number }, registry: { startedAt: number } }
+    internals.table.firstVerifiedAt = 1
+    internals.registry.startedAt = 1
     assert.equal(await settlingFlag(a, 'Any'), false)
     await b.stop()
     await eventually(async () => a.getStats().verifiedRegistries === 0 ? true : undefined, 5000)
     assert.equal(await settlingFlag(a, 'Any'), true)
+  })
+
+  it('a registry that just started settles even before it meets another (a restart serves only what is republished)', async () => {
+    const { nodes: [alone] } = await net.registries(1, 'development', { settlingTime: 60_000 })
+    assert.equal(alone.getStats().verifiedRegistries, 0)
+    assert.equal(await settlingFlag(alone, 'Any'), true)
   })
 
   it('an empty answer is confirmed by a second registry', async () => {
