@@ -379,7 +379,9 @@ export class RegistryClient {
     // candidates all fail would end with the liar's answer alone (found by the lying-registry test).
     const spare = width + Math.max(width, LOOKUP_SPARE_SEEDS)
     for (const entry of this.table.closest(target, spare, e => !this.excluded.has(e.id) && (e.verified || e.configured))) seeds.push(entry)
-    for (const entry of this.table.closest(target, width, e => !this.excluded.has(e.id) && !e.verified && !e.configured)) seeds.push(entry)
+    // As many hinted ones: after a whole process of registries died, the verified ones near a key may all be gone,
+    // and the hints are then what leads to the survivors (a quota of `width` left services unable to renew).
+    for (const entry of this.table.closest(target, spare, e => !this.excluded.has(e.id) && !e.verified && !e.configured)) seeds.push(entry)
     if (this.init.localRegistry !== undefined) seeds.push({ id: this.self, position: this.selfPosition })
     this.counters.lookups++
     const result = await walk<T>({
