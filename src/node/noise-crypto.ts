@@ -5,7 +5,7 @@
  * session's life) costs 4.8 µs per 3 KB frame instead of 12.3 µs here (docs/upstream.md, item 10). Smaller frames
  * and the handshake keep noise's own code. The bytes on the wire are the same: this is the same cipher.
  */
-import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, getCiphers } from 'node:crypto'
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 import type { KeyObject } from 'node:crypto'
@@ -26,7 +26,10 @@ function keyObject (k: Uint8Array): KeyObject {
   return key
 }
 
-export const noiseCrypto: ICryptoInterface = {
+/** Node builds without ChaCha20-Poly1305 (Electron's main process) keep noise's default, which noise adapts to them. */
+const NODE_HAS_CIPHER = getCiphers().includes(ALGORITHM)
+
+export const noiseCrypto: ICryptoInterface = !NODE_HAS_CIPHER ? defaultCrypto : {
   ...defaultCrypto,
   chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
     if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
