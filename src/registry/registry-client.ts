@@ -256,31 +256,33 @@ export class RegistryClient {
   async discover (name: string, signal: AbortSignal): Promise<HeldRecord[]> {
     const target = servicePosition(this.init.network, name)
     const need = Math.min(this.init.queryFanout, this.init.replicationFactor)
-    const ask = async (need: number, alwaysHints: boolean, hedge: boolean): Promise<WalkResult<DiscoverAnswer>> => this.lookup<DiscoverAnswer>(target, name, need,
+    const ask = async (need: number, alwaysHints: boolean, hedge: number | undefined): Promise<WalkResult<DiscoverAnswer>> => this.lookup<DiscoverAnswer>(target, name, need,
       Math.max(LOOKUP_ALPHA, need), signal, async (candidate, closer, s) => this.discoverFrom(candidate, name, closer, s), alwaysHints, hedge)
     const routeWasFresh = (this.routes.get(name)?.fresh ?? 0) > Date.now()
-    let result = await ask(need, false, true)
+    let result = await ask(need, false, this.hedge.delay())
     const confirmations = Math.max(need, Math.min(CONFIRMING_ANSWERS, this.init.replicationFactor))
     // One registry's answer is not taken alone when it found nothing (the route may be one a lookup found while the
     // network was still forming, or the registry may withhold records: it cannot forge any), nor when that
     // registry says it is settling (it may have just joined the name's closest set, and re-replication is still
     // filling it). Asked again with hints, until the CONFIRMING_ANSWERS closest answered; a name nobody registered
     // pays this one more round, and so does every discovery in the seconds after a registry joins or leaves.
-    // This lookup does not hedge: a registry slow to answer now may be the one holder left after the others died
-    // (busy re-replicating what it holds), and the registries a hedge would ask instead are the ones still filling.
+    // This lookup hedges only after half the request deadline, not after the recent p95: a registry slow to answer
+    // now may be the one holder left after the others died (busy re-replicating what it holds), and the registries
+    // a hedge would ask instead are the ones still filling. Not never: a hostile closest registry that answers the
+    // first request at once and stalls this one would otherwise cost every discovery of its name the whole deadline.
     // Records the first lookup got are kept whatever the confirming one finds: they are signed, so the union of
     // both is safe, and a confirmation cut short by the deadline must not lose them.
     let first: Array<Answered<DiscoverAnswer>> = []
     if (!signal.aborted && confirmations > need && result.closest.length > 0 &&
       (result.closest.every(a => a.value.held.length === 0) || result.closest.some(a => a.value.settling))) {
-      const confirmed = await ask(confirmations, true, false)
+      const confirmed = await ask(confirmations, true, this.init.requestTimeout / 2)
       if (confirmed.closest.length > 0) {
         first = result.closest
         result = confirmed
       }
     } else if (!signal.aborted && result.closest.every(a => a.value.held.length === 0) && routeWasFresh) {
       // queryFanout ≥ 2 already asked several: still, a fresh route asked without hints may be a stale one.
-      result = await ask(need, true, true)
+      result = await ask(need, true, this.hedge.delay())
     }
     if (result.closest.length === 0) {
       if (result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
@@ -362,7 +364,7 @@ export class RegistryClient {
 
   /** One lookup: seeds from the name's route, the table and this node if it is a registry. */
   private async lookup<T> (target: Uint8Array, name: string | undefined, need: number, alpha: number, signal: AbortSignal,
-    query: (candidate: Candidate, closer: number, signal: AbortSignal) => Promise<QueryAnswer<T>>, alwaysHints = false, hedge = false): Promise<WalkResult<T>> {
+    query: (candidate: Candidate, closer: number, signal: AbortSignal) => Promise<QueryAnswer<T>>, alwaysHints = false, hedgeAfter?: number): Promise<WalkResult<T>> {
     const route = name === undefined ? undefined : this.routes.get(name)
     // A fresh route is asked without asking for closer registries (smaller answers); a stale one is repaired.
     const closer = !alwaysHints && route !== undefined && route.fresh > Date.now() ? 0 : Math.min(MAX_HINTS, Math.max(need, this.init.replicationFactor))
@@ -394,7 +396,7 @@ export class RegistryClient {
       signal,
       accept: id => !this.excluded.has(id) && (id !== this.self || this.init.localRegistry !== undefined),
       // Discovery only: a record must reach the true closest set even when one of them is slow.
-      ...(hedge ? { hedgeAfter: this.hedge.delay(), hedgeWithin: this.init.replicationFactor } : {}),
+      ...(hedgeAfter !== undefined ? { hedgeAfter, hedgeWithin: this.init.replicationFactor } : {}),
       query: async (candidate, s) => query(candidate, closer, s)
     })
     this.counters.hops += result.hops
