@@ -34,10 +34,7 @@ export function checkRegistryUrl (value: string, option: string): void {
 export async function resolveRegistryUrl (url: string, network: string, signal: AbortSignal): Promise<string[]> {
   const res = await fetch(new URL('/.well-known/netget', url), { signal, redirect: 'error', headers: { accept: 'application/json' } })
   if (!res.ok) throw new ProtocolError(`${url}/.well-known/netget answered HTTP ${res.status}`)
-  const declared = Number(res.headers.get('content-length') ?? 0)
-  if (declared > MAX_ANSWER_BYTES) throw new ProtocolError(`${url}/.well-known/netget is larger than ${MAX_ANSWER_BYTES} bytes`)
-  const text = await res.text()
-  if (Buffer.byteLength(text) > MAX_ANSWER_BYTES) throw new ProtocolError(`${url}/.well-known/netget is larger than ${MAX_ANSWER_BYTES} bytes`)
+  const text = await readCapped(res, `${url}/.well-known/netget`)
   let body: { network?: unknown, peerId?: unknown, multiaddrs?: unknown }
   try {
     body = JSON.parse(text) as typeof body
@@ -60,4 +57,27 @@ export async function resolveRegistryUrl (url: string, network: string, signal: 
   }
   if (out.length === 0) throw new ProtocolError(`${url}/.well-known/netget lists no usable multiaddr`)
   return out
+}
+
+/** The body as text, read no further than MAX_ANSWER_BYTES: a chunked answer declares no length to check first. */
+async function readCapped (res: Response, what: string): Promise<string> {
+  const tooLarge = (): ProtocolError => new ProtocolError(`${what} is larger than ${MAX_ANSWER_BYTES} bytes`)
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) {
+    await res.body?.cancel()
+    throw tooLarge()
+  }
+  const chunks: Uint8Array[] = []
+  let bytes = 0
+  const reader = res.body?.getReader()
+  while (reader !== undefined) {
+    const { value, done } = await reader.read()
+    if (done) break
+    bytes += value.byteLength
+    if (bytes > MAX_ANSWER_BYTES) {
+      await reader.cancel()
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

@@ -58,6 +58,32 @@ describe('registries given by URL', () => {
     await assert.rejects(other.registerWithNetwork(), NoRegistryReachableError)
   })
 
+  it('an answer over 64 KiB is refused even when it declares no length (chunked), without reading it all', async () => {
+    const { createServer } = await import('node:http')
+    const { resolveRegistryUrl } = await import('../../src/http/well-known.js')
+    let written = 0
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      // An endless chunked body: the client must stop reading at its cap.
+      const chunk = Buffer.alloc(16 * 1024, 0x20)
+      const push = (): void => {
+        while (written < 64 * 1024 * 1024 && res.write(chunk)) written += chunk.byteLength
+        if (written < 64 * 1024 * 1024) res.once('drain', push)
+        else res.end()
+      }
+      push()
+    })
+    await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', () => { resolve() }) })
+    try {
+      const { port } = server.address() as { port: number }
+      await assert.rejects(resolveRegistryUrl(`http://127.0.0.1:${port}`, 'development', AbortSignal.timeout(5000)), /larger than 65536 bytes/)
+      assert.ok(written < 64 * 1024 * 1024, 'the client stopped reading')
+    } finally {
+      server.closeAllConnections()
+      await new Promise(resolve => { server.close(resolve) })
+    }
+  })
+
   it('a malformed URL, or one with credentials, is refused at construction', () => {
     assert.throws(() => net.node({ registryNodes: ['http://user:secret@127.0.0.1:1'] }), InvalidOptionError)
     assert.throws(() => net.node({ registryNodes: ['http://'] }), InvalidOptionError)
