@@ -25,6 +25,9 @@ await build({
   // The dependencies' licence notices travel with the code they cover, at the end of each file.
   legalComments: 'eof',
   logLevel: 'warning',
+  // LevelDB (a registry's --data-dir datastore) is a native addon that finds its binary next to its own files: it
+  // is loaded from node_modules at run time, and only by a registry with a data dir.
+  external: ['classic-level'],
   // CommonJS dependencies inside an ES module need `require` (for Node's built-in modules).
   banner: { js: "import { createRequire as __netgetRequire } from 'node:module'; const require = __netgetRequire(import.meta.url);" }
 })

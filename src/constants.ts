@@ -138,6 +138,11 @@ export const REGISTRY_RECONNECT_MAX_DEPARTED = 256
 export const LIVENESS_CHECK_MIN_INTERVAL_MS = 10_000
 /** A registry checks the registries it shares closest sets with, and is not connected to, this often (ms). */
 export const NEIGHBOURHOOD_CHECK_INTERVAL_MS = 15_000
+/**
+ * A registry with a datastore writes the records and registries that changed at most this long ago (ms), in one
+ * batch: a crash loses at most this much, which publishers' renewals (every third of a lease) put back.
+ */
+export const PERSIST_FLUSH_INTERVAL_MS = 5_000
 /** Connections a registry keeps at most (libp2p prunes the least valuable beyond it). */
 export const REGISTRY_MAX_CONNECTIONS = 512
 /** Connections a service or client keeps at most. */

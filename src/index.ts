@@ -7,6 +7,7 @@ export type {
   ServiceInstance, RegistrationResult, RegisterOptions, DiscoverOptions, PickOptions, WatchOptions, WatchEvent, HealthCheckOptions, NetgetEvents, NetgetStats
 } from './netget.js'
 export type { NetgetOptions, NodeType } from './options.js'
+export type { RestoreResult } from './registry/registry-role.js'
 export { DEFAULTS } from './options.js'
 export type { HealthCheck } from './health/checks.js'
 export type { InstanceHealth, HealthStatus, CheckResult, LoadFigures } from './health/model.js'

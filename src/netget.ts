@@ -20,6 +20,8 @@ import { copyInstance, toInstance } from './records/instance.js'
 import { checkName, openRecord } from './records/service-record.js'
 import { Lease } from './registry/lease.js'
 import { RegistryClient } from './registry/registry-client.js'
+import { openRegistryDatastore } from './registry/datastore.js'
+import { RegistryPersistence } from './registry/persistence.js'
 import { RegistryRole } from './registry/registry-role.js'
 import { TABLE_BUCKET_SIZE } from './constants.js'
 import { Membership } from './routing/membership.js'
@@ -27,6 +29,8 @@ import { RegistryTable } from './routing/registry-table.js'
 import { checkMayPublish, loadSecurity } from './security/setup.js'
 import { deadline } from './util/deadline.js'
 import type { ReplicationReason } from './registry/replicator.js'
+import type { RegistryDatastore } from './registry/datastore.js'
+import type { RestoreResult } from './registry/registry-role.js'
 import type { InstanceFilter } from './discovery/filters.js'
 import type { PickStrategy } from './discovery/pick.js'
 import type { WatchEvent } from './discovery/watch.js'
@@ -158,6 +162,8 @@ export interface NetgetEvents {
   'watch:changed': CustomEvent<{ name: string, instance: ServiceInstance }>
   /** A watch resynchronised after a gap; `instances` is the whole set now. */
   'watch:resync': CustomEvent<{ name: string, instances: ServiceInstance[] }>
+  /** Registry with a datastore: what the start read back (records held again, records dropped, registries known). */
+  restored: CustomEvent<RestoreResult>
   /** A background task failed (logged, never thrown). */
   error: CustomEvent<Error>
 }
@@ -173,6 +179,8 @@ interface Running {
   security: Security
   lease: Lease
   registry?: RegistryRole
+  /** A registry's datastore, closed after the node. */
+  stores?: RegistryDatastore
 }
 
 export class Netget extends TypedEventEmitter<NetgetEvents> {
@@ -587,18 +595,16 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     // Registries given by URL are resolved before the node is built: they are its bootstrap list too.
     const urls = [...this.registryNodes].filter(isRegistryUrl)
     if (urls.length > 0) await this.resolveUrls(urls, o.logger ?? quietLogger())
-    const node = await createNode({
-      privateKey,
-      network: o.network,
-      dhtServer: o.nodeType === 'registry',
-      listen: o.listen,
-      bootstrapList: this.registryAddresses(),
-      dialTimeout: o.dialTimeout,
-      ...(o.logger !== undefined ? { logger: o.logger } : {}),
-      ...(this.metrics !== undefined ? { metricsRegistry: this.metrics.registry } : {}),
-      ...(security.psk !== undefined ? { psk: security.psk } : {}),
-      ...(guard !== undefined || o.connectionGater !== undefined ? { connectionGater: combineGaters(guard?.gater(), o.connectionGater) } : {})
-    })
+    // A registry's records and known registries survive restarts in its datastore (dataDir or the caller's).
+    const stores = o.nodeType === 'registry' ? await openRegistryDatastore(o) : undefined
+    let node: NetgetLibp2p
+    try {
+      node = await this.buildNode(privateKey, security, stores)
+    } catch (err) {
+      await stores?.close()
+      throw err
+    }
+    const persistence = stores === undefined ? undefined : new RegistryPersistence(stores.datastore, o.network, node.logger.forComponent('netget:persistence'))
     const onError = (err: Error): void => { this.safeDispatchEvent('error', { detail: err }) }
     // The registries this node knows; on a registry, a change of who is closest re-replicates records.
     const table = new RegistryTable(node.peerId.toString(), TABLE_BUCKET_SIZE, {
@@ -610,7 +616,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       }
     })
     this.table = table
-    const registry = o.nodeType === 'registry' ? this.registryRole(node, table, guard, onError) : undefined
+    const registry = o.nodeType === 'registry' ? this.registryRole(node, table, guard, onError, persistence) : undefined
     this.registry = registry
     const client = new RegistryClient(node, {
       network: o.network,
@@ -692,6 +698,10 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await guard?.start(node)
       await health.start()
       await registry?.start()
+      if (registry !== undefined && persistence !== undefined) {
+        const restored = await registry.restore((id, addrs) => { table.add(id, addrs) }, this.lifetime.signal)
+        this.safeDispatchEvent('restored', { detail: restored })
+      }
       await node.start()
       membership.start(this.registryAddresses())
       registry?.startProbing(ids => { membership.watch(ids) })
@@ -702,11 +712,12 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await guard?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
       cancelAddressUpdate(node)
+      await stores?.close().catch(() => {})
       this.state = 'stopped'
       if (err instanceof NetgetError) throw err
       throw new StartError(`the node could not start: ${(err as Error).message}`, { cause: err })
     }
-    const running: Running = { node, health, watches, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}) }
+    const running: Running = { node, health, watches, client, membership, security, lease, ...(registry !== undefined ? { registry } : {}), ...(stores !== undefined ? { stores } : {}) }
     this.running = running
     this.id = node.peerId.toString()
     this.state = 'running'
@@ -722,8 +733,26 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     return running
   }
 
+  private async buildNode (privateKey: PrivateKey, security: Security, stores: RegistryDatastore | undefined): Promise<NetgetLibp2p> {
+    const o = this.options
+    const guard = security.guard
+    return createNode({
+      privateKey,
+      network: o.network,
+      dhtServer: o.nodeType === 'registry',
+      listen: o.listen,
+      bootstrapList: this.registryAddresses(),
+      dialTimeout: o.dialTimeout,
+      ...(stores !== undefined ? { datastore: stores.libp2p } : {}),
+      ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      ...(this.metrics !== undefined ? { metricsRegistry: this.metrics.registry } : {}),
+      ...(security.psk !== undefined ? { psk: security.psk } : {}),
+      ...(guard !== undefined || o.connectionGater !== undefined ? { connectionGater: combineGaters(guard?.gater(), o.connectionGater) } : {})
+    })
+  }
+
   /** The registry side, its events forwarded as this node's. */
-  private registryRole (node: NetgetLibp2p, table: RegistryTable, guard: Security['guard'], onError: (err: Error) => void): RegistryRole {
+  private registryRole (node: NetgetLibp2p, table: RegistryTable, guard: Security['guard'], onError: (err: Error) => void, persistence?: RegistryPersistence): RegistryRole {
     return new RegistryRole(node, this.options, table, guard, {
       onStored: (record, from) => {
         this.discoveryCache.delete(record.name)
@@ -743,7 +772,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       },
       onReplicated: (to, records, reason) => { this.safeDispatchEvent('records:replicated', { detail: { to, records, reason } }) },
       onError
-    })
+    }, persistence)
   }
 
   /** Dials a configured registry in the background; a failure is logged (`netget:node`), never thrown. */
@@ -788,6 +817,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await running.security.guard?.stop()
       await running.node.stop()
       cancelAddressUpdate(running.node)
+      await running.stores?.close().catch((err: unknown) => { this.safeDispatchEvent('error', { detail: err as Error }) })
     }
     this.lifetime.abort()
     this.running = undefined

@@ -12,6 +12,7 @@ import { checkRegistryUrl, isRegistryUrl } from './http/well-known.js'
 import type { HealthCheck } from './health/checks.js'
 import type { Metadata } from './records/service-record.js'
 import type { ComponentLogger, ConnectionGater, PrivateKey, PublicKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 
 export type NodeType = 'service' | 'registry'
 
@@ -35,8 +36,18 @@ export interface NetgetOptions {
   keyFile?: string
   /** Identity as a libp2p private key, or its protobuf bytes. */
   privateKey?: PrivateKey | Uint8Array
-  /** Directory holding a persistent identity (`identity.key`, created on first start). */
+  /**
+   * Directory holding a persistent identity (`identity.key`, created on first start) and, on a registry, its
+   * datastore (`datastore/`, LevelDB): the records it holds and the registries it knows survive a restart.
+   */
   dataDir?: string
+  /**
+   * Registry: where the records it holds, the registries it knows and libp2p's peer store (from which kad-dht
+   * refills its table) survive restarts: any `interface-datastore` Datastore (`datastore-level`, `datastore-fs`…),
+   * opened and closed by the caller. With `dataDir` and no `datastore`, the node opens a LevelDB datastore in
+   * `<dataDir>/datastore` itself. @default in memory
+   */
+  datastore?: Datastore
   /**
    * One health check, the short form of `healthChecks: { default: check }`. It passes unless it returns `false`,
    * throws or misses `healthTimeout`; a failing check makes the node answer probes NOT_SERVING.
@@ -128,6 +139,7 @@ export interface ResolvedOptions {
   listen: string[]
   announce: string[]
   keyFile?: string
+  datastore?: Datastore
   privateKey?: PrivateKey
   dataDir?: string
   /** `healthCheck` and `healthChecks` together, by name. */
@@ -394,6 +406,14 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
   if (options.connectionGater !== undefined) {
     if (options.connectionGater === null || typeof options.connectionGater !== 'object') throw new InvalidOptionError('connectionGater', 'expected a libp2p ConnectionGater object')
     resolved.connectionGater = options.connectionGater as ConnectionGater
+  }
+  if (options.datastore !== undefined) {
+    const ds = options.datastore as Partial<Datastore> | null
+    if (ds === null || typeof ds !== 'object' || typeof ds.batch !== 'function' || typeof ds.query !== 'function') {
+      throw new InvalidOptionError('datastore', 'expected an interface-datastore Datastore (e.g. new LevelDatastore(path) from datastore-level, opened)')
+    }
+    if (nodeType !== 'registry') throw new InvalidOptionError('datastore', 'only a registry node keeps a datastore (nodeType: \'registry\')')
+    resolved.datastore = ds as Datastore
   }
   if (options.logger !== undefined) {
     if (options.logger === null || typeof (options.logger as ComponentLogger).forComponent !== 'function') throw new InvalidOptionError('logger', 'expected a libp2p ComponentLogger (an object with forComponent(name))')

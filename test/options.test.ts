@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { MemoryDatastore } from 'datastore-core'
 import { DEFAULTS, InvalidOptionError, Netget } from '../src/index.js'
 
 function invalid (options: unknown, option: string): void {
@@ -54,6 +55,10 @@ describe('options', () => {
     invalid({ keyFile: '/a', dataDir: '/b' }, 'dataDir')
     invalid({ privateKey: 'secret' }, 'privateKey')
     invalid({ healthCheck: true }, 'healthCheck')
+    invalid({ nodeType: 'registry', datastore: {} }, 'datastore')
+    invalid({ nodeType: 'registry', datastore: '/var/lib/netget' }, 'datastore')
+    // Only registries hold records: a service given a datastore is told so, not silently ignored.
+    invalid({ datastore: new MemoryDatastore() }, 'datastore')
   })
 
   it('accepts a private key as bytes and uses it as the identity', async () => {

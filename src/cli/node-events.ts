@@ -52,6 +52,9 @@ export function createEventLog (io: Io, json: boolean): EventLog {
 export function logRegistryEvents (node: Netget, log: EventLog): void {
   node.addEventListener('peer:connect', ({ detail: peerId }) => { log('peer:connect', { peerId }, `peer connected     ${peerId}`) })
   node.addEventListener('peer:disconnect', ({ detail: peerId }) => { log('peer:disconnect', { peerId }, `peer disconnected  ${peerId}`) })
+  node.addEventListener('restored', ({ detail }) => {
+    log('restored', { ...detail }, `restored           ${detail.records} records and ${detail.registries} registries from the data dir${detail.discarded > 0 ? ` (${detail.discarded} saved records no longer valid, deleted)` : ''}`)
+  })
   logRefusedPeers(node, log)
   node.addEventListener('record:stored', ({ detail: instance }) => {
     const meta = formatMetadata(instance.metadata)

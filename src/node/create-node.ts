@@ -22,6 +22,7 @@ import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
 
 export type NetgetServices = {
@@ -49,6 +50,8 @@ export interface CreateNodeInit {
   connectionGater?: ConnectionGater
   /** Collect libp2p's metrics into this Prometheus registry (the node's own). */
   metricsRegistry?: Registry
+  /** libp2p's peer store (and kad-dht's records) are kept here: a registry that restarts knows its peers again. */
+  datastore?: Datastore
 }
 
 /** Kernel keepalive probes after 30 s without traffic (Node then probes every second, 10 times). */
@@ -60,6 +63,7 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
   return createLibp2p<NetgetServices>({
     start: false,
     privateKey: init.privateKey,
+    ...(init.datastore !== undefined ? { datastore: init.datastore } : {}),
     logger: init.logger ?? quietLogger(),
     // The node's own registry, and the global one left alone: several nodes in one process must not collide.
     ...(metrics !== undefined ? { metrics: metrics({ registry: init.metricsRegistry, preserveExistingMetrics: true }) } : {}),

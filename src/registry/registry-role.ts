@@ -2,15 +2,16 @@
  * What a registry node runs besides the client side: the record store, the registry protocol server and the
  * health prober, with one lifecycle, and the counters behind `getStats()`.
  */
+import { multiaddr } from '@multiformats/multiaddr'
 import { Prober } from '../health/prober.js'
 import { LimitErrorCodes } from '../errors.js'
-import { isLive } from '../records/service-record.js'
+import { isLive, openRecord } from '../records/service-record.js'
 import { RateLimiter } from '../security/rate-limiter.js'
 import { RecordStore } from './record-store.js'
 import { RegistryServer } from './registry-server.js'
 import { Replicator, type ReplicationReason } from './replicator.js'
 import { WatchServer } from './watch-server.js'
-import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
+import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PERSIST_FLUSH_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { InstanceHealth } from '../health/model.js'
@@ -19,6 +20,8 @@ import type { NetgetLibp2p } from '../node/create-node.js'
 import type { ResolvedOptions } from '../options.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
+import type { RegistryPersistence } from './persistence.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface RegistryRoleEvents {
   onStored: (record: VerifiedRecord, from: string) => void
@@ -30,6 +33,16 @@ export interface RegistryRoleEvents {
   onHealthChange?: (peerId: string, health: InstanceHealth) => void
   onReplicated: (to: string, records: number, reason: ReplicationReason) => void
   onError: (err: Error) => void
+}
+
+/** What a restart read back from the datastore (RegistryRole.restore). */
+export interface RestoreResult {
+  /** Saved records that verified and are held again. */
+  records: number
+  /** Saved records dropped: expired, or no longer valid (another authority, corrupted bytes…). */
+  discarded: number
+  /** Saved registries put back in the table (unverified until they answer). */
+  registries: number
 }
 
 export interface RegistryCounters {
@@ -49,6 +62,10 @@ export class RegistryRole {
   private readonly self: string
   private readonly selfPosition: Uint8Array
   private neighbourTimer?: ReturnType<typeof setInterval>
+  private flushTimer?: ReturnType<typeof setInterval>
+  private readonly persistence?: RegistryPersistence
+  private readonly options: ResolvedOptions
+  private savedGeneration = -1
   readonly counters: RegistryCounters = { stored: 0, rejected: {}, rateLimited: 0, quotaExceeded: 0 }
   /**
    * A registry settles (its DISCOVER answers say `settling`) for settlingTime after the three moments it may enter
@@ -61,8 +78,10 @@ export class RegistryRole {
   private neighbourLeftAt = 0
   private readonly replicationFactor: number
 
-  constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents) {
+  constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents, persistence?: RegistryPersistence) {
     const self = node.peerId.toString()
+    this.options = options
+    if (persistence !== undefined) this.persistence = persistence
     this.self = self
     this.selfPosition = peerPosition(self)
     this.table = table
@@ -70,7 +89,10 @@ export class RegistryRole {
     this.store = new RecordStore({
       maxRecords: options.maxRecords,
       maxRecordsPerPeer: options.maxRecordsPerPeer,
-      onDropped: record => { this.watch.recordChanged(record) }
+      onDropped: record => {
+        this.persistence?.recordDropped(record)
+        this.watch.recordChanged(record)
+      }
     })
     // DISCOVER and WATCH draw on one budget per peer.
     const discoverLimiter = new RateLimiter({ rate: options.discoverRate, burst: options.discoverRate * 2 })
@@ -117,6 +139,7 @@ export class RegistryRole {
       },
       onStored: (record, from) => {
         this.counters.stored++
+        this.persistence?.recordStored(record)
         // A new record from an instance found down (restarted with its identity): probe it now, not in 3 rounds.
         if (this.prober.isDown(record.peerId) && !record.withdrawn) this.prober.probeSoon(record.peerId)
         this.watch.recordChanged(record)
@@ -152,6 +175,50 @@ export class RegistryRole {
     })
   }
 
+  /**
+   * Reads back what the datastore kept (before the node starts, so that the first DISCOVER is answered from it):
+   * records are verified again as if they came from the network, and those that fail (expired since, another
+   * network's authority, damaged bytes) are deleted; saved registries enter the table unverified, to be asked by
+   * the start-up self-lookup (the way back into the overlay without --registry).
+   */
+  async restore (addRegistry: (id: string, addrs: Multiaddr[]) => void, signal?: AbortSignal): Promise<RestoreResult> {
+    const result: RestoreResult = { records: 0, discarded: 0, registries: 0 }
+    const persistence = this.persistence
+    if (persistence === undefined) return result
+    const now = Date.now()
+    for await (const { key, bytes } of persistence.records(signal)) {
+      try {
+        const record = await openRecord(bytes, {
+          network: this.options.network,
+          now,
+          ...(this.options.authority !== undefined ? { authority: this.options.authority } : {})
+        })
+        if (!isLive(record, now)) throw new Error('expired')
+        this.store.offer(record)
+        // A record saved under another key than its own (a damaged or hand-edited datastore) moves to its own.
+        if (!key.endsWith(`/records/${record.name}/${record.peerId}`)) {
+          persistence.discard(key)
+          persistence.recordStored(record)
+        }
+        result.records++
+      } catch {
+        persistence.discard(key)
+        result.discarded++
+      }
+    }
+    for (const saved of await persistence.registries(signal)) {
+      if (saved.id === this.self) continue
+      try {
+        addRegistry(saved.id, saved.addrs.map(a => multiaddr(a)))
+        result.registries++
+      } catch {
+        // An address that no longer parses: that registry is met again through the network, or not at all.
+      }
+    }
+    await persistence.flush()
+    return result
+  }
+
   /** Registers the registry protocol handler (before the node starts, so no request finds it missing). */
   async start (): Promise<void> {
     await this.server.start()
@@ -165,6 +232,10 @@ export class RegistryRole {
   startProbing (watch?: (ids: Set<string>) => void): void {
     this.prober.start()
     this.replicator.start()
+    if (this.persistence !== undefined) {
+      this.flushTimer = setInterval(() => { void this.persist() }, PERSIST_FLUSH_INTERVAL_MS)
+      this.flushTimer.unref()
+    }
     if (watch !== undefined) {
       this.neighbourTimer = setInterval(() => { watch(this.replicator.neighbours()) }, NEIGHBOURHOOD_CHECK_INTERVAL_MS)
       this.neighbourTimer.unref()
@@ -174,10 +245,26 @@ export class RegistryRole {
   async stop (): Promise<void> {
     clearInterval(this.neighbourTimer)
     this.neighbourTimer = undefined
+    clearInterval(this.flushTimer)
+    this.flushTimer = undefined
     this.prober.stop()
     this.replicator.stop()
     await this.watch.stop()
     await this.server.stop()
+    await this.persist()
+  }
+
+  /** Writes what changed since the last flush: records, and the verified registries when the table moved. */
+  private async persist (): Promise<void> {
+    const persistence = this.persistence
+    if (persistence === undefined) return
+    if (this.table.generation !== this.savedGeneration) {
+      this.savedGeneration = this.table.generation
+      persistence.registriesChanged([...this.table.all()]
+        .filter(entry => entry.verified && entry.id !== this.self && entry.addrs.length > 0)
+        .map(entry => ({ id: entry.id, addrs: entry.addrs.map(a => a.toString()) })))
+    }
+    await persistence.flush()
   }
 
   /** A closed connection from an instance this registry probes is the earliest sign of a crash: probe it now. */

@@ -27,7 +27,9 @@ Options:
                           use /ip4/127.0.0.1/tcp/<port> to stay on this machine)
   --registry <multiaddr>  another registry to join, ending in /p2p/<peerId>; repeatable
   --key <file>            identity from a key file written by "netget keygen"
-  --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
+  --data-dir <dir>        keep the identity (<dir>/identity.key) and a datastore (<dir>/datastore,
+                          LevelDB): restarted, the registry serves the records it held (those
+                          still valid) and rejoins the registries it knew
 ${SECURITY_USAGE}
   --http <host:port>      also serve the read-only HTTP JSON API there (off by default): GET
                           /v1/services/<name>[/watch], /v1/services, /v1/health, /.well-known/netget,
