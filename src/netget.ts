@@ -96,6 +96,8 @@ export interface NetgetStats {
   rateLimited: number
   /** Records refused because their publisher holds maxRecordsPerPeer already. */
   quotaExceeded: number
+  /** Registry: DISCOVER requests from other nodes it answered. */
+  discoversAnswered: number
   /** Records evicted to stay under maxRecords. */
   evicted: number
   /** Records dropped at the end of their lease. */
@@ -254,6 +256,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       rejected: { ...registry?.counters.rejected },
       rateLimited: registry?.counters.rateLimited ?? 0,
       quotaExceeded: registry?.counters.quotaExceeded ?? 0,
+      discoversAnswered: registry?.server.discoversAnswered ?? 0,
       evicted: registry?.store.counters.evicted ?? 0,
       expired: registry?.store.counters.expired ?? 0,
       refusedPeers: this.refusedPeers,

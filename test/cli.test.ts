@@ -3,7 +3,7 @@
  * Also runs the `npm start` demo end to end.
  */
 import assert from 'node:assert/strict'
-import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -12,7 +12,7 @@ import { createEventLog, logRegistryEvents } from '../src/cli/node-events.js'
 import { Netget } from '../src/netget.js'
 import { describeCertificate, loadCertificate } from '../src/security/admission.js'
 import { loadPsk } from '../src/security/psk.js'
-import type { RunResult } from '../scripts/lib/cli-child.js'
+import type { RunResult, SpawnCliOptions } from '../scripts/lib/cli-child.js'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 const NETWORK = 'cli-test'
@@ -26,8 +26,8 @@ const SOME_PEER = '12D3KooWEYxYnvohubA7TqzfDQ1jyfvYkDoGwx7wjhXcQoK1QaEv'
 const spawned = new Set<CliChild>()
 let tempDir: string
 
-function startCli (label: string, args: string[]): CliChild {
-  const child = new CliChild(label, args)
+function startCli (label: string, args: string[], options: SpawnCliOptions = {}): CliChild {
+  const child = new CliChild(label, args, options)
   spawned.add(child)
   return child
 }
@@ -419,6 +419,20 @@ test('registry --json-logs prints one JSON object per line', async () => {
     const status = await registry.stop()
     assert.equal(status.code, 0)
     for (const logLine of registry.stdoutLines) assert.equal(typeof JSON.parse(logLine).time, 'string')
+  } finally {
+    registry.killNow()
+  }
+})
+
+test('registry takes its settings from a config file and NETGET_* (which wins), and logs a periodic summary', async () => {
+  const config = join(tempDir, 'registry.json')
+  await writeFile(config, JSON.stringify({ network: NETWORK, listen: [LOOPBACK], 'summary-interval': 600_000 }))
+  const registry = startCli('registry --config', ['registry', '--config', config], { env: { NETGET_SUMMARY_INTERVAL: '200' } })
+  try {
+    await registry.waitForLine(new RegExp(`^registry 12D3KooW\\w+ on network ${NETWORK}$`), READY_TIMEOUT_MS)
+    await registry.waitForLine(/^\S+ INFO\s+summary\s+0 records, \d+ peers \(0 registries\); \+0 discoveries answered, \+0 stored, \+0 refused$/, 5000)
+    const status = await registry.stop()
+    assert.deepEqual([status.code, status.killed], [0, false], registry.stderrTail())
   } finally {
     registry.killNow()
   }

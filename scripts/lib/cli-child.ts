@@ -22,6 +22,8 @@ export interface SpawnCliOptions {
   entry?: string
   /** Run in its own process group, so a Ctrl-C in the terminal reaches only the parent, which then stops it in order. */
   detached?: boolean
+  /** Variables added to this process's environment (NETGET_* settings). */
+  env?: Record<string, string>
 }
 
 const STDERR_TAIL_LINES = 20
@@ -41,6 +43,7 @@ export class CliChild {
     this.child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? CLI_ENTRY, ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env !== undefined ? { env: { ...process.env, ...options.env } } : {}),
       detached: options.detached === true
     })
     createInterface({ input: this.child.stdout! }).on('line', line => {

@@ -32,7 +32,12 @@ const FLAG_FOR_OPTION: Record<string, string> = {
   discoverTimeout: '--timeout',
   authority: '--authority',
   admission: '--admission',
-  psk: '--psk'
+  psk: '--psk',
+  replicationFactor: '--replication',
+  healthInterval: '--health-interval',
+  healthTimeout: '--health-timeout',
+  maxRecords: '--max-records',
+  settlingTime: '--settling-time'
 }
 
 /** `registryNodes[1]` → `--registry`; unknown names are shown as they are. */

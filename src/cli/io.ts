@@ -4,6 +4,8 @@ export interface Io {
   out: (line: string) => void
   /** One line of diagnostics (stderr). */
   err: (line: string) => void
+  /** Environment variables the commands read settings from (NETGET_*). @default process.env */
+  env?: Record<string, string | undefined>
 }
 
 export const processIo: Io = {

@@ -5,6 +5,11 @@ export interface ShutdownListener {
   received: Promise<NodeJS.Signals>
   /** Removes the handlers (idempotent); a second Ctrl-C then kills the process as usual. */
   dispose: () => void
+  /**
+   * Bounds the stop that follows the signal: after `ms`, `onExpired` runs and the process exits with 1. The
+   * timer does not hold the process open; clear it once the stop completed.
+   */
+  bound: (ms: number, onExpired: () => void) => ReturnType<typeof setTimeout>
 }
 
 /**
@@ -23,5 +28,13 @@ export function listenForShutdown (): ShutdownListener {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  return { received: promise, dispose }
+  const bound = (ms: number, onExpired: () => void): ReturnType<typeof setTimeout> => {
+    const timer = setTimeout(() => {
+      onExpired()
+      process.exit(1)
+    }, ms)
+    timer.unref()
+    return timer
+  }
+  return { received: promise, dispose, bound }
 }

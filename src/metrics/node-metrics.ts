@@ -10,13 +10,14 @@ import type { NetgetStats } from '../netget.js'
 /** Seconds: from a cached answer (µs) to a cold lookup across the network (s). */
 const LATENCY_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
-type CounterStat = 'stored' | 'rateLimited' | 'quotaExceeded' | 'evicted' | 'expired' | 'refusedPeers' | 'lookups' | 'requests' |
+type CounterStat = 'stored' | 'rateLimited' | 'quotaExceeded' | 'discoversAnswered' | 'evicted' | 'expired' | 'refusedPeers' | 'lookups' | 'requests' |
   'requestBytes' | 'responseBytes' | 'hedges' | 'replicated' | 'replicationRefused' | 'replicationFailed' | 'relayed'
 
 const COUNTERS: Array<[string, CounterStat, string]> = [
   ['netget_records_stored_total', 'stored', 'Registry: records stored (new or newer), from publishers and replication'],
   ['netget_rate_limited_total', 'rateLimited', 'Registry: requests refused for going over a rate'],
   ['netget_quota_exceeded_total', 'quotaExceeded', 'Registry: records refused for a quota (per peer, store size)'],
+  ['netget_discovers_answered_total', 'discoversAnswered', 'Registry: DISCOVER requests from other nodes answered'],
   ['netget_records_evicted_total', 'evicted', 'Registry: records evicted to stay under maxRecords'],
   ['netget_records_expired_total', 'expired', 'Registry: records dropped at the end of their lease'],
   ['netget_refused_peers_total', 'refusedPeers', 'Closed networks: peers refused admission'],

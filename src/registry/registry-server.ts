@@ -87,6 +87,8 @@ export class RegistryServer {
   private readonly node: NetgetLibp2p
   private readonly init: RegistryServerInit
   private sweepTimer?: ReturnType<typeof setInterval>
+  /** DISCOVER requests answered (over the wire; local lookups of a registry's own client are not counted). */
+  discoversAnswered = 0
 
   constructor (node: NetgetLibp2p, init: RegistryServerInit) {
     this.node = node
@@ -186,6 +188,7 @@ export class RegistryServer {
           // hints, and would be told only what this registry holds: old copies that expire, since renewals go to
           // the closest. Told of closer registries, its lookup walks on to them.
           const hints = req.closer > 0 ? req.closer : this.init.outsideClosestSet?.(target) === true ? (this.init.unaskedHints ?? 0) : 0
+          this.discoversAnswered++
           return { ...heldRecords(this.lookup(req.name)), ...closerOnly(this.closer(target, hints, from)), settling: this.init.settling?.() === true }
         }
         case RegistryRequest.Type.FIND:

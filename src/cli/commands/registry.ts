@@ -1,7 +1,8 @@
 /** `netget registry`: a long-lived registry node, with an event log, until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
 import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseHostPort, parseStrictly, securityOptions } from '../args.js'
-import { EXIT_OK } from '../errors.js'
+import { CONFIG_USAGE, layerSettings, withoutDefaults } from '../config.js'
+import { EXIT_OK, UsageError } from '../errors.js'
 import { createEventLog, logRegistryEvents } from '../node-events.js'
 import { listenForShutdown } from '../shutdown.js'
 import type { Command } from '../command.js'
@@ -9,6 +10,7 @@ import type { EventLog } from '../node-events.js'
 import type { Io } from '../io.js'
 import type { Netget as NetgetNode } from '../../netget.js'
 import type { SecurityFlags } from '../args.js'
+import type { SettingSpec } from '../config.js'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 
@@ -36,8 +38,22 @@ ${SECURITY_USAGE}
                           /metrics (Prometheus)
   --dns <host:port>       also answer DNS queries there over UDP (off by default), as Consul's port
                           8600: <service>.<network>.netget SRV, A, AAAA, TXT
+  --replication <K>       registries closest to a service key that hold its records (default: 20);
+                          give every node of a network the same K
+  --health-interval <ms>  time between health probes of an instance (default: 5000)
+  --health-timeout <ms>   deadline of one probe (default: 2000)
+  --max-records <n>       records held at most (default: 100000)
+  --settling-time <ms>    after joining, or a neighbour leaving, answers say "settling" this long
+                          (default: 10000; 0: never)
+  --summary-interval <ms> log a one-line summary (records, peers, lookups, refusals) this often
+                          (default: 60000; 0: never)
+  --stop-timeout <ms>     on SIGINT/SIGTERM, exit 1 if stopping takes longer (default: 10000); a
+                          second signal exits at once
   --json-logs             log one JSON object per line instead of readable lines
+  --config <file>         read settings from a JSON file (see below)
   -h, --help              show this help
+
+${CONFIG_USAGE}
 
 Without --key or --data-dir the registry gets a new peer id at each start, so its multiaddrs
 change: give a registry that others are configured with a persistent identity.
@@ -45,69 +61,126 @@ change: give a registry that others are configured with a persistent identity.
 A closed network's registry needs a certificate with --role registry. It logs the peers it
 refuses ("peer refused") and the requests over its limits ("record limited").`
 
-const options = {
+/** Every setting, with its default (applied after the flag, the environment and the config file: config.ts). */
+export const registrySettings = {
   network: { type: 'string', default: 'development' },
-  listen: { type: 'string', multiple: true },
-  registry: { type: 'string', multiple: true },
+  listen: { type: 'string', multiple: true, default: [DEFAULT_LISTEN] },
+  registry: { type: 'string', multiple: true, default: [] },
   key: { type: 'string' },
   'data-dir': { type: 'string' },
   ...SECURITY_OPTIONS,
   http: { type: 'string' },
   dns: { type: 'string' },
-  'json-logs': { type: 'boolean', default: false }
-} as const
+  replication: { type: 'string', default: '20' },
+  'health-interval': { type: 'string', default: '5000' },
+  'health-timeout': { type: 'string', default: '2000' },
+  'max-records': { type: 'string', default: '100000' },
+  'settling-time': { type: 'string', default: '10000' },
+  'summary-interval': { type: 'string', default: '60000' },
+  'stop-timeout': { type: 'string', default: '10000' },
+  'json-logs': { type: 'boolean', default: false },
+  config: { type: 'string' }
+} as const satisfies Record<string, SettingSpec>
+
+/** The same, without defaults, for parseArgs: a flag that is absent must read as not given. */
+const flags = withoutDefaults(registrySettings)
+
+interface RegistrySettings {
+  network: string
+  listen: string[]
+  registry: string[]
+  key?: string
+  'data-dir'?: string
+  authority?: string
+  admission?: string
+  cert?: string
+  psk?: string
+  http?: string
+  dns?: string
+  replication: string
+  'health-interval': string
+  'health-timeout': string
+  'max-records': string
+  'settling-time': string
+  'summary-interval': string
+  'stop-timeout': string
+  'json-logs': boolean
+}
 
 async function run (argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseStrictly(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
+  const { values: given, positionals } = parseStrictly(() => parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true }))
   noPositionals(positionals)
+  const values = layerSettings(registrySettings, given, io.env ?? process.env) as unknown as RegistrySettings
   const identity = identityOptions(values)
   const security = securityOptions(values)
   const http = parseHostPort(values.http, '--http')
   const dns = parseHostPort(values.dns, '--dns')
+  const summaryInterval = wholeNumber(values['summary-interval'], '--summary-interval')
+  const stopTimeout = wholeNumber(values['stop-timeout'], '--stop-timeout', 1)
+  const json = values['json-logs']
   // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
   const { Netget } = await import('../../netget.js')
   const node = new Netget({
     nodeType: 'registry',
     network: values.network,
-    listen: values.listen ?? [DEFAULT_LISTEN],
-    registryNodes: values.registry ?? [],
+    listen: values.listen,
+    registryNodes: values.registry,
     ...identity,
     ...security,
+    replicationFactor: wholeNumber(values.replication, '--replication', 1),
+    healthInterval: wholeNumber(values['health-interval'], '--health-interval', 1),
+    healthTimeout: wholeNumber(values['health-timeout'], '--health-timeout', 1),
+    maxRecords: wholeNumber(values['max-records'], '--max-records', 1),
+    settlingTime: wholeNumber(values['settling-time'], '--settling-time'),
     // The HTTP API serves /metrics: collected only when it runs.
     metrics: http !== undefined
   })
-  const log = createEventLog(io, values['json-logs'])
+  const log = createEventLog(io, json)
   const shutdown = listenForShutdown()
   const { HttpApi } = await import('../../http/api.js')
   const api = http === undefined ? undefined : new HttpApi({ node, ...http })
   const { DnsServer } = await import('../../dns/server.js')
   const resolver = dns === undefined ? undefined : new DnsServer({ node, ...dns })
+  const summary = summaryInterval > 0 ? startSummary(node, log, summaryInterval) : undefined
+  let stopBound: ReturnType<typeof setTimeout> | undefined
   try {
     logRegistryEvents(node, log)
     await node.start()
-    printBanner(io, log, node, values['json-logs'], identity.keyFile ?? identity.dataDir, security)
+    printBanner(io, log, node, json, identity.keyFile ?? identity.dataDir, security)
     if (api !== undefined) {
       const { host, port } = await api.start()
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-      if (values['json-logs']) log('http', { url }, '')
+      if (json) log('http', { url }, '')
       else io.out(`http ${url}`)
     }
     if (resolver !== undefined) {
       const { host, port } = await resolver.start()
       const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
-      if (values['json-logs']) log('dns', { address }, '')
+      if (json) log('dns', { address }, '')
       else io.out(`dns ${address} (UDP)`)
     }
     const signal = await shutdown.received
     log('stopping', { signal }, `stopping (${signal})`)
+    stopBound = shutdown.bound(stopTimeout, () => { log('error', { message: `stopping took longer than ${stopTimeout} ms` }, `error              stopping took longer than ${stopTimeout} ms: exiting`) })
   } finally {
+    summary?.stop()
     shutdown.dispose()
     await api?.stop()
     await resolver?.stop()
     await node.stop()
+    clearTimeout(stopBound)
   }
   log('stopped', {}, 'stopped')
   return EXIT_OK
+}
+
+/** A whole number ≥ `min` from a flag, an environment variable or the config file. */
+function wholeNumber (text: string, flag: string, min = 0): number {
+  const value = Number(text)
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${flag} expects a whole number${min > 0 ? ` ≥ ${min}` : ''}, got "${text}"`)
+  }
+  return value
 }
 
 /** Plain `label value` lines, so people can read them and scripts can pick out `listening <multiaddr>`. */
@@ -133,6 +206,46 @@ function printBanner (io: Io, log: EventLog, node: NetgetNode, json: boolean, id
   if (security.authority !== undefined) io.out(`closed network, authority ${security.authority}, admission ${security.admission}`)
   if (security.psk !== undefined) io.out(`private network, psk ${security.psk}`)
   io.out('ready (Ctrl-C to stop)')
+}
+
+/**
+ * Every `interval`: one line with what an operator checks first. Counts since the previous line are marked +N;
+ * refusals are records rejected, requests over a limit, and peers refused admission.
+ */
+function startSummary (node: NetgetNode, log: EventLog, interval: number): { stop: () => void } {
+  const peers = new Set<string>()
+  const onConnect = ({ detail }: CustomEvent<string>): void => { peers.add(detail) }
+  const onDisconnect = ({ detail }: CustomEvent<string>): void => { peers.delete(detail) }
+  node.addEventListener('peer:connect', onConnect)
+  node.addEventListener('peer:disconnect', onDisconnect)
+  let previous = refusalsAndLookups(node.getStats())
+  const timer = setInterval(() => {
+    const stats = node.getStats()
+    const now = refusalsAndLookups(stats)
+    const fields = {
+      records: stats.records,
+      peers: peers.size,
+      registries: stats.verifiedRegistries,
+      discovers: now.discovers - previous.discovers,
+      stored: now.stored - previous.stored,
+      refused: now.refused - previous.refused
+    }
+    previous = now
+    log('summary', fields, `summary            ${fields.records} records, ${fields.peers} peers (${fields.registries} registries); +${fields.discovers} discoveries answered, +${fields.stored} stored, +${fields.refused} refused`)
+  }, interval)
+  timer.unref()
+  return {
+    stop: () => {
+      clearInterval(timer)
+      node.removeEventListener('peer:connect', onConnect)
+      node.removeEventListener('peer:disconnect', onDisconnect)
+    }
+  }
+}
+
+function refusalsAndLookups (stats: ReturnType<NetgetNode['getStats']>): { discovers: number, stored: number, refused: number } {
+  const rejected = Object.values(stats.rejected).reduce((a, b) => a + b, 0)
+  return { discovers: stats.discoversAnswered, stored: stats.stored, refused: rejected + stats.rateLimited + stats.quotaExceeded + stats.refusedPeers }
 }
 
 export const registryCommand: Command = { name: 'registry', summary: 'run a registry node (long-lived)', usage, run }
