@@ -309,8 +309,8 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
         await Promise.any(ids.map(async id => {
           if (!await running.client.isAlive(id, signal)) throw new Error(`${id} did not answer`)
         }))
-      } catch {
-        throw new NoRegistryReachableError(`None of the ${ids.length} configured registries answered`)
+      } catch (err) {
+        throw new NoRegistryReachableError(`None of the ${ids.length} configured registries answered`, { cause: err })
       }
     })
   }
@@ -364,7 +364,9 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
     for (const peerId of new Set(removed.map(a => checkRegistryAddress(a)))) {
       if (still.has(peerId)) continue
       running.client.exclude(peerId)
-      void running.node.hangUp(peerIdFromString(peerId)).catch(() => {})
+      void running.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => {
+        running.node.logger.forComponent('netget:node')('hanging up on removed registry %s failed: %e', peerId, err)
+      })
     }
   }
 

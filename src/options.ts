@@ -120,7 +120,8 @@ export interface NetgetOptions {
   connectionGater?: ConnectionGater
   /**
    * Advanced: where netget and libp2p log (a libp2p ComponentLogger). netget's components log as `netget:<module>`
-   * (`netget:registry-client`, `netget:replicator`, `netget:membership`, `netget:node`) and libp2p's as `libp2p:*`.
+   * (`netget:registry-client`, `netget:replicator`, `netget:membership`, `netget:node`, `netget:prober`, `netget:probe`,
+   * `netget:admission`, `netget:connection-policy`, `netget:persistence`) and libp2p's as `libp2p:*`.
    * @default `@libp2p/logger`'s, silent unless the `DEBUG` environment variable enables a name (`DEBUG=netget*`)
    */
   logger?: ComponentLogger

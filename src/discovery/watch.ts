@@ -277,7 +277,9 @@ class NameWatch {
     for (const bytes of message.gone) {
       try {
         view.delete(peerIdFromMultihash(Digest.decode(bytes)).toString())
-      } catch {}
+      } catch {
+        // A `gone` entry that is no peer id names nothing this view holds.
+      }
     }
     for (const held of await this.init.client.openHeld(message, this.name)) {
       if (held.record.withdrawn) view.delete(held.record.peerId)
@@ -372,6 +374,7 @@ class Subscription {
     if (this.closed) return
     this.closed = true
     if (err !== undefined) this.stream.abort(err)
+    // The registry may have closed its side first: a failed close leaves nothing to release.
     else void this.stream.close().catch(() => {})
   }
 }

@@ -57,7 +57,9 @@ export function endpointOf (instance: Pick<ServiceInstance, 'addresses'>): Endpo
       const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : Number.NaN
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
       if (Number.isInteger(port) && host !== '') return { host, port }
-    } catch {}
+    } catch {
+      // Not a URL: the next announced address, then the libp2p ones.
+    }
   }
   for (const address of instance.addresses) {
     const match = /^\/ip([46])\/([^/]+)\/tcp\/(\d+)/.exec(address)

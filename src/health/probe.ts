@@ -69,7 +69,10 @@ export function verdict (response: HealthResponse, rtt: number): ProbeResult {
 export async function rememberAddresses (node: NetgetLibp2p, peer: PeerId, addresses: string[]): Promise<void> {
   if (addresses.length === 0 || node.getConnections(peer).length > 0) return
   const dialable = dialableAddresses(peer, addresses).slice(0, MAX_PROBE_ADDRESSES)
-  if (dialable.length > 0) await node.peerStore.merge(peer, { multiaddrs: dialable }).catch(() => {})
+  if (dialable.length === 0) return
+  await node.peerStore.merge(peer, { multiaddrs: dialable }).catch((err: unknown) => {
+    node.logger.forComponent('netget:probe')('could not note the addresses of %p: %e', peer, err)
+  })
 }
 
 function dialableAddresses (peer: PeerId, addresses: string[]): Multiaddr[] {
@@ -79,7 +82,9 @@ function dialableAddresses (peer: PeerId, addresses: string[]): Multiaddr[] {
     if (!address.startsWith('/') || !address.endsWith(suffix)) continue
     try {
       out.push(multiaddr(address.slice(0, -suffix.length)))
-    } catch {}
+    } catch {
+      // A record's addresses are the publisher's to choose: one that does not parse is not dialled.
+    }
   }
   return out
 }

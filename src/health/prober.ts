@@ -23,6 +23,7 @@ import { ProbeSessions } from './probe-sessions.js'
 import type { InstanceHealth } from './model.js'
 import type { ProbeResult } from './probe.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
+import type { Logger } from '@libp2p/interface'
 
 export interface ProberInit {
   network: string
@@ -68,6 +69,7 @@ export const CONFIRM_TIMEOUTS = 2
 export class Prober {
   private readonly init: ProberInit
   private readonly node: NetgetLibp2p
+  private readonly log: Logger
   private readonly states = new Map<string, TargetState>()
   private addresses = new Map<string, string[]>()
   /** Probes asked for by probeSoon(): they go first. Insertion-ordered sets: FIFO, each peer at most once. */
@@ -87,6 +89,7 @@ export class Prober {
 
   constructor (node: NetgetLibp2p, init: ProberInit) {
     this.node = node
+    this.log = node.logger.forComponent('netget:prober')
     this.init = init
     this.sessions = new ProbeSessions(node, init)
   }
@@ -205,7 +208,7 @@ export class Prober {
       this.inFlight.add(peerId)
       this.running++
       this.probeOne(peerId, state, controller)
-        .catch(() => {})
+        .catch((err: unknown) => { this.log.error('probing %s failed unexpectedly: %e', peerId, err) })
         .finally(() => {
           // After stop() (and maybe a new start()) this probe no longer counts.
           if (this.controller !== controller) return

@@ -17,7 +17,7 @@
  * `idleTimeout × 1.25` after its last sweep-visible use and re-dialled (≈ 12 ms on loopback) if needed again.
  */
 import { kadProtocol } from '../constants.js'
-import type { Connection, PeerId, PeerStore, Startable } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
 
 export interface ConnectionPolicyInit {
   network: string
@@ -33,6 +33,7 @@ export interface ConnectionPolicyInit {
 export interface ConnectionPolicyComponents {
   connectionManager: { getConnections(peerId?: PeerId): Connection[] }
   peerStore: PeerStore
+  logger: ComponentLogger
 }
 
 /** Why a connection stays open although idle; true keeps it. */
@@ -50,11 +51,13 @@ export class ConnectionPolicy implements Startable {
   private readonly idleSince = new Map<string, number>()
   private timer?: ReturnType<typeof setInterval>
   private sweeping = false
+  private readonly log: Logger
   /** Connections closed because idle (for tests and stats). */
   closed = 0
 
   constructor (components: ConnectionPolicyComponents, init: ConnectionPolicyInit) {
     this.components = components
+    this.log = components.logger.forComponent('netget:connection-policy')
     this.idleTimeout = init.idleTimeout ?? IDLE_CONNECTION_TIMEOUT_MS
     this.protocol = kadProtocol(init.network)
     this.keepRegistries = init.keepRegistries ?? true
@@ -67,7 +70,7 @@ export class ConnectionPolicy implements Startable {
     this.timer = setInterval(() => {
       if (this.sweeping) return
       this.sweeping = true
-      this.sweep().catch(() => {}).finally(() => { this.sweeping = false })
+      this.sweep().catch((err: unknown) => { this.log.error('idle connection sweep failed: %e', err) }).finally(() => { this.sweeping = false })
     }, Math.max(10, Math.floor(this.idleTimeout / 4)))
     this.timer.unref()
   }
@@ -120,7 +123,10 @@ export class ConnectionPolicy implements Startable {
     for (const keep of this.keepers) {
       try {
         if (keep(id)) return true
-      } catch {}
+      } catch (err) {
+        // A keeper that throws is a bug in its owner; the connection is judged by the others.
+        this.log.error('keep predicate failed for %s: %e', id, err)
+      }
     }
     // Registries: a registry keeps its neighbours; other nodes keep those their registry client claims (above). A
     // registry is a peer that speaks the network's kad-dht protocol (only registries run kad-dht). Not the registry
@@ -130,6 +136,7 @@ export class ConnectionPolicy implements Startable {
       const info = await this.components.peerStore.get(peer)
       return info.protocols.includes(this.protocol)
     } catch {
+      // Not in the peer store (NotFoundError): nothing says it is a registry.
       return false
     }
   }

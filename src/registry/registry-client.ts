@@ -179,7 +179,9 @@ export class RegistryClient {
     for (const connection of this.node.getConnections(peer)) {
       // The session's own stream is still listed until the registry closes its side too (a round trip later):
       // a stream this node can no longer write on is ending, not in use.
-      if (connection.streams.every(s => s.writeStatus !== 'writable')) void connection.close().catch(() => {})
+      if (connection.streams.every(s => s.writeStatus !== 'writable')) {
+        void connection.close().catch((err: unknown) => { this.log('closing the idle connection to %p failed: %e', peer, err) })
+      }
     }
   }
 
@@ -331,7 +333,7 @@ export class RegistryClient {
     const peer = this.peerId(id)
     const entry = this.table.get(id)
     if (entry !== undefined && entry.addrs.length > 0 && this.node.getConnections(peer).length === 0) {
-      await this.node.peerStore.merge(peer, { multiaddrs: entry.addrs }).catch(() => {})
+      await this.node.peerStore.merge(peer, { multiaddrs: entry.addrs }).catch((err: unknown) => { this.log('could not note the addresses of %s: %e', id, err) })
     }
     await this.init.guard?.require(id, ['registry'], signal)
     return this.node.dialProtocol(peer, protocol, { signal })
@@ -344,7 +346,8 @@ export class RegistryClient {
     try {
       await this.ask(candidate, { type: RegistryRequest.Type.FIND, key: this.selfPosition as Uint8Array<ArrayBuffer>, closer: 0 }, signal)
       return true
-    } catch {
+    } catch (err) {
+      this.log('registry %s did not answer a liveness check: %e', id, err)
       return false
     }
   }
@@ -494,7 +497,7 @@ export class RegistryClient {
     const peer = this.peerId(candidate.id)
     // A registry met through a hint: its addresses must be in the peer store before libp2p can dial it.
     if (candidate.addrs.length > 0 && this.node.getConnections(peer).length === 0) {
-      await this.node.peerStore.merge(peer, { multiaddrs: candidate.addrs }).catch(() => {})
+      await this.node.peerStore.merge(peer, { multiaddrs: candidate.addrs }).catch((err: unknown) => { this.log('could not note the addresses of %s: %e', candidate.id, err) })
     }
     this.counters.requests++
     try {

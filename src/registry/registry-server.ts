@@ -111,6 +111,7 @@ export class RegistryServer {
   async stop (): Promise<void> {
     clearInterval(this.sweepTimer)
     this.sweepTimer = undefined
+    // Fails only when the node stopped first, which removed every handler anyway.
     await this.node.unhandle(registryProtocol(this.init.network)).catch(() => {})
   }
 

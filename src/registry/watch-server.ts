@@ -88,6 +88,7 @@ export class WatchServer {
     this.byName.clear()
     this.local.clear()
     this.touched.clear()
+    // Fails only when the node stopped first, which removed every handler anyway.
     await this.node.unhandle(watchProtocol(this.init.network)).catch(() => {})
   }
 
@@ -235,6 +236,7 @@ export class WatchServer {
         if (watchers.size === 0) this.byName.delete(request.name)
       }
       if (err !== undefined) stream.abort(err)
+      // The watcher may have gone first: a failed close leaves nothing to release.
       else void stream.close().catch(() => {})
     }
     const watcher: Watcher = {

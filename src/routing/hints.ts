@@ -93,7 +93,9 @@ function parseHint (peer: RegistryPeer): Hint | null {
       // A hint names where to dial a peer; a /p2p inside would name another peer (or a relay): not taken.
       if (ma.getComponents().some(c => c.name === 'p2p' || c.name === 'p2p-circuit')) continue
       addrs.push(ma)
-    } catch {}
+    } catch {
+      // An address that does not decode is skipped; the hint's other addresses still count.
+    }
   }
   return { id, position, addrs }
 }

@@ -199,7 +199,7 @@ export class Membership {
     const limit = deadline(this.init.requestTimeout, signal)
     try {
       const peer = peerIdFromString(id)
-      if (d.addrs.length > 0) await this.node.peerStore.merge(peer, { multiaddrs: d.addrs }).catch(() => {})
+      if (d.addrs.length > 0) await this.node.peerStore.merge(peer, { multiaddrs: d.addrs }).catch((err: unknown) => { this.log('could not note the addresses of %s: %e', id, err) })
       if (!(await this.init.client.isAlive(id, limit.signal)) || signal.aborted) return
       this.departed.delete(id)
       // Reconnected: identify puts it back. Over a connection that never closed identify does not run again,

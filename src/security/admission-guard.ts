@@ -14,7 +14,7 @@ import { deadline } from '../util/deadline.js'
 import { MAX_CERTIFICATE_BYTES, checkValidity, verifyCertificate } from './admission.js'
 import type { Role, VerifiedAdmission } from './admission.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
-import type { ConnectionGater, IdentifyResult, PeerId, PublicKey } from '@libp2p/interface'
+import type { ConnectionGater, IdentifyResult, Logger, PeerId, PublicKey } from '@libp2p/interface'
 
 /** Refused peers remembered by the gater at once. */
 const MAX_DENIED_PEERS = 10_000
@@ -43,9 +43,14 @@ export class AdmissionGuard {
   private readonly denied = new Map<string, number>()
   private timer?: ReturnType<typeof setInterval>
   private readonly stopping = new AbortController()
+  private log?: Logger
+
+  /** A check that ends in a refusal was reported (onRefused); this notes why any check ended without an admission. */
+  private readonly checkEnded = (id: string) => (err: unknown): void => { this.log?.('admission check of %s ended: %e', id, err) }
 
   private readonly onConnect = (event: CustomEvent<PeerId>): void => {
-    void this.check(event.detail.toString()).catch(() => {})
+    const id = event.detail.toString()
+    void this.check(id).catch(this.checkEnded(id))
   }
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
@@ -62,7 +67,7 @@ export class AdmissionGuard {
       if (admission.role !== 'registry') {
         this.refuse(id, new AdmissionError(AdmissionErrorCodes.ROLE, `${id} serves the DHT or the registry protocol but is admitted as a ${admission.role}`))
       }
-    }).catch(() => {})
+    }).catch(this.checkEnded(id))
   }
 
   constructor (init: AdmissionGuardInit) {
@@ -81,6 +86,7 @@ export class AdmissionGuard {
 
   async start (node: NetgetLibp2p): Promise<void> {
     this.node = node
+    this.log = node.logger.forComponent('netget:admission')
     const response = { certificate: this.init.certificate as Uint8Array<ArrayBuffer> }
     await node.handle(admissionProtocol(this.init.network), serve(
       { request: AdmissionRequest, response: AdmissionResponse }, 16, this.init.timeout,
@@ -191,7 +197,7 @@ export class AdmissionGuard {
     const node = this.node
     if (node !== undefined) {
       const peer = node.getConnections().find(c => c.remotePeer.toString() === peerId)?.remotePeer
-      if (peer !== undefined) void node.hangUp(peer).catch(() => {})
+      if (peer !== undefined) void node.hangUp(peer).catch((err: unknown) => { this.log?.('hanging up on refused peer %s failed: %e', peerId, err) })
     }
   }
 
