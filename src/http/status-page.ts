@@ -10,7 +10,9 @@ export function escapeHtml (text: string): string {
 }
 
 const STYLE = 'body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}' +
-  'td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4}code{font-size:12px}' +
+  'td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4}' +
+  // Peer ids and multiaddrs are long unbroken words: they wrap inside their cell rather than widen the table past the window.
+  'code{font-size:12px;overflow-wrap:anywhere}' +
   '.down{color:#b00}.passing{color:#070}.suspect{color:#a60}'
 
 export function renderStatusPage (node: Netget): string {
@@ -29,7 +31,7 @@ export function renderStatusPage (node: Netget): string {
   }).join('')
   const counters = [
     ['records held', stats.records], ['known registries', stats.knownRegistries], ['verified registries', stats.verifiedRegistries],
-    ['records stored', stats.stored], ['rate limited', stats.rateLimited], ['lookups', stats.lookups], ['requests', stats.requests],
+    ['records stored', stats.stored], ['discoveries answered', stats.discoversAnswered], ['rate limited', stats.rateLimited], ['lookups', stats.lookups], ['requests', stats.requests],
     ['replicated', stats.replicated], ['refused peers', stats.refusedPeers]
   ].map(([k, v]) => row([String(k), String(v)])).join('')
   return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
