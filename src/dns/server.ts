@@ -1,7 +1,7 @@
 /**
  * A DNS interface to discovery, as Consul's port 8600 is (`netget registry --dns HOST:PORT`, off by default), for
- * clients that resolve names and nothing else (nginx, Go and Python resolvers, `dig`). UDP, packets parsed and
- * written with `dns-packet`. Names are `<service>.<network>.netget.`:
+ * clients that resolve names and nothing else (nginx, Go and Python resolvers, `dig`). UDP and TCP on the same port,
+ * packets parsed and written with `dns-packet`. Names are `<service>.<network>.netget.`:
  *
  *   SRV   one per instance: priority 1, weight 1, its port, target `<id>.<service>.<network>.netget.` (A/AAAA of
  *         the target in the additional section)
@@ -11,16 +11,19 @@
  * An instance's endpoint is its first announced `scheme://host:port` (the application's, e.g. an HTTP server),
  * else its first libp2p `/ip4|ip6/…/tcp/…` multiaddr. Answers are discovery's (verified, live, not down). A name
  * with no instance is NXDOMAIN, a name outside the zone REFUSED, a malformed query FORMERR (or dropped when not
- * even its header can be read); nothing a peer sends can stop the server. An answer that does not fit in 512
- * bytes (no EDNS here) is cut and marked truncated.
+ * even its header can be read); nothing a peer sends can stop the server. Over UDP an answer fits in 512 bytes, or
+ * in the size the query's EDNS(0) OPT record offers (at most 1232, the DNS flag day's size that crosses networks
+ * without fragments); what does not fit is cut and marked truncated (TC), and the resolver asks again over TCP,
+ * where answers go up to 64 KiB (RFC 7766: 2-byte length prefix, several queries per connection).
  */
 import { createHash } from 'node:crypto'
 import { createSocket } from 'node:dgram'
-import { isIP } from 'node:net'
+import { createServer, isIP } from 'node:net'
 import * as packet from 'dns-packet'
 import type { Netget } from '../netget.js'
 import type { ServiceInstance } from '../records/instance.js'
 import type { Socket } from 'node:dgram'
+import type { Server, Socket as TcpSocket } from 'node:net'
 
 export interface DnsServerInit {
   node: Netget
@@ -38,6 +41,16 @@ const ZONE = 'netget'
 /** Response codes (RFC 1035 § 4.1.1), in the low 4 bits of the flags. */
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const
 const MAX_UDP_BYTES = 512
+/** The largest UDP answer sent to a query that offers more with EDNS(0) (DNS flag day 2020). */
+const MAX_EDNS_UDP_BYTES = 1232
+/** A DNS message over TCP is at most this long (its 2-byte length prefix). */
+const MAX_TCP_BYTES = 65_535
+/** TCP connections served at once; more are closed at once (resolvers fall back to another server or retry). */
+const MAX_TCP_CONNECTIONS = 64
+/** Queries one TCP connection may have waiting for their answers. */
+const MAX_TCP_PIPELINED = 16
+/** A TCP connection with no complete query for this long is closed (RFC 7766 suggests seconds). */
+const TCP_IDLE_MS = 10_000
 /** Concurrent queries being answered at most; more are dropped (a resolver asks again). */
 const MAX_IN_FLIGHT = 256
 
@@ -71,6 +84,8 @@ export function endpointOf (instance: Pick<ServiceInstance, 'addresses'>): Endpo
 export class DnsServer {
   private readonly init: DnsServerInit
   private socket?: Socket
+  private tcp?: Server
+  private readonly connections = new Set<TcpSocket>()
   private inFlight = 0
 
   constructor (init: DnsServerInit) {
@@ -100,14 +115,75 @@ export class DnsServer {
       throw err
     }
     const address = socket.address()
+    try {
+      this.tcp = await this.listenTcp(host, address.port)
+    } catch (err) {
+      // UDP bound but TCP refused (the port is taken over TCP): all or nothing.
+      this.socket = undefined
+      socket.close()
+      throw err
+    }
     return { host: address.address, port: address.port }
+  }
+
+  private async listenTcp (host: string, port: number): Promise<Server> {
+    const server = createServer(connection => { this.onConnection(connection) })
+    server.maxConnections = MAX_TCP_CONNECTIONS
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    // A client that resets mid-accept, and the like: nothing to stop for.
+    server.on('error', () => {})
+    return server
+  }
+
+  /** One TCP connection: length-prefixed queries, answered in order, until the client closes or idles. */
+  private onConnection (connection: TcpSocket): void {
+    this.connections.add(connection)
+    connection.setTimeout(TCP_IDLE_MS, () => { connection.destroy() })
+    connection.on('error', () => {})
+    connection.on('close', () => { this.connections.delete(connection) })
+    // Complete messages are taken out as they arrive: what stays buffered is less than one (a prefix says ≤ 64 KiB).
+    let buffered = Buffer.alloc(0)
+    let queue = Promise.resolve()
+    let queued = 0
+    connection.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk])
+      while (buffered.byteLength >= 2 && buffered.byteLength >= 2 + buffered.readUInt16BE(0)) {
+        const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0))
+        buffered = buffered.subarray(2 + message.byteLength)
+        // Each query may be a discovery: a client that pipelines more than a few at once is cut off.
+        if (++queued > MAX_TCP_PIPELINED || this.inFlight >= MAX_IN_FLIGHT) {
+          connection.destroy()
+          return
+        }
+        queue = queue.then(async () => {
+          this.inFlight++
+          const reply = await this.answer(Buffer.from(message), MAX_TCP_BYTES).catch(() => undefined).finally(() => { this.inFlight-- })
+          if (reply === undefined || connection.destroyed) return
+          const prefix = Buffer.alloc(2)
+          prefix.writeUInt16BE(reply.byteLength)
+          connection.write(Buffer.concat([prefix, reply]))
+        }).finally(() => { queued-- })
+      }
+    })
   }
 
   async stop (): Promise<void> {
     const socket = this.socket
     if (socket === undefined) return
     this.socket = undefined
-    await new Promise<void>(resolve => { socket.close(() => { resolve() }) })
+    const tcp = this.tcp
+    this.tcp = undefined
+    for (const connection of this.connections) connection.destroy()
+    await Promise.all([
+      new Promise<void>(resolve => { socket.close(() => { resolve() }) }),
+      tcp === undefined ? undefined : new Promise<void>(resolve => { tcp.close(() => { resolve() }) })
+    ])
   }
 
   private onMessage (message: Buffer, address: string, port: number): void {
@@ -118,8 +194,11 @@ export class DnsServer {
     }, () => {}).finally(() => { this.inFlight-- })
   }
 
-  /** The reply to one datagram, or undefined to drop it. */
-  async answer (message: Buffer): Promise<Buffer | undefined> {
+  /**
+   * The reply to one query, or undefined to drop it. `limit`: the transport's size (UDP 512, raised by the query's
+   * EDNS(0) offer up to 1232; TCP 64 KiB).
+   */
+  async answer (message: Buffer, limit = MAX_UDP_BYTES): Promise<Buffer | undefined> {
     let query: packet.Packet
     try {
       query = packet.decode(message)
@@ -128,8 +207,12 @@ export class DnsServer {
       if (message.byteLength < 12) return undefined
       return packet.encode({ id: message.readUInt16BE(0), type: 'response', flags: (packet.RECURSION_DESIRED & message.readUInt16BE(2)) | RCODE.FORMERR, questions: [] })
     }
+    // EDNS(0) (RFC 6891): a query with an OPT record offers a larger UDP size, and gets an OPT record back.
+    const opt = (query.additionals ?? []).find((a): a is packet.OptAnswer => a.type === 'OPT')
+    const size = opt === undefined || limit > MAX_EDNS_UDP_BYTES ? limit : Math.min(Math.max(opt.udpPayloadSize, MAX_UDP_BYTES), MAX_EDNS_UDP_BYTES)
+    const replyOpt: packet.Answer[] = opt === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: MAX_EDNS_UDP_BYTES, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
     const base = { id: query.id ?? 0, type: 'response' as const, questions: query.questions ?? [] }
-    const refuse = (rcode: number): Buffer => packet.encode({ ...base, flags: packet.AUTHORITATIVE_ANSWER | rcode })
+    const refuse = (rcode: number): Buffer => packet.encode({ ...base, flags: packet.AUTHORITATIVE_ANSWER | rcode, additionals: replyOpt })
     if (query.type !== 'query' || (query.questions ?? []).length !== 1) return refuse(RCODE.FORMERR)
     const question = (query.questions ?? [])[0]
     const labels = question.name.toLowerCase().replace(/\.$/, '').split('.')
@@ -145,7 +228,7 @@ export class DnsServer {
     if (id !== undefined) instances = instances.filter(i => instanceLabel(i.peerId) === id)
     if (instances.length === 0) return refuse(RCODE.NXDOMAIN)
     const { answers, additionals } = this.records(question, instances, `${name}.${network}.${ZONE}`)
-    return fit({ ...base, flags: packet.AUTHORITATIVE_ANSWER | RCODE.NOERROR, answers, additionals })
+    return fit({ ...base, flags: packet.AUTHORITATIVE_ANSWER | RCODE.NOERROR, answers, additionals }, replyOpt, size)
   }
 
   /** Discovery's instances of a service name, matched case-insensitively (DNS names are). */
@@ -201,15 +284,19 @@ export class DnsServer {
   }
 }
 
-/** Encodes `reply`, dropping answers (then glue) until it fits in a UDP datagram; TC set when anything was cut. */
-function fit (reply: packet.Packet & { answers: packet.Answer[], additionals: packet.Answer[] }): Buffer {
-  let bytes = packet.encode(reply)
+/**
+ * Encodes `reply` (with the OPT record, if any, last), dropping glue, then answers, until it fits in `limit` bytes;
+ * TC set when anything was cut.
+ */
+function fit (reply: packet.Packet & { answers: packet.Answer[], additionals: packet.Answer[] }, opt: packet.Answer[], limit: number): Buffer {
+  const encode = (flags = reply.flags ?? 0): Buffer => packet.encode({ ...reply, flags, additionals: [...reply.additionals, ...opt] })
+  let bytes = encode()
   let cut = false
-  while (bytes.byteLength > MAX_UDP_BYTES && (reply.additionals.length > 0 || reply.answers.length > 0)) {
+  while (bytes.byteLength > limit && (reply.additionals.length > 0 || reply.answers.length > 0)) {
     if (reply.additionals.length > 0) reply.additionals.pop()
     else reply.answers.pop()
     cut = true
-    bytes = packet.encode(reply)
+    bytes = encode()
   }
-  return cut ? packet.encode({ ...reply, flags: (reply.flags ?? 0) | packet.TRUNCATED_RESPONSE }) : bytes
+  return cut ? encode((reply.flags ?? 0) | packet.TRUNCATED_RESPONSE) : bytes
 }

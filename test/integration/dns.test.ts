@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { createSocket } from 'node:dgram'
+import { createConnection } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import * as packet from 'dns-packet'
 import fc from 'fast-check'
@@ -99,6 +100,119 @@ describe('DNS interface', () => {
     assert.deepEqual(endpointOf({ addresses: ['/ip4/10.0.0.1/tcp/4001/p2p/x', 'https://[::1]'] }), { host: '::1', port: 443 })
     assert.deepEqual(endpointOf({ addresses: ['/ip4/10.0.0.1/tcp/4001/p2p/x', 'not a url'] }), { host: '10.0.0.1', port: 4001 })
     assert.equal(endpointOf({ addresses: ['/ip4/10.0.0.1/udp/4001'] }), undefined)
+  })
+})
+
+describe('DNS answers larger than 512 bytes: EDNS(0) over UDP, and TCP', () => {
+  const net = new TestNetwork()
+  let server: DnsServer
+  let port = 0
+  const socket = createSocket('udp4')
+  const INSTANCES = 8
+
+  before(async () => {
+    const { nodes: [registry], addrs } = await net.registries(1)
+    for (let i = 0; i < INSTANCES; i++) await net.service('Many', addrs, { announce: [`http://127.0.0.1:${9000 + i}`] })
+    server = new DnsServer({ node: registry, port: 0 })
+    port = (await server.start()).port
+    await new Promise<void>(resolve => { socket.bind(0, '127.0.0.1', () => { resolve() }) })
+  })
+
+  after(async () => {
+    socket.close()
+    await server.stop()
+    await net.stopAll()
+  })
+
+  const query = (id: number, opt: boolean): Buffer => packet.encode({
+    id,
+    type: 'query',
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ name: 'Many.development.netget', type: 'SRV' }],
+    ...(opt ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] } : {})
+  })
+
+  const overUdp = async (bytes: Buffer): Promise<{ reply: packet.Packet, size: number }> => {
+    const { promise, resolve, reject } = Promise.withResolvers<{ reply: packet.Packet, size: number }>()
+    const timer = setTimeout(() => { reject(new Error('no UDP reply within 5 s')) }, 5000)
+    socket.once('message', message => { clearTimeout(timer); resolve({ reply: packet.decode(message), size: message.byteLength }) })
+    socket.send(bytes, port, '127.0.0.1')
+    return promise
+  }
+
+  /** Sends length-prefixed messages on one TCP connection; resolves with the `count` replies (bounded). */
+  const overTcp = async (chunks: Buffer[], count: number): Promise<packet.Packet[]> => {
+    const connection = createConnection(port, '127.0.0.1')
+    const replies: packet.Packet[] = []
+    let buffered = Buffer.alloc(0)
+    try {
+      return await new Promise<packet.Packet[]>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error(`${replies.length} of ${count} TCP replies within 5 s`)) }, 5000)
+        connection.on('error', reject)
+        connection.on('data', (chunk: Buffer) => {
+          buffered = Buffer.concat([buffered, chunk])
+          while (buffered.byteLength >= 2 && buffered.byteLength >= 2 + buffered.readUInt16BE(0)) {
+            replies.push(packet.decode(buffered.subarray(2, 2 + buffered.readUInt16BE(0))))
+            buffered = buffered.subarray(2 + buffered.readUInt16BE(0))
+          }
+          if (replies.length >= count) {
+            clearTimeout(timer)
+            resolve(replies)
+          }
+        })
+        for (const chunk of chunks) connection.write(chunk)
+      })
+    } finally {
+      connection.destroy()
+    }
+  }
+
+  const framed = (message: Buffer): Buffer => Buffer.concat([Buffer.from([message.byteLength >> 8, message.byteLength & 0xff]), message])
+
+  it('without EDNS a UDP answer stops at 512 bytes and says it was cut (TC)', async () => {
+    const { reply, size } = await overUdp(query(1, false))
+    assert.ok(size <= 512, `${size} bytes`)
+    assert.ok(((reply.flags ?? 0) & packet.TRUNCATED_RESPONSE) !== 0, 'TC set')
+    assert.ok((reply.answers?.length ?? 0) < INSTANCES)
+  })
+
+  it('a query offering a larger size with EDNS(0) gets every instance in one datagram, and an OPT record back', async () => {
+    const { reply, size } = await overUdp(query(2, true))
+    assert.ok(size > 512 && size <= 1232, `${size} bytes`)
+    assert.equal((reply.flags ?? 0) & packet.TRUNCATED_RESPONSE, 0)
+    assert.equal(reply.answers?.length, INSTANCES)
+    assert.deepEqual(reply.additionals?.filter(a => a.type === 'OPT').map(a => (a as packet.OptAnswer).udpPayloadSize), [1232])
+    assert.equal(reply.additionals?.filter(a => a.type === 'A').length, INSTANCES, 'glue for every target')
+  })
+
+  it('over TCP: every instance, and several queries on one connection answered in order', async () => {
+    const replies = await overTcp([framed(query(3, false)), framed(query(4, false))], 2)
+    assert.deepEqual(replies.map(r => r.id), [3, 4])
+    for (const reply of replies) {
+      assert.equal(reply.answers?.length, INSTANCES)
+      assert.equal((reply.flags ?? 0) & packet.TRUNCATED_RESPONSE, 0)
+    }
+  })
+
+  it('a TCP client that sends a query in pieces is answered; one that sends junk or too much is cut off, and others are still served', async () => {
+    const whole = framed(query(5, false))
+    const [reply] = await overTcp([whole.subarray(0, 1), whole.subarray(1, 9), whole.subarray(9)], 1)
+    assert.equal(reply.id, 5)
+    // Junk after a prefix: FORMERR (its id is readable) or nothing, never a crash.
+    const junk = framed(Buffer.from([0xab, 0xcd, 1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0xff]))
+    const [formerr] = await overTcp([junk], 1)
+    assert.equal(formerr.id, 0xabcd)
+    assert.equal(rcode(formerr), 'FORMERR')
+    // 40 pipelined queries at once: the connection is closed, not queued without bound.
+    const flood = createConnection(port, '127.0.0.1')
+    const closed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error('a flooding connection stayed open')) }, 5000)
+      flood.on('close', () => { clearTimeout(timer); resolve() })
+      flood.on('error', () => {})
+    })
+    flood.write(Buffer.concat(Array.from({ length: 40 }, (_, i) => framed(query(100 + i, false)))))
+    await closed
+    assert.equal((await overTcp([framed(query(6, false))], 1))[0].answers?.length, INSTANCES)
   })
 })
 

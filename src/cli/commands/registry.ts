@@ -36,7 +36,7 @@ ${SECURITY_USAGE}
   --http <host:port>      also serve the read-only HTTP JSON API there (off by default): GET
                           /v1/services/<name>[/watch], /v1/services, /v1/health, /.well-known/netget,
                           /metrics (Prometheus)
-  --dns <host:port>       also answer DNS queries there over UDP (off by default), as Consul's port
+  --dns <host:port>       also answer DNS queries there, UDP and TCP (off by default), as Consul's port
                           8600: <service>.<network>.netget SRV, A, AAAA, TXT
   --replication <K>       registries closest to a service key that hold its records (default: 20);
                           give every node of a network the same K
@@ -157,7 +157,7 @@ async function run (argv: string[], io: Io): Promise<number> {
       const { host, port } = await resolver.start()
       const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
       if (json) log('dns', { address }, '')
-      else io.out(`dns ${address} (UDP)`)
+      else io.out(`dns ${address} (UDP and TCP)`)
     }
     const signal = await shutdown.received
     log('stopping', { signal }, `stopping (${signal})`)
