@@ -7,19 +7,24 @@
 const NETGET_ERROR = Symbol.for('netget.error')
 
 export class NetgetError extends Error {
+  /** The class's name as a literal (minifiers may rename classes): instances' `name`, and the key of instanceof. */
+  static readonly errorName: string = 'NetgetError'
   readonly code: string = 'NETGET_ERR'
 
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'NetgetError'
+    this.name = (new.target as typeof NetgetError).errorName
   }
 
-  /** Works across two loaded copies of netget, where `instanceof` would not. */
+  /**
+   * `instanceof` that works across two loaded copies of netget (two versions in one dependency tree, or a bundle
+   * beside node_modules), where each copy has its own classes: an error of either copy is an instance of the
+   * class of the same name in the other.
+   */
   static override [Symbol.hasInstance] (value: unknown): boolean {
-    if (this === NetgetError) {
-      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[NETGET_ERROR] === true
-    }
-    return Function.prototype[Symbol.hasInstance].call(this, value)
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
+    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[NETGET_ERROR] !== true) return false
+    return this.errorName === 'NetgetError' || (value as { name?: unknown }).name === this.errorName
   }
 
   get [NETGET_ERROR] (): boolean {
@@ -29,24 +34,24 @@ export class NetgetError extends Error {
 
 /** An option given to `new Netget()` or a method is missing, of the wrong type or out of range. */
 export class InvalidOptionError extends NetgetError {
+  static override readonly errorName = 'InvalidOptionError'
   override readonly code = 'NETGET_ERR_INVALID_OPTION'
   /** Name of the offending option, e.g. `registryNodes[1]`. */
   readonly option: string
 
   constructor (option: string, message: string) {
     super(`Invalid option "${option}": ${message}`)
-    this.name = 'InvalidOptionError'
     this.option = option
   }
 }
 
 /** No registry node could be reached (or none accepted the request) before the deadline. */
 export class NoRegistryReachableError extends NetgetError {
+  static override readonly errorName = 'NoRegistryReachableError'
   override readonly code = 'NETGET_ERR_NO_REGISTRY_REACHABLE'
 
   constructor (message = 'No registry node could be reached', options?: ErrorOptions) {
     super(message, options)
-    this.name = 'NoRegistryReachableError'
   }
 }
 
@@ -63,11 +68,11 @@ export type AdmissionErrorCode = typeof AdmissionErrorCodes[keyof typeof Admissi
 
 /** A peer or a record lacks a valid admission certificate on a closed network; `code` says what is wrong. */
 export class AdmissionError extends NetgetError {
+  static override readonly errorName = 'AdmissionError'
   override readonly code: AdmissionErrorCode
 
   constructor (code: AdmissionErrorCode, message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'AdmissionError'
     this.code = code
   }
 }
@@ -103,28 +108,29 @@ export type LimitErrorCode = typeof LimitErrorCodes[keyof typeof LimitErrorCodes
 
 /** A registry refused work from a peer over its limits (rate of publishes, records held per peer). */
 export class LimitExceededError extends NetgetError {
+  static override readonly errorName = 'LimitExceededError'
   override readonly code: LimitErrorCode
 
   constructor (code: LimitErrorCode, message: string) {
     super(message)
-    this.name = 'LimitExceededError'
     this.code = code
   }
 }
 
 /** A record failed validation; `code` says which rule (see protocols/service-record.md). */
 export class RecordValidationError extends NetgetError {
+  static override readonly errorName = 'RecordValidationError'
   override readonly code: RecordErrorCode
 
   constructor (code: RecordErrorCode, message: string) {
     super(message)
-    this.name = 'RecordValidationError'
     this.code = code
   }
 }
 
 /** Publishing reached registries but fewer than `minAcks` stored the record. */
 export class PublishFailedError extends NetgetError {
+  static override readonly errorName = 'PublishFailedError'
   override readonly code = 'NETGET_ERR_PUBLISH_FAILED'
   /** Registries that stored the record. */
   readonly accepted: number
@@ -133,7 +139,6 @@ export class PublishFailedError extends NetgetError {
 
   constructor (message: string, accepted: number, refusals: Record<string, string>) {
     super(message)
-    this.name = 'PublishFailedError'
     this.accepted = accepted
     this.refusals = refusals
   }
@@ -141,80 +146,80 @@ export class PublishFailedError extends NetgetError {
 
 /** A registry answered with something that is not a valid protocol message. */
 export class ProtocolError extends NetgetError {
+  static override readonly errorName = 'ProtocolError'
   override readonly code = 'NETGET_ERR_PROTOCOL'
 
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'ProtocolError'
   }
 }
 
 /** The operation was cancelled by the caller's signal or its own timeout. */
 export class TimeoutError extends NetgetError {
+  static override readonly errorName = 'TimeoutError'
   override readonly code = 'NETGET_ERR_TIMEOUT'
 
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'TimeoutError'
   }
 }
 
 /** The caller's AbortSignal fired before the operation completed. */
 export class AbortedError extends NetgetError {
+  static override readonly errorName = 'AbortedError'
   override readonly code = 'NETGET_ERR_ABORTED'
 
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'AbortedError'
   }
 }
 
 /** The node could not start (e.g. a listen address in use, a key file unreadable); `cause` has the details. */
 export class StartError extends NetgetError {
+  static override readonly errorName = 'StartError'
   override readonly code = 'NETGET_ERR_START'
 
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'StartError'
   }
 }
 
 /** A method that needs a running node was called after `stop()` began. */
 export class NotStartedError extends NetgetError {
+  static override readonly errorName = 'NotStartedError'
   override readonly code = 'NETGET_ERR_NOT_STARTED'
 
   constructor (message = 'The node is stopped') {
     super(message)
-    this.name = 'NotStartedError'
   }
 }
 
 /** A key file or data directory could not be read or has the wrong format. */
 export class KeyFileError extends NetgetError {
+  static override readonly errorName = 'KeyFileError'
   override readonly code = 'NETGET_ERR_KEY_FILE'
 
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'KeyFileError'
   }
 }
 
 /** `registerWithNetwork()` on a node that has no service name (metadata.name). */
 export class NotAServiceError extends NetgetError {
+  static override readonly errorName = 'NotAServiceError'
   override readonly code = 'NETGET_ERR_NOT_A_SERVICE'
 
   constructor (message: string) {
     super(message)
-    this.name = 'NotAServiceError'
   }
 }
 
 /** `pick()` found no instance of the service that matches the filters and is healthy enough to use. */
 export class NoInstanceError extends NetgetError {
+  static override readonly errorName = 'NoInstanceError'
   override readonly code = 'NETGET_ERR_NO_INSTANCE'
 
   constructor (message: string) {
     super(message)
-    this.name = 'NoInstanceError'
   }
 }

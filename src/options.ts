@@ -4,7 +4,7 @@
  */
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN, SETTLING_MS } from './constants.js'
+import { MAX_ADDRESS_BYTES, MAX_ADDRESSES, MAX_NETWORK_BYTES, MAX_RECORD_LIFETIME_MS, NAME_PATTERN, SETTLING_MS } from './constants.js'
 import { InvalidOptionError } from './errors.js'
 import { parsePublicKey } from './node/identity.js'
 import { MAX_CHECKS, isCheckName } from './health/model.js'
@@ -30,7 +30,10 @@ export interface NetgetOptions {
   registryNodes?: Iterable<string>
   /** Multiaddrs to listen on. Loopback by default: pass `/ip4/0.0.0.0/tcp/<port>` to be reachable from other hosts. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
-  /** Application endpoints to publish with the record besides the libp2p multiaddrs (e.g. `http://10.0.0.5:8080`). @default [] */
+  /**
+   * Application endpoints to publish with the record besides the libp2p multiaddrs (e.g. `http://10.0.0.5:8080`):
+   * each 1–256 bytes, at most 31 (a record carries 32 addresses, the node's own multiaddrs included). @default []
+   */
   announce?: string[]
   /** Identity from a key file written by `netget keygen`. */
   keyFile?: string
@@ -360,9 +363,7 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     network: checkNetwork(options.network ?? DEFAULTS.network),
     registryNodes: new Set(stringList(options.registryNodes, 'registryNodes', checkRegistryEntry)),
     listen,
-    announce: stringList(options.announce, 'announce', (s, option) => {
-      if (s.length === 0 || Buffer.byteLength(s) > 256) throw new InvalidOptionError(option, 'expected 1–256 bytes')
-    }),
+    announce: checkAnnounce(options.announce),
     dialTimeout: positiveInt(options, 'dialTimeout'),
     requestTimeout: positiveInt(options, 'requestTimeout'),
     registerTimeout: positiveInt(options, 'registerTimeout'),
@@ -421,6 +422,17 @@ export function resolveOptions (input: NetgetOptions = {}): ResolvedOptions {
     resolved.logger = options.logger as ComponentLogger
   }
   return resolved
+}
+
+/** Application endpoints: each fits a record's address field, and together they leave room for a multiaddr. */
+function checkAnnounce (value: unknown): string[] {
+  const announce = stringList(value, 'announce', (s, option) => {
+    if (s.length === 0 || Buffer.byteLength(s) > MAX_ADDRESS_BYTES) throw new InvalidOptionError(option, `expected 1–${MAX_ADDRESS_BYTES} bytes`)
+  })
+  if (announce.length >= MAX_ADDRESSES) {
+    throw new InvalidOptionError('announce', `at most ${MAX_ADDRESSES - 1} endpoints, got ${announce.length}: a record carries ${MAX_ADDRESSES} addresses, this node's own multiaddrs included`)
+  }
+  return announce
 }
 
 /** `healthCheck` (named `default`) and `healthChecks`, checked and merged. */

@@ -35,4 +35,25 @@ describe('errors', () => {
     assert.ok(!(new Error('x') instanceof netget.NetgetError))
     assert.ok(!(new netget.TimeoutError('m') instanceof netget.AbortedError))
   })
+
+  it('instanceof works across two loaded copies of netget, class by class', async () => {
+    // The built package (dist/) is a second copy of every class beside the sources this test runs from.
+    const other = await import(new URL('../dist/src/errors.js', import.meta.url).href) as typeof netget
+    const ours = new Map(classes.filter(([name]) => name !== 'NetgetError'))
+    const theirClasses = new Map(Object.entries(other) as Array<[string, unknown]>)
+    const names = [...ours.keys()]
+    for (const name of names) {
+      const Theirs = theirClasses.get(name) as new (...args: unknown[]) => Error
+      const Ours = ours.get(name) as new (...args: unknown[]) => Error
+      assert.notEqual(Theirs, Ours, `${name}: the same class twice, not two copies`)
+      const theirs = Reflect.construct(Theirs, name === 'InvalidOptionError' ? ['x', 'y'] : ['NETGET_ERR_X', 'm', 0, {}])
+      assert.ok(theirs instanceof Ours, `${name} of the other copy is not an instance of ours`)
+      assert.ok(theirs instanceof netget.NetgetError)
+      assert.equal(theirs.name, name)
+      for (const otherName of names) {
+        if (otherName !== name) assert.ok(!(theirs instanceof (ours.get(otherName) as new () => Error)), `${name} taken for ${otherName}`)
+      }
+    }
+    assert.ok(!({ name: 'TimeoutError' } instanceof netget.TimeoutError), 'a look-alike without the brand is not one')
+  })
 })

@@ -55,6 +55,8 @@ describe('options', () => {
     invalid({ keyFile: '/a', dataDir: '/b' }, 'dataDir')
     invalid({ privateKey: 'secret' }, 'privateKey')
     invalid({ healthCheck: true }, 'healthCheck')
+    invalid({ announce: Array.from({ length: 40 }, (_, i) => `http://127.0.0.1:${8000 + i}`) }, 'announce')
+    invalid({ announce: ['x'.repeat(257)] }, 'announce[0]')
     invalid({ nodeType: 'registry', datastore: {} }, 'datastore')
     invalid({ nodeType: 'registry', datastore: '/var/lib/netget' }, 'datastore')
     // Only registries hold records: a service given a datastore is told so, not silently ignored.

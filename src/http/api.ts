@@ -36,6 +36,8 @@ const STATUS_OF: Record<string, number> = {
   NETGET_ERR_INVALID_OPTION: 400,
   NETGET_ERR_NO_REGISTRY_REACHABLE: 503,
   NETGET_ERR_TIMEOUT: 504,
+  // The registries this one asked refused it over their rate: the client should slow down too.
+  NETGET_ERR_RATE_LIMITED: 429,
   NETGET_ERR_NOT_STARTED: 503
 }
 

@@ -6,7 +6,7 @@
  * RELAY_DIRECT closest, which relay them to the rest: a service keeps connections to those few holders only
  * (they probe it, and their connection closing is how it notices one died), not to all K.
  */
-import { RELAY_DIRECT } from '../constants.js'
+import { MAX_ADDRESSES, RELAY_DIRECT } from '../constants.js'
 import { InvalidOptionError, NoRegistryReachableError, PublishFailedError, RecordValidationError } from '../errors.js'
 import { copyInstance, toInstance } from '../records/instance.js'
 import { signRecord } from '../records/service-record.js'
@@ -171,6 +171,9 @@ export class Lease {
       issuedAt,
       expiresAt: issuedAt + recordTtl,
       withdrawn
+    }
+    if (fields.addresses.length > MAX_ADDRESSES) {
+      throw new InvalidOptionError('announce', `the record would carry ${fields.addresses.length} addresses (${fields.addresses.length - announce.length} multiaddrs of this node and ${announce.length} announced), at most ${MAX_ADDRESSES}: announce fewer, or listen on fewer addresses`)
     }
     let bytes: Uint8Array
     try {

@@ -10,7 +10,8 @@ import {
   CONFIRMING_ANSWERS, LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
   RELAY_DIRECT, SESSION_CLIENT_IDLE_TIMEOUT_MS, registryProtocol
 } from '../constants.js'
-import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
+import { AdmissionError, AdmissionErrorCodes, LimitErrorCodes, LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
+import type { AdmissionErrorCode, LimitErrorCode } from '../errors.js'
 import { SessionPool } from '../node/session.js'
 import { deadline } from '../util/deadline.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
@@ -95,7 +96,31 @@ interface Route {
 }
 
 /** A registry's refusal: it is alive, it just said no. */
-class Refusal extends Error {}
+class Refusal extends Error {
+  readonly code: string
+
+  constructor (code: string, message: string) {
+    super(`${code}: ${message}`)
+    this.code = code
+  }
+}
+
+/**
+ * The error of a discovery that no registry answered: when every registry it reached refused (a rate limit, an
+ * admission), that refusal (LimitExceededError, AdmissionError) rather than "no registry reachable", which would
+ * send the caller looking for a network fault.
+ */
+function noAnswerError (name: string, failures: Map<string, Error>): NetgetError {
+  const reasons = [...failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
+  const refusals = [...failures.values()].filter((err): err is Refusal => err instanceof Refusal)
+  if (refusals.length > 0 && refusals.length === failures.size) {
+    const code = refusals[0].code
+    const message = `every registry asked for "${name}" refused: ${reasons}`
+    if (Object.values(LimitErrorCodes).includes(code as LimitErrorCode)) return new LimitExceededError(code as LimitErrorCode, message)
+    if (Object.values(AdmissionErrorCodes).includes(code as AdmissionErrorCode)) return new AdmissionError(code as AdmissionErrorCode, message)
+  }
+  return new NoRegistryReachableError(`No registry answered for "${name}": ${reasons === '' ? 'none reachable in time' : reasons}`)
+}
 
 /** Routes kept at most (one per service name). */
 const MAX_CACHED_ROUTES = 4096
@@ -288,8 +313,7 @@ export class RegistryClient {
     }
     if (result.closest.length === 0) {
       if (result.queries === 0) throw new NoRegistryReachableError('No registry node is known: give registryNodes')
-      const reasons = [...result.failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
-      throw new NoRegistryReachableError(`No registry answered for "${name}": ${reasons === '' ? 'none reachable in time' : reasons}`)
+      throw noAnswerError(name, result.failures)
     }
     // Only the closest answer: a registry farther away may hold a copy from an older route whose instance
     // is down, and only the closest probe what they hold (docs/architecture.md, "Health").
@@ -406,7 +430,8 @@ export class RegistryClient {
     this.counters.hedges += result.hedges
     if (name !== undefined) {
       if (result.closest.length === 0) this.routes.delete(name)
-      else this.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures.keys()])
+      // A registry that refused (over a rate, say) is alive and still among the closest: it stays in the route.
+      else this.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures].filter(([, err]) => !(err instanceof Refusal)).map(([id]) => id))
     }
     return result
   }
@@ -457,7 +482,7 @@ export class RegistryClient {
     }
     this.hedge.record(performance.now() - sent)
     // A refusal (rate limit, admission) is not an answer about the name: the lookup asks the next registry.
-    if (response.status !== RegistryResponse.Status.OK) throw new Refusal(`${response.code}: ${response.message}`)
+    if (response.status !== RegistryResponse.Status.OK) throw new Refusal(response.code, response.message)
     return { value: { held: await this.openHeld(response, name), settling: response.settling }, closer: this.hints(response) }
   }
 
@@ -480,7 +505,7 @@ export class RegistryClient {
   private async findFrom (candidate: Candidate, target: Uint8Array, signal: AbortSignal): Promise<QueryAnswer<undefined>> {
     if (candidate.id === this.self && this.init.localRegistry !== undefined) return { value: undefined, closer: [] }
     const response = await this.ask(candidate, { type: RegistryRequest.Type.FIND, key: target as Uint8Array<ArrayBuffer>, closer: MAX_HINTS }, signal)
-    if (response.status !== RegistryResponse.Status.OK) throw new Refusal(`${response.code}: ${response.message}`)
+    if (response.status !== RegistryResponse.Status.OK) throw new Refusal(response.code, response.message)
     return { value: undefined, closer: this.hints(response) }
   }
 

@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { createNode } from '../../src/node/create-node.js'
 import { request, serveSession } from '../../src/node/rpc.js'
-import { AbortedError, NoRegistryReachableError } from '../../src/index.js'
+import { AbortedError, InvalidOptionError, LimitErrorCodes, LimitExceededError, NoRegistryReachableError } from '../../src/index.js'
 import { signRecord } from '../../src/records/service-record.js'
 import { TestNetwork, eventually } from '../helpers/network.js'
 
@@ -129,4 +129,36 @@ it('a registry does not count the clients that asked it something as registries'
   await client.discoverServiceNode('DatabaseService')
   const known = await (nodes[0] as unknown as { running: { client: { knownRegistries(): Promise<string[]> } } }).running.client.knownRegistries()
   assert.ok(!known.includes(client.peerId), 'the client is not a registry')
+})
+
+it('a discovery every registry refused over its rate fails with that refusal (LimitExceededError), and the registry is asked again at once', async () => {
+  const { addrs } = await net.registries(1, 'development', { discoverRate: 1 })
+  await net.service('Limited', addrs)
+  const client = net.node({ registryNodes: addrs })
+  // A burst of 2 then 1 per second: uncached discoveries in a row run into the limit.
+  let refused: unknown
+  for (let i = 0; i < 10 && refused === undefined; i++) {
+    await client.discoverServiceNode('Limited').catch((err: unknown) => { refused = err })
+  }
+  assert.ok(refused instanceof LimitExceededError, `expected LimitExceededError, got ${String(refused)}`)
+  assert.equal(refused.code, LimitErrorCodes.RATE)
+  assert.match(refused.message, /every registry asked for "Limited" refused: 12D3KooW\w+: NETGET_ERR_RATE_LIMITED/)
+  // Not "no registry reachable", and not dropped for a route's lifetime (30 s): once the budget refills it answers.
+  const found = await eventually(async () => {
+    const instances = await client.discoverServiceNode('Limited').catch(() => undefined)
+    return instances !== undefined && instances.length === 1 ? instances : undefined
+  }, 5000, 250)
+  assert.equal(found.length, 1)
+})
+
+it('a record that would carry more than 32 addresses is refused before any request, and blamed on announce (not metadata)', async () => {
+  const { addrs } = await net.registries(1)
+  const announce = Array.from({ length: 31 }, (_, i) => `http://127.0.0.1:${8000 + i}`)
+  const service = net.node({ registryNodes: addrs, metadata: { name: 'Crowded' }, announce, listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0'] })
+  await assert.rejects(service.registerWithNetwork(), (err: unknown) => {
+    assert.ok(err instanceof InvalidOptionError, String(err))
+    assert.equal(err.option, 'announce')
+    assert.match(err.message, /33 addresses \(2 multiaddrs of this node and 31 announced\), at most 32/)
+    return true
+  })
 })
