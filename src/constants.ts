@@ -40,6 +40,8 @@ export const MAX_RESPONSE_RECORD_BYTES = 1024 * 1024
 export const MAX_HEALTH_ENTRY_BYTES = 2400
 /** One `gone` peer id of a watch delta, with its framing (a multihash is at most ~40 bytes for Ed25519 and secp256k1). */
 export const MAX_GONE_ENTRY_BYTES = 48
+/** Largest registry protocol request a registry reads (bytes): a whole record and the request's other fields. */
+export const MAX_REGISTRY_REQUEST_BYTES = MAX_RECORD_BYTES + 1024
 /** Largest registry protocol message a client reads (bytes): a full DISCOVER answer, its records' health, framing. */
 export const MAX_REGISTRY_MESSAGE_BYTES = MAX_RESPONSE_RECORD_BYTES + MAX_RECORDS_PER_RESPONSE * (8 + MAX_HEALTH_ENTRY_BYTES + MAX_GONE_ENTRY_BYTES) + 1024
 /** Largest health request (both versions). */

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import * as netget from '../src/index.js'
+
+/** Every .ts file under `dir`, concatenated. */
+async function sourceText (dir: URL): Promise<string> {
+  const files = await readdir(dir, { recursive: true })
+  const texts = await Promise.all(files.filter(f => f.endsWith('.ts')).map(async f => readFile(new URL(f, dir), 'utf8')))
+  return texts.join('\n')
+}
 
 const classes = Object.entries(netget).filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error) as Array<[string, new (...args: never[]) => Error]>
 
@@ -16,6 +23,13 @@ describe('errors', () => {
     for (const code of [...Object.values(netget.RecordErrorCodes), ...Object.values(netget.LimitErrorCodes)]) assert.ok(doc.includes(`\`${code}\``), `${code} is not in docs/errors.md`)
     const codes = doc.match(/`NETGET_ERR_[A-Z_]+`/g) ?? []
     assert.ok(codes.length > 0)
+  })
+
+  it('every code docs/errors.md documents is still one the code uses', async () => {
+    const doc = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8')
+    const source = await sourceText(new URL('../src/', import.meta.url))
+    const gone = [...new Set(doc.match(/NETGET_ERR_[A-Z_]*[A-Z](?![A-Z_])/g) ?? [])].filter(code => !source.includes(`'${code}'`) && !source.includes(`\`${code}`))
+    assert.deepEqual(gone, [], 'documented in docs/errors.md but used nowhere in src/')
   })
 
   it('every error has a stable NETGET_ERR_ code, a name, and is a NetgetError', () => {

@@ -7,7 +7,7 @@ import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_HINTS, MAX_RECORD_BYTES, MAX_RELAY, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
+import { MAX_HINTS, MAX_REGISTRY_REQUEST_BYTES, MAX_RELAY, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
@@ -98,7 +98,7 @@ export class RegistryServer {
   async start (): Promise<void> {
     await this.node.handle(registryProtocol(this.init.network), serveSession(
       { request: RegistryRequest, response: RegistryResponse },
-      MAX_RECORD_BYTES + 1024,
+      MAX_REGISTRY_REQUEST_BYTES,
       { timeout: this.init.requestTimeout, idleTimeout: SESSION_IDLE_TIMEOUT_MS },
       async (req, connection, signal) => this.answer(req, connection, signal),
       this.init.onError
