@@ -106,7 +106,8 @@ export class CheckRunner {
         controller.abort(new DOMException(`the check did not finish within ${timeout} ms`, 'TimeoutError'))
         resolve(TIMED_OUT)
       }, timeout)
-      timer.unref()
+      // Not unref'd: a run in flight is work, and its verdict must come even if nothing else holds the process
+      // (it is cleared when the run ends, so it never holds it longer than `timeout`).
     })
     let passing: boolean
     let output: string
