@@ -5,6 +5,7 @@
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError, TimeoutError } from '../errors.js'
 import { deadline } from '../util/deadline.js'
+import { frameStream } from './frames.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { NetgetLibp2p } from './create-node.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -69,15 +70,15 @@ export function serve<Req, Res> (
     const limit = deadline(timeout)
     const signal = limit.signal
     try {
-      const pb = pbStream(stream, { maxDataLength })
+      const frames = frameStream(stream, maxDataLength)
       let req: Req
       try {
-        req = await pb.read(codecs.request, { signal })
+        req = await frames.read(codecs.request, signal, timeout)
       } catch (err) {
-        throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
+        throw err instanceof ProtocolError ? err : new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
       }
       const res = await handler(req, connection, signal)
-      await pb.write(res, codecs.response, { signal })
+      await frames.write(res, codecs.response, signal)
       await stream.close({ signal })
     } catch (err) {
       const remoteGone = stream.status !== 'open' || REMOTE_GONE.has((err as Error).name)
@@ -102,15 +103,17 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
   onError: (err: Error) => void
 ): (stream: Stream, connection: Connection) => Promise<void> {
   return async (stream, connection) => {
-    const pb = pbStream(stream, { maxDataLength })
+    const frames = frameStream(stream, maxDataLength)
     try {
       while (true) {
         let req: Req
         // Clearable deadlines: a timer per request that outlives it would pile up on a busy registry.
         const idle = deadline(limits.idleTimeout)
         try {
-          req = await pb.read(codecs.request, { signal: idle.signal })
+          // Idle up to idleTimeout between requests; a request begun has `timeout` to arrive whole.
+          req = await frames.read(codecs.request, idle.signal, limits.timeout)
         } catch (err) {
+          if (err instanceof ProtocolError) throw err
           // The client closing its side between requests, or going quiet, is how a session ends normally.
           // A complete request that does not decode is a protocol error, half-closed or not.
           const ended = idle.signal.aborted || (err as Error).name === 'UnexpectedEOFError' || stream.status !== 'open'
@@ -122,7 +125,7 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
         const limit = deadline(limits.timeout)
         try {
           const res = await handler(req, connection, limit.signal)
-          await pb.write({ ...res, id: req.id } as Res, codecs.response, { signal: limit.signal })
+          await frames.write({ ...res, id: req.id } as Res, codecs.response, limit.signal)
         } finally {
           limit.clear()
         }

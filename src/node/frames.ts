@@ -1,0 +1,60 @@
+/**
+ * Length-prefixed protobuf messages (an unsigned varint of the length, then the bytes) as the serving side reads
+ * them, with two rules of the protocol specs that @libp2p/utils' lpStream does not enforce (docs/upstream.md):
+ *
+ * - A length prefix may be no longer than the varint of the largest allowed message: the stream is refused at the
+ *   first byte past that. lpStream checked a prefix's length only once it decoded, and a 9- or 10-byte prefix
+ *   (2^56, 2^63) never decodes as a safe integer, so it waited for more bytes until the session's idle close.
+ * - Once a message has begun, the rest of it must arrive within `partialTimeout`: a peer that sends half a request
+ *   does not hold a stream (and its buffers) until the idle close.
+ */
+import { byteStream } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
+import * as varint from 'uint8-varint'
+import { ProtocolError } from '../errors.js'
+import { deadline } from '../util/deadline.js'
+import type { Codec } from './rpc.js'
+import type { Stream } from '@libp2p/interface'
+
+export interface FrameStream {
+  /**
+   * The next message, decoded. `waitFor` bounds the wait for its first byte (an idle session); from then on the
+   * rest must come within `partialTimeout` ms. Rejects with ProtocolError for a prefix or a length over the limits,
+   * or a message left incomplete; with the stream's own error (UnexpectedEOFError…) when it ends between messages.
+   */
+  read: <T>(codec: Codec<T>, waitFor: AbortSignal, partialTimeout: number) => Promise<T>
+  write: <T>(message: T, codec: Codec<T>, signal: AbortSignal) => Promise<void>
+}
+
+export function frameStream (stream: Stream, maxDataLength: number): FrameStream {
+  // A whole message and the next one's prefix, at most: more buffered is a peer writing ahead of the protocol.
+  const bytes = byteStream(stream, { maxBufferSize: 2 * (maxDataLength + 16) })
+  const maxPrefix = varint.encodingLength(maxDataLength)
+  return {
+    async read (codec, waitFor, partialTimeout) {
+      const first = await bytes.read({ bytes: 1, signal: waitFor })
+      const rest = deadline(partialTimeout, waitFor)
+      try {
+        let byte = first.get(0)
+        let length = byte & 0x7f
+        for (let i = 1; (byte & 0x80) !== 0; i++) {
+          if (i >= maxPrefix) throw new ProtocolError(`length prefix longer than ${maxPrefix} bytes (messages are at most ${maxDataLength} bytes)`)
+          byte = (await bytes.read({ bytes: 1, signal: rest.signal })).get(0)
+          length += (byte & 0x7f) * 2 ** (7 * i)
+        }
+        if (length > maxDataLength) throw new ProtocolError(`message of ${length} bytes, more than ${maxDataLength}`)
+        const data = length === 0 ? new Uint8ArrayList() : await bytes.read({ bytes: length, signal: rest.signal })
+        return codec.decode(data)
+      } catch (err) {
+        if (rest.signal.aborted && !waitFor.aborted) throw new ProtocolError(`a message begun was not completed within ${partialTimeout} ms`, { cause: err })
+        throw err
+      } finally {
+        rest.clear()
+      }
+    },
+    async write (message, codec, signal) {
+      const encoded = codec.encode(message)
+      await bytes.write(new Uint8ArrayList(varint.encode(encoded.byteLength), encoded), { signal })
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The framing rules of protocols/registry.md, through the wire, against a real registry: a length prefix longer
+ * than the largest message needs is reset at once, whatever its value (9- and 10-byte prefixes included), and a
+ * request begun must arrive whole within the request deadline.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { byteStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createNode } from '../../src/node/create-node.js'
+import { TestNetwork } from '../helpers/network.js'
+import type { NetgetLibp2p } from '../../src/node/create-node.js'
+
+const REQUEST_TIMEOUT = 400
+
+/** An unsigned LEB128 varint of any size (uint8-varint stops at 2^53). */
+function leb128 (value: bigint): Uint8Array {
+  const out: number[] = []
+  do {
+    const low = Number(value & 0x7fn)
+    value >>= 7n
+    out.push(value > 0n ? low | 0x80 : low)
+  } while (value > 0n)
+  return new Uint8Array(out)
+}
+
+describe('registry protocol framing', () => {
+  const net = new TestNetwork()
+  let raw: NetgetLibp2p
+  let registryAddr: string
+
+  before(async () => {
+    const { addrs } = await net.registries(1, 'development', { requestTimeout: REQUEST_TIMEOUT })
+    registryAddr = addrs[0]
+    raw = await createNode({ privateKey: await generateKeyPair('Ed25519'), network: 'development', dhtServer: false, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
+    await raw.start()
+    const ma = multiaddr(registryAddr)
+    await raw.peerStore.merge(peerIdFromString(ma.getComponents().findLast(c => c.name === 'p2p')?.value ?? ''), { multiaddrs: [ma.decapsulateCode(421)] })
+  })
+
+  after(async () => {
+    await raw.stop()
+    await net.stopAll()
+  })
+
+  /** Writes `bytes` on a new registry stream, leaves it open, and says how the registry ended it, and when (ms). */
+  const send = async (bytes: Uint8Array): Promise<{ outcome: string, ms: number }> => {
+    const signal = AbortSignal.timeout(10_000)
+    const peer = peerIdFromString(multiaddr(registryAddr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
+    const stream = await raw.dialProtocol(peer, '/netget/development/registry/1.0.0', { signal })
+    const bs = byteStream(stream)
+    const started = performance.now()
+    await bs.write(bytes, { signal })
+    let outcome = 'closed'
+    try {
+      while ((await bs.read({ signal })) !== null) outcome = 'answered'
+    } catch (err) {
+      outcome = (err as Error).name
+    }
+    return { outcome, ms: performance.now() - started }
+  }
+
+  for (const [label, value] of [['2^56 (9 bytes)', 2n ** 56n], ['2^63 (10 bytes)', 2n ** 63n], ['2^21 (4 bytes)', 2n ** 21n]] as const) {
+    it(`a length prefix of ${label} is reset at once, not held until the idle close`, async () => {
+      const prefix = leb128(value)
+      const { outcome, ms } = await send(prefix)
+      assert.equal(outcome, 'StreamResetError')
+      assert.ok(ms < REQUEST_TIMEOUT, `reset after ${ms.toFixed(0)} ms`)
+    })
+  }
+
+  it('a request begun and never finished is reset within the request deadline', async () => {
+    // The prefix announces 100 bytes; 10 come.
+    const { outcome, ms } = await send(new Uint8Array([100, ...new Array(10).fill(0)]))
+    assert.equal(outcome, 'StreamResetError')
+    assert.ok(ms >= REQUEST_TIMEOUT - 50 && ms < 3 * REQUEST_TIMEOUT, `reset after ${ms.toFixed(0)} ms`)
+  })
+})
