@@ -1,0 +1,104 @@
+/**
+ * Fastify example, service side: an HTTP server that registers itself with netget once it listens, publishing
+ * its own URL in the record so that clients find where to call it.
+ * Run by hand: npx tsx examples/fastify/service.ts --registry <multiaddr> [--network <name>] [--name <service>] [--port <n>]
+ */
+import type { AddressInfo } from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import Fastify from 'fastify'
+import { Netget } from '../../src/index.js'
+
+export interface ServiceOptions {
+  registryNodes: string[]
+  network?: string
+  name?: string
+  /** 0 (the default) takes a free port. */
+  port?: number
+}
+
+export interface RunningService {
+  /** The HTTP endpoint published in the record, e.g. http://127.0.0.1:41234. */
+  url: string
+  node: Netget
+  /** Withdraws the record, then closes the HTTP server. Idempotent. */
+  close: () => Promise<void>
+}
+
+export const DEFAULT_NAME = 'HelloFastify'
+
+export async function startService ({ registryNodes, network, name = DEFAULT_NAME, port = 0 }: ServiceOptions): Promise<RunningService> {
+  // Set once the node has started: before that (the server already listens) there is no peer id to answer with.
+  let peerId: string | undefined
+  const app = Fastify()
+  app.get('/hello', async (_request, reply) => {
+    if (peerId === undefined) return reply.code(503).header('Retry-After', '1').send({ error: 'starting' })
+    return { hello: 'world', peerId }
+  })
+
+  await app.listen({ host: '127.0.0.1', port })
+  // The port is only known now, and the record must carry it: this is why registration waits for listen().
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+
+  let node: Netget | undefined
+  try {
+    node = new Netget({ registryNodes, network, metadata: { name, version: '1.0.0' }, announce: [url] })
+    await node.start()
+    peerId = node.peerId
+    await node.registerWithNetwork()
+  } catch (err) {
+    await node?.stop()
+    await app.close()
+    throw err
+  }
+
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    // The record goes first, so that no client is sent to a server that already refuses connections. Fastify's
+    // close() ends idle keep-alive sockets too (forceCloseConnections: 'idle'), so a past client does not hold it open.
+    closing ??= node.stop().then(async () => app.close())
+    return closing
+  }
+  return { url, node, close }
+}
+
+/** Resolves with the first SIGINT or SIGTERM; the handlers are removed then, so a second Ctrl-C kills as usual. */
+function nextSignal (): Promise<NodeJS.Signals> {
+  return new Promise(resolve => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve(signal)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      registry: { type: 'string', multiple: true },
+      network: { type: 'string' },
+      name: { type: 'string' },
+      port: { type: 'string' }
+    }
+  })
+  if (values.registry === undefined) {
+    console.error('usage: npx tsx examples/fastify/service.ts --registry <multiaddr> [--network <name>] [--name <service>] [--port <n>]')
+    process.exit(2)
+  }
+  // Installed before starting, so that a Ctrl-C during registration still ends in a clean stop.
+  const signal = nextSignal()
+  const service = await startService({
+    registryNodes: values.registry,
+    network: values.network,
+    name: values.name,
+    port: values.port === undefined ? 0 : Number(values.port)
+  })
+  console.log(`listening ${service.url}`)
+  console.log(`registered ${service.node.metadata.name} as ${service.node.peerId}`)
+  console.log(`stopping (${await signal}): withdrawing the record`)
+  await service.close()
+  console.log('stopped')
+}
