@@ -438,6 +438,33 @@ test('registry takes its settings from a config file and NETGET_* (which wins), 
   }
 })
 
+test('a registry restarted with the same --data-dir serves the records it held before any service republishes', async () => {
+  const dataDir = join(tempDir, 'registry-data')
+  const first = startCli('registry --data-dir', ['registry', '--network', NETWORK, '--listen', LOOPBACK, '--data-dir', dataDir])
+  const service = startCli('service (killed)', ['service', '--name', 'Persisted', '--network', NETWORK, '--listen', LOOPBACK,
+    '--registry', (await first.waitForLine(/^listening (\S+)$/, READY_TIMEOUT_MS))[1]])
+  let second: CliChild | undefined
+  try {
+    const [, peerId] = await service.waitForLine(/registered Persisted as (\S+)/, READY_TIMEOUT_MS)
+    const stopped = await first.stop()
+    assert.deepEqual([stopped.code, stopped.killed], [0, false], first.stderrTail())
+    // Killed, not stopped: no withdrawal, and no renewal can reach a registry that is down.
+    service.child.kill('SIGKILL')
+    await service.waitForExit(5000)
+    // Probes once a minute: the discovery below is answered before the prober could find the instance gone.
+    second = startCli('registry --data-dir (restarted)', ['registry', '--network', NETWORK, '--listen', LOOPBACK, '--data-dir', dataDir, '--health-interval', '60000'])
+    const address = (await second.waitForLine(/^listening (\S+)$/, READY_TIMEOUT_MS))[1]
+    await second.waitForLine(/INFO\s+restored\s+1 records and 0 registries from the data dir/, 5000)
+    const found = await runCli(['discover', 'Persisted', '--network', NETWORK, '--registry', address, '--json'])
+    assert.equal(found.code, 0, found.stderr)
+    assert.deepEqual(JSON.parse(found.stdout).map((i: { peerId: string }) => i.peerId), [peerId])
+  } finally {
+    service.killNow()
+    first.killNow()
+    await second?.stop()
+  }
+})
+
 test('discover exits 1 with a clear message when no registry answers', async () => {
   // A valid registry address where nothing listens (port 9 is discard; nothing runs there on a test machine).
   const nowhere = '/ip4/127.0.0.1/tcp/9/p2p/12D3KooWEYxYnvohubA7TqzfDQ1jyfvYkDoGwx7wjhXcQoK1QaEv'
