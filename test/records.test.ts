@@ -103,7 +103,7 @@ describe('service records', () => {
   })
 
   it('refuses a record that names another service than the one asked for', async () => {
-    const bytes = await signRecord(key, fields({ name: 'CacheService' }))
+    const bytes = await signRecord(key, fields({ name: 'CacheService', metadata: { name: 'CacheService' } }))
     await rejects(openRecord(bytes, { network: 'development', name: 'DatabaseService', now: NOW }), RecordErrorCodes.WRONG_NAME)
   })
 
@@ -125,6 +125,17 @@ describe('service records', () => {
     const fieldsPb = ServiceRecord.decode(envelope.record)
     const tampered = SignedServiceRecord.encode({ record: ServiceRecord.encode({ ...fieldsPb, sequence: 6n }), signature: envelope.signature })
     await rejects(openRecord(tampered, { network: 'development', now: NOW }), RecordErrorCodes.BAD_SIGNATURE)
+  })
+
+  it('refuses a record whose metadata.name is another service than its name, signed or not', async () => {
+    await rejects(signRecord(key, fields({ metadata: { name: 'CacheService' } })), RecordErrorCodes.BAD_FIELD)
+    const record = ServiceRecord.encode({
+      network: 'development', name: 'DatabaseService', publicKey: publicKeyToProtobuf(key.publicKey) as Uint8Array<ArrayBuffer>,
+      addresses: [], metadata: '{"name":"CacheService"}', sequence: 1n, issuedAt: BigInt(NOW), expiresAt: BigInt(NOW + 1000), withdrawn: false
+    })
+    await rejects(openRecord(await signRaw(key, record), { network: 'development', now: NOW }), RecordErrorCodes.BAD_FIELD)
+    // Without a name field the record stands: metadata.name is optional on the wire.
+    await openRecord(await signRecord(key, fields({ metadata: { version: '1' } })), { network: 'development', now: NOW })
   })
 
   it('refuses a signature made for another network domain', async () => {
@@ -162,8 +173,8 @@ describe('service records', () => {
     assert.ok(compareRecords(low, high) < 0)
     const later = await open({ sequence: 1n, expiresAt: NOW + 90_000 })
     assert.ok(compareRecords(later, low) > 0)
-    const a = await open({ sequence: 3n, metadata: { name: 'a' } })
-    const b = await open({ sequence: 3n, metadata: { name: 'b' } })
+    const a = await open({ sequence: 3n, metadata: { version: 'a' } })
+    const b = await open({ sequence: 3n, metadata: { version: 'b' } })
     assert.equal(Math.sign(compareRecords(a, b)), -Math.sign(compareRecords(b, a)))
     assert.notEqual(compareRecords(a, b), 0)
     assert.equal(compareRecords(a, a), 0)

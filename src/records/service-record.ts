@@ -84,6 +84,16 @@ export function checkName (name: string, what = 'name'): void {
   }
 }
 
+/**
+ * `metadata.name`, when present, is the record's `name`: a record served for one name must not describe itself as
+ * another (an API user reads `metadata.name` as the service name).
+ */
+function checkMetadataName (metadata: Metadata, name: string): void {
+  if (Object.hasOwn(metadata, 'name') && metadata.name !== name) {
+    fail(RecordErrorCodes.BAD_FIELD, `metadata.name ${JSON.stringify(String(metadata.name).slice(0, 64))} differs from the record's name ${JSON.stringify(name)}`)
+  }
+}
+
 /** Checks the structural rules that do not depend on keys or time. */
 export function checkFields (fields: Pick<RecordFields, 'name' | 'addresses' | 'metadata'>): string {
   checkName(fields.name)
@@ -101,6 +111,7 @@ export function checkFields (fields: Pick<RecordFields, 'name' | 'addresses' | '
   if (Object.keys(fields.metadata).length > MAX_METADATA_KEYS) {
     fail(RecordErrorCodes.BAD_FIELD, `metadata may have at most ${MAX_METADATA_KEYS} keys`)
   }
+  checkMetadataName(fields.metadata, fields.name)
   let json: string
   try {
     json = JSON.stringify(fields.metadata)
@@ -215,6 +226,7 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
   if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
     fail(RecordErrorCodes.BAD_FIELD, `metadata may have at most ${MAX_METADATA_KEYS} keys`)
   }
+  checkMetadataName(metadata, fields.name)
   const publicKey = parsePublicKey(fields.publicKey)
   const record: VerifiedRecord = {
     peerId: peerIdFromPublicKey(publicKey).toString(),

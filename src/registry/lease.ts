@@ -166,7 +166,8 @@ export class Lease {
       network,
       name,
       addresses: [...node.getMultiaddrs().map(ma => ma.toString()), ...announce],
-      metadata: this.init.metadata(),
+      // The name published: a withdrawal under an old name after a rename must not carry the new one.
+      metadata: { ...this.init.metadata(), name },
       sequence: this.nextSequence(),
       issuedAt,
       expiresAt: issuedAt + recordTtl,

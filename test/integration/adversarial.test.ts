@@ -218,7 +218,9 @@ describe('a registry fed hostile input by a raw libp2p peer', () => {
   describe('forged records: one field of a valid record changed, not re-signed', () => {
     const cases: Array<{ field: string, code: string, forge: () => Uint8Array }> = [
       { field: 'network ("developmenu")', code: RecordErrorCodes.WRONG_NETWORK, forge: () => tamper(good, f => ({ ...f, network: flipChar(f.network, -1) })) },
-      { field: 'name ("DatabaseServicd")', code: RecordErrorCodes.BAD_SIGNATURE, forge: () => tamper(good, f => ({ ...f, name: flipChar(f.name, -1) })) },
+      // Caught before the signature: metadata.name still says DatabaseService (rule 6).
+      { field: 'name ("DatabaseServicd")', code: RecordErrorCodes.BAD_FIELD, forge: () => tamper(good, f => ({ ...f, name: flipChar(f.name, -1) })) },
+      { field: 'name and metadata.name together', code: RecordErrorCodes.BAD_SIGNATURE, forge: () => tamper(good, f => ({ ...f, name: flipChar(f.name, -1), metadata: f.metadata.replace(`"name":"${f.name}"`, `"name":"${flipChar(f.name, -1)}"`) })) },
       { field: 'name, to one with a space', code: RecordErrorCodes.BAD_FIELD, forge: () => tamper(good, f => ({ ...f, name: `${f.name.slice(0, 4)}!${f.name.slice(5)}` })) },
       { field: 'addresses (one character of the first)', code: RecordErrorCodes.BAD_SIGNATURE, forge: () => tamper(good, f => ({ ...f, addresses: [flipChar(f.addresses[0], 10), ...f.addresses.slice(1)] })) },
       { field: 'addresses (one added)', code: RecordErrorCodes.BAD_SIGNATURE, forge: () => tamper(good, f => ({ ...f, addresses: [...f.addresses, '/ip4/6.6.6.6/tcp/666'] })) },
