@@ -18,6 +18,11 @@ export interface RecordStoreInit {
   maxRecordsPerPeer?: number
   /** A record left the store: its lease ended, or it was evicted (watchers hear of it). */
   onDropped?: (record: VerifiedRecord) => void
+  /**
+   * At capacity, which records go first: the highest rank (e.g. 2 for an instance found down, 1 for one no probe
+   * has confirmed, 0 for one answering its probes), then the longest lease left. @default every record 0
+   */
+  evictionRank?: (record: VerifiedRecord) => number
 }
 
 export interface RecordStoreCounters {
@@ -34,6 +39,7 @@ export class RecordStore {
   private readonly maxRecordsPerPeer: number
   private readonly maxBytes: number
   private readonly onDropped?: (record: VerifiedRecord) => void
+  private readonly evictionRank: (record: VerifiedRecord) => number
   private count = 0
   private bytes = 0
   readonly counters: RecordStoreCounters = { evicted: 0, expired: 0 }
@@ -43,6 +49,7 @@ export class RecordStore {
     this.maxRecordsPerPeer = init.maxRecordsPerPeer ?? 32
     this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
     if (init.onDropped !== undefined) this.onDropped = init.onDropped
+    this.evictionRank = init.evictionRank ?? (() => 0)
   }
 
   /** Bytes of signed records held. */
@@ -131,14 +138,21 @@ export class RecordStore {
   }
 
   /**
-   * At capacity: drop expired records first; if none, the one with the longest lease left. Honest leases are
-   * short and renewed; a flood of long leases is what fills a store, so it is what goes first.
+   * At capacity: drop expired records first; if none, the one ranked first by `evictionRank` (instances that do
+   * not answer their probes before those that do), then the one with the longest lease left. The lease alone was
+   * gameable both ways: a flood of long leases fills a store, and a flood of short ones from fresh keys made the
+   * honest 60 s leases the longest, so they went first. A flood's instances are rarely ones that answer probes.
    */
   private makeRoom (): void {
     if (this.sweep().length > 0) return
     let victim: VerifiedRecord | undefined
+    let victimRank = Number.NEGATIVE_INFINITY
     for (const record of this.all()) {
-      if (victim === undefined || record.expiresAt > victim.expiresAt) victim = record
+      const rank = this.evictionRank(record)
+      if (victim === undefined || rank > victimRank || (rank === victimRank && record.expiresAt > victim.expiresAt)) {
+        victim = record
+        victimRank = rank
+      }
     }
     if (victim === undefined) return
     this.remove(victim)

@@ -89,6 +89,8 @@ export class RegistryRole {
     this.store = new RecordStore({
       maxRecords: options.maxRecords,
       maxRecordsPerPeer: options.maxRecordsPerPeer,
+      // At capacity, instances found down go first, then those no probe of this registry has confirmed.
+      evictionRank: record => this.prober.isDown(record.peerId) ? 2 : this.prober.healthOf(record.peerId)?.status === 'passing' ? 0 : 1,
       onDropped: record => {
         this.persistence?.recordDropped(record)
         this.watch.recordChanged(record)
