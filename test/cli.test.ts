@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { CliChild, runCli } from '../scripts/lib/cli-child.js'
+import { main } from '../src/cli/main.js'
 import { createEventLog, logRegistryEvents } from '../src/cli/node-events.js'
 import { Netget } from '../src/netget.js'
 import { describeCertificate, loadCertificate } from '../src/security/admission.js'
@@ -36,6 +37,14 @@ before(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'netget-cli-test-'))
 })
 
+/** The CLI in this process: main() with captured output, as runCli() reports a child's. */
+async function runInProcess (args: string[]): Promise<RunResult> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(args, { out: line => { out.push(line) }, err: line => { err.push(line) }, env: {} })
+  return { code, signal: null, stdout: out.join('\n'), stderr: err.join('\n') }
+}
+
 async function exists (path: string): Promise<boolean> {
   return access(path).then(() => true, () => false)
 }
@@ -47,9 +56,9 @@ function assertExit (result: RunResult, code: number, what: string): void {
 /** `netget keygen` then `netget id`: a key file, its printed public key and its peer id. */
 async function newIdentity (name: string): Promise<{ key: string, publicKey: string, peerId: string }> {
   const key = join(tempDir, `${name}.key`)
-  const generated = await runCli(['keygen', '--out', key])
+  const generated = await runInProcess(['keygen', '--out', key])
   assertExit(generated, 0, `keygen ${name}`)
-  const id = await runCli(['id', '--key', key])
+  const id = await runInProcess(['id', '--key', key])
   assertExit(id, 0, `id ${name}`)
   return { key, publicKey: generated.stdout.trim(), peerId: id.stdout.trim() }
 }
@@ -57,7 +66,7 @@ async function newIdentity (name: string): Promise<{ key: string, publicKey: str
 /** `netget admit` with the authority key file; returns the certificate's path. */
 async function admit (authorityKey: string, name: string, args: string[]): Promise<string> {
   const out = join(tempDir, `${name}.cert`)
-  const result = await runCli(['admit', '--authority-key', authorityKey, ...args, '--out', out])
+  const result = await runInProcess(['admit', '--authority-key', authorityKey, ...args, '--out', out])
   assertExit(result, 0, `admit ${name}`)
   return out
 }
@@ -67,10 +76,12 @@ after(async () => {
   await rm(tempDir, { recursive: true, force: true })
 })
 
+// In-process through main(argv, io): every case here ends before a node would start, so it needs no child
+// process (the bundle tests run the same commands from bin/netget.js in processes of their own).
 describe('usage', () => {
   test('--help exits 0 and prints usage, for netget and each command', async () => {
     const invocations = [['--help'], ['help'], ['help', 'discover'], ...['registry', 'service', 'discover', 'keygen', 'id', 'admit', 'psk'].map(c => [c, '--help'])]
-    const results = await Promise.all(invocations.map(async args => runCli(args)))
+    const results = await Promise.all(invocations.map(async args => runInProcess(args)))
     results.forEach((result, i) => {
       assert.equal(result.code, 0, `${invocations[i].join(' ')}: ${result.stderr}`)
       assert.match(result.stdout, /^Usage: netget/, invocations[i].join(' '))
@@ -84,7 +95,7 @@ describe('usage', () => {
   })
 
   test('an unknown flag exits 2 with a message and a hint', async () => {
-    const result = await runCli(['discover', 'DatabaseService', '--bogus'])
+    const result = await runInProcess(['discover', 'DatabaseService', '--bogus'])
     assert.equal(result.code, 2)
     assert.match(result.stderr, /netget discover: Unknown option '--bogus'/)
     assert.match(result.stderr, /netget discover --help/)
@@ -106,7 +117,7 @@ describe('usage', () => {
       [['registry', '--listen', LOOPBACK, '--authority', 'zAny'], /--authority .*needs .*--admission/],
       [['service', '--name', 'A', '--registry', `/ip4/127.0.0.1/tcp/4001/p2p/${SOME_PEER}`, '--authority', 'zAny', '--cert', 'a.cert'], /give that node's identity with --key/]
     ]
-    const results = await Promise.all(cases.map(async ([args]) => runCli(args)))
+    const results = await Promise.all(cases.map(async ([args]) => runInProcess(args)))
     results.forEach((result, i) => {
       assert.equal(result.code, 2, `${cases[i][0].join(' ')}: ${result.stderr}`)
       assert.match(result.stderr, cases[i][1])
@@ -115,8 +126,8 @@ describe('usage', () => {
 
   test('a registry multiaddr without /p2p/ exits 2', async () => {
     const results = await Promise.all([
-      runCli(['discover', 'DatabaseService', '--registry', '/ip4/127.0.0.1/tcp/4001']),
-      runCli(['registry', '--listen', LOOPBACK, '--registry', '/ip4/127.0.0.1/tcp/4001'])
+      runInProcess(['discover', 'DatabaseService', '--registry', '/ip4/127.0.0.1/tcp/4001']),
+      runInProcess(['registry', '--listen', LOOPBACK, '--registry', '/ip4/127.0.0.1/tcp/4001'])
     ])
     for (const result of results) {
       assert.equal(result.code, 2, result.stderr)
@@ -128,7 +139,7 @@ describe('usage', () => {
 describe('keys', () => {
   test('keygen writes a 0600 key file, prints its public key, and refuses to overwrite it', async () => {
     const keyPath = join(tempDir, 'service.key')
-    const result = await runCli(['keygen', '--out', keyPath])
+    const result = await runInProcess(['keygen', '--out', keyPath])
     assert.equal(result.code, 0, result.stderr)
     const lines = result.stdout.split('\n')
     assert.equal(lines.length, 1)
@@ -137,7 +148,7 @@ describe('keys', () => {
     const written = await readFile(keyPath, 'utf8')
     assert.equal(JSON.parse(written).publicKey, lines[0])
 
-    const again = await runCli(['keygen', '--out', keyPath])
+    const again = await runInProcess(['keygen', '--out', keyPath])
     assert.equal(again.code, 1)
     assert.match(again.stderr, /already exists; refusing to overwrite/)
     assert.equal(await readFile(keyPath, 'utf8'), written)
@@ -145,15 +156,15 @@ describe('keys', () => {
 
   test('id --key prints the peer id recorded in the key file', async () => {
     const keyPath = join(tempDir, 'id.key')
-    assert.equal((await runCli(['keygen', '--out', keyPath])).code, 0)
-    const result = await runCli(['id', '--key', keyPath])
+    assert.equal((await runInProcess(['keygen', '--out', keyPath])).code, 0)
+    const result = await runInProcess(['id', '--key', keyPath])
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, PEER_ID)
     assert.equal(result.stdout, JSON.parse(await readFile(keyPath, 'utf8')).peerId)
   })
 
   test('id with a missing key file exits 1 with the reason', async () => {
-    const result = await runCli(['id', '--key', join(tempDir, 'absent.key')])
+    const result = await runInProcess(['id', '--key', join(tempDir, 'absent.key')])
     assert.equal(result.code, 1)
     assert.match(result.stderr, /cannot read key file .*absent\.key/)
   })
@@ -172,7 +183,7 @@ describe('admit and psk', () => {
     const args = ['admit', '--authority-key', authority.key, '--peer', subject, '--role', 'service',
       '--service', 'Database*', '--service', 'CacheService', '--days', '2', '--network', 'cli-closed', '--out', out]
     const startedAt = Date.now()
-    const result = await runCli(args)
+    const result = await runInProcess(args)
     assertExit(result, 0, 'admit')
     assert.equal(result.stdout.split('\n').length, 1, 'a one-line summary')
     for (const part of [subject, 'role service', 'Database*,CacheService', 'network cli-closed', '(2 days)', `authority ${authority.publicKey}`]) {
@@ -189,7 +200,7 @@ describe('admit and psk', () => {
     assert.equal(certificate.notAfter - certificate.notBefore, 2 * DAY_MS)
     assert.ok(certificate.notBefore >= startedAt - 1000 && certificate.notBefore <= Date.now(), 'valid from now')
 
-    const again = await runCli(args)
+    const again = await runInProcess(args)
     assertExit(again, 1, 'admit over an existing file')
     assert.match(again.stderr, /already exists; refusing to overwrite/)
     assert.equal(await readFile(out, 'utf8'), text)
@@ -207,7 +218,7 @@ describe('admit and psk', () => {
       [['--peer', SOME_PEER, '--role', 'service', '--service', 'Data*base'], /--service expects a name or a prefix ending in '\*'/],
       [['--peer', SOME_PEER, '--role', 'registry', '--network', 'no spaces'], /invalid --network/]
     ]
-    const results = await Promise.all(cases.map(async ([args]) => runCli([...base, ...args])))
+    const results = await Promise.all(cases.map(async ([args]) => runInProcess([...base, ...args])))
     results.forEach((result, i) => {
       assertExit(result, 2, cases[i][0].join(' '))
       assert.match(result.stderr, cases[i][1])
@@ -218,13 +229,13 @@ describe('admit and psk', () => {
 
   test('psk writes a 0600 key file that loadPsk accepts, prints its path, and refuses to overwrite it', async () => {
     const out = join(tempDir, 'unit.psk')
-    const result = await runCli(['psk', '--out', out])
+    const result = await runInProcess(['psk', '--out', out])
     assertExit(result, 0, 'psk')
     assert.equal(result.stdout, out)
     assert.equal((await stat(out)).mode & 0o777, 0o600)
     const written = await readFile(out)
     await loadPsk(out)
-    const again = await runCli(['psk', '--out', out])
+    const again = await runInProcess(['psk', '--out', out])
     assertExit(again, 1, 'psk over an existing file')
     assert.match(again.stderr, /already exists; refusing to overwrite/)
     assert.deepEqual(await readFile(out), written)
@@ -327,7 +338,7 @@ describe('closed and private networks through the CLI', { concurrency: true }, (
   describe('a private network (PSK)', () => {
     test('discover with the registry\'s PSK gets an answer; with another PSK it exits 1', async () => {
       const [pskA, pskB] = [join(tempDir, 'a.psk'), join(tempDir, 'b.psk')]
-      const written = await Promise.all([runCli(['psk', '--out', pskA]), runCli(['psk', '--out', pskB])])
+      const written = await Promise.all([runInProcess(['psk', '--out', pskA]), runInProcess(['psk', '--out', pskB])])
       for (const result of written) assertExit(result, 0, 'psk')
       const registry = startCli('private registry', ['registry', '--network', 'cli-private', '--psk', pskA, '--listen', LOOPBACK])
       try {
