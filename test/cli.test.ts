@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test'
 import { CliChild, runCli } from '../scripts/lib/cli-child.js'
 import { main } from '../src/cli/main.js'
 import { createEventLog, logRegistryEvents } from '../src/cli/node-events.js'
+import { NoRegistryReachableError } from '../src/errors.js'
 import { Netget } from '../src/netget.js'
 import { describeCertificate, loadCertificate } from '../src/security/admission.js'
 import { loadPsk } from '../src/security/psk.js'
@@ -256,6 +257,24 @@ test('registry logs peer:refused and record:limited, readable and as JSON', () =
     } else {
       assert.match(lines[0], new RegExp(`^\\S+ WARN  peer refused\\s+${SOME_PEER}: NETGET_ERR_ADMISSION_MISSING: no certificate$`))
       assert.match(lines[1], new RegExp(`^\\S+ WARN  record limited\\s+from ${SOME_PEER}: NETGET_ERR_RATE_LIMITED: too fast$`))
+    }
+  }
+})
+
+test('registry logs an error with its code and causes, readable and as JSON', () => {
+  for (const json of [false, true]) {
+    const lines: string[] = []
+    const node = new Netget({ nodeType: 'registry' })
+    logRegistryEvents(node, createEventLog({ out: line => { lines.push(line) }, err: () => {} }, json))
+    const err = new NoRegistryReachableError('None of the 2 configured registries answered', { cause: new Error('dial timed out', { cause: new Error('ECONNREFUSED') }) })
+    node.safeDispatchEvent('error', { detail: err })
+    if (json) {
+      assert.deepEqual({ ...JSON.parse(lines[0]), time: undefined }, {
+        time: undefined, level: 'error', event: 'error', code: 'NETGET_ERR_NO_REGISTRY_REACHABLE',
+        message: 'None of the 2 configured registries answered', causes: ['dial timed out', 'ECONNREFUSED']
+      })
+    } else {
+      assert.match(lines[0], /^\S+ ERROR error\s+NETGET_ERR_NO_REGISTRY_REACHABLE: None of the 2 configured registries answered \(cause: dial timed out\) \(cause: ECONNREFUSED\)$/)
     }
   }
 })

@@ -105,6 +105,14 @@ function logRefusedPeers (node: Netget, log: EventLog): void {
   })
 }
 
+/** A background failure, with its code (netget's errors have one) and the chain of causes, outermost first. */
 function logErrors (node: Netget, log: EventLog): void {
-  node.addEventListener('error', ({ detail: err }) => { log('error', { message: err.message }, `error              ${err.message}`) })
+  node.addEventListener('error', ({ detail: err }) => {
+    const raw = (err as { code?: unknown }).code
+    const code = typeof raw === 'string' ? raw : undefined
+    const causes: string[] = []
+    for (let cause = err.cause; cause instanceof Error && causes.length < 4; cause = cause.cause) causes.push(cause.message)
+    log('error', { message: err.message, ...(code !== undefined ? { code } : {}), ...(causes.length > 0 ? { causes } : {}) },
+      `error              ${code !== undefined ? `${code}: ` : ''}${err.message}${causes.map(c => ` (cause: ${c})`).join('')}`)
+  })
 }
