@@ -71,6 +71,36 @@ describe('registry protocol framing', () => {
     })
   }
 
+  /** Opens `count` streams of `protocol` on one connection to `target`, sends nothing, and reads their states. */
+  const openMany = async (target: string, protocol: string, count: number): Promise<string[]> => {
+    const peer = peerIdFromString(target)
+    const streams = []
+    for (let i = 0; i < count; i++) streams.push(await raw.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(5000) }))
+    // The refusal (a reset) comes a round trip after the negotiation: wait for it, bounded.
+    const last = streams.at(-1)
+    if (last !== undefined && last.status === 'open') {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, 2000)
+        last.addEventListener('close', () => { clearTimeout(timer); resolve() }, { once: true })
+      })
+    }
+    const states = streams.map(s => s.status)
+    for (const s of streams) s.abort(new Error('test over'))
+    return states
+  }
+
+  it('a registry serves 8 registry streams per connection and resets the 9th at once', async () => {
+    const states = await openMany(multiaddr(registryAddr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '', '/netget/development/registry/1.0.0', 9)
+    assert.deepEqual(states, [...new Array(8).fill('open'), 'reset'])
+  })
+
+  it('a node serves 32 health/1.0.0 probe streams per connection and resets the 33rd at once', async () => {
+    const service = await net.service('Probed', [registryAddr])
+    await raw.peerStore.merge(peerIdFromString(service.peerId), { multiaddrs: [multiaddr(service.getMultiaddrs()[0]).decapsulateCode(421)] })
+    const states = await openMany(service.peerId, '/netget/development/health/1.0.0', 33)
+    assert.deepEqual(states, [...new Array(32).fill('open'), 'reset'])
+  })
+
   it('a request begun and never finished is reset within the request deadline', async () => {
     // The prefix announces 100 bytes; 10 come.
     const { outcome, ms } = await send(new Uint8Array([100, ...new Array(10).fill(0)]))
