@@ -4,26 +4,10 @@
  * Run by hand: npx tsx examples/fastify/service.ts --registry <multiaddr> [--network <name>] [--name <service>] [--port <n>]
  */
 import type { AddressInfo } from 'node:net'
-import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import Fastify from 'fastify'
 import { Netget } from '../../src/index.js'
-
-export interface ServiceOptions {
-  registryNodes: string[]
-  network?: string
-  name?: string
-  /** 0 (the default) takes a free port. */
-  port?: number
-}
-
-export interface RunningService {
-  /** The HTTP endpoint published in the record, e.g. http://127.0.0.1:41234. */
-  url: string
-  node: Netget
-  /** Withdraws the record, then closes the HTTP server. Idempotent. */
-  close: () => Promise<void>
-}
+import { isMain, runService } from '../shared.js'
+import type { RunningService, ServiceOptions } from '../shared.js'
 
 export const DEFAULT_NAME = 'HelloFastify'
 
@@ -62,43 +46,4 @@ export async function startService ({ registryNodes, network, name = DEFAULT_NAM
   return { url, node, close }
 }
 
-/** Resolves with the first SIGINT or SIGTERM; the handlers are removed then, so a second Ctrl-C kills as usual. */
-function nextSignal (): Promise<NodeJS.Signals> {
-  return new Promise(resolve => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      resolve(signal)
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: {
-      registry: { type: 'string', multiple: true },
-      network: { type: 'string' },
-      name: { type: 'string' },
-      port: { type: 'string' }
-    }
-  })
-  if (values.registry === undefined) {
-    console.error('usage: npx tsx examples/fastify/service.ts --registry <multiaddr> [--network <name>] [--name <service>] [--port <n>]')
-    process.exit(2)
-  }
-  // Installed before starting, so that a Ctrl-C during registration still ends in a clean stop.
-  const signal = nextSignal()
-  const service = await startService({
-    registryNodes: values.registry,
-    network: values.network,
-    name: values.name,
-    port: values.port === undefined ? 0 : Number(values.port)
-  })
-  console.log(`listening ${service.url}`)
-  console.log(`registered ${service.node.metadata.name} as ${service.node.peerId}`)
-  console.log(`stopping (${await signal}): withdrawing the record`)
-  await service.close()
-  console.log('stopped')
-}
+if (isMain(import.meta.url)) await runService(startService, 'examples/fastify/service.ts')
