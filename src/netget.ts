@@ -28,6 +28,7 @@ import { Membership } from './routing/membership.js'
 import { RegistryTable } from './routing/registry-table.js'
 import { checkMayPublish, loadSecurity } from './security/setup.js'
 import { deadline } from './util/deadline.js'
+import { BoundedMap } from './util/bounded-map.js'
 import type { ReplicationReason } from './registry/replicator.js'
 import type { RegistryDatastore } from './registry/datastore.js'
 import type { RestoreResult } from './registry/registry-role.js'
@@ -203,7 +204,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
   private running?: Running
   private starting?: Promise<Running>
   private stopping?: Promise<void>
-  private readonly discoveryCache = new Map<string, { at: number, instances: ServiceInstance[] }>()
+  private readonly discoveryCache = new BoundedMap<string, { at: number, instances: ServiceInstance[] }>(1024)
   private readonly lifetime = new AbortController()
   /** Kept after stop() so that getStats() still reports what the registry did. */
   private registry?: RegistryRole
@@ -480,7 +481,6 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       }
       const instances = held.map(h => toInstance(h.record, h.health))
       this.discoveryCache.set(name, { at: Date.now(), instances })
-      if (this.discoveryCache.size > 1024) this.discoveryCache.delete(this.discoveryCache.keys().next().value as string)
       return instances.filter(matches).map(copyInstance)
     })
   }

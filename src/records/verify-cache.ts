@@ -3,14 +3,14 @@
  * re-verifying their signatures would dominate discovery latency. Insertion-order eviction is enough:
  * a miss only costs one verification.
  */
+import { BoundedMap } from '../util/bounded-map.js'
 import type { VerifiedBytesCache, VerifiedRecord } from './service-record.js'
 
 export class VerifyCache implements VerifiedBytesCache {
-  private readonly entries = new Map<string, VerifiedRecord>()
-  private readonly capacity: number
+  private readonly entries: BoundedMap<string, VerifiedRecord>
 
   constructor (capacity = 4096) {
-    this.capacity = capacity
+    this.entries = new BoundedMap(capacity)
   }
 
   get (key: string): VerifiedRecord | undefined {
@@ -18,7 +18,6 @@ export class VerifyCache implements VerifiedBytesCache {
   }
 
   set (key: string, record: VerifiedRecord): void {
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string)
     this.entries.set(key, record)
   }
 }

@@ -23,6 +23,7 @@ import { walk } from '../routing/walk.js'
 import { fresher, healthFromWire, unknownHealth } from '../health/model.js'
 import type { InstanceHealth } from '../health/model.js'
 import { REGISTRY_RESPONSE_LIMITS } from './registry-server.js'
+import { BoundedMap } from '../util/bounded-map.js'
 import type { HeldRecord, RegistryServer } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
@@ -136,15 +137,16 @@ export class RegistryClient {
   private readonly log: Logger
   private readonly init: RegistryClientInit
   private readonly table: RegistryTable
-  private readonly routes = new Map<string, Route>()
+  private readonly routes = new BoundedMap<string, Route>(MAX_CACHED_ROUTES)
   /** This client's recent DISCOVER answer times: when a discovery asks the next registry too. */
   private readonly hedge = new HedgeDelay()
   private readonly excluded = new Set<string>()
-  private readonly peerIds = new Map<string, PeerId>()
+  private readonly peerIds = new BoundedMap<string, PeerId>(MAX_SEEN_INSTANCES)
   private readonly self: string
   private readonly selfPosition: Uint8Array
   /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
-  private readonly seen = new Map<string, VerifiedRecord>()
+  /** Per instance the newest record seen; the least recently seen go first (a seen one moves back). */
+  private readonly seen = new BoundedMap<string, VerifiedRecord>(MAX_SEEN_INSTANCES)
   private readonly verified = new VerifyCache()
   private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
 
@@ -336,7 +338,6 @@ export class RegistryClient {
       this.seen.set(key, best)
       if (!best.withdrawn && isLive(best, now)) out.push({ record: best, health: health.get(best.peerId) ?? unknownHealth() })
     }
-    this.forgetOldest()
     return out.sort((a, b) => a.record.peerId < b.record.peerId ? -1 : 1)
   }
 
@@ -443,7 +444,6 @@ export class RegistryClient {
     all.sort((a, b) => compareDistance(target, this.position(a), this.position(b)))
     const fresh = wasFresh && previous !== undefined ? previous.fresh : Date.now() + this.init.routeCacheTtl
     this.routes.delete(name)
-    if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
     this.routes.set(name, { ids: all.slice(0, this.init.replicationFactor), fresh })
   }
 
@@ -544,7 +544,6 @@ export class RegistryClient {
   private peerId (id: string): PeerId {
     let peer = this.peerIds.get(id)
     if (peer === undefined) {
-      if (this.peerIds.size >= MAX_SEEN_INSTANCES) this.peerIds.clear()
       peer = peerIdFromString(id)
       this.peerIds.set(id, peer)
     }
@@ -565,13 +564,6 @@ export class RegistryClient {
     }
   }
 
-  /** Bounded: the least recently seen instances go first (the map keeps insertion order; seen ones move back). */
-  private forgetOldest (): void {
-    for (const key of this.seen.keys()) {
-      if (this.seen.size <= MAX_SEEN_INSTANCES) break
-      this.seen.delete(key)
-    }
-  }
 }
 
 const EMPTY = new Uint8Array(0) as Uint8Array<ArrayBuffer>

@@ -8,6 +8,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { MAX_HINTS } from '../constants.js'
 import { MAX_ADDRS } from './registry-table.js'
 import { peerPosition } from './position.js'
+import { BoundedMap } from '../util/bounded-map.js'
 import type { RegistryPeer } from '../../protocols/registry.js'
 import type { TableEntry } from './registry-table.js'
 import type { Hint } from './walk.js'
@@ -36,8 +37,8 @@ export function encodeHint (entry: TableEntry): RegistryPeer {
  * Parsed hints by their exact bytes: answers name the same registries again and again, and parsing their
  * multiaddrs showed in profiles of registries at rest. Bounded; a parse that failed is remembered as null.
  */
-const parsed = new Map<string, Hint | null>()
 const MAX_PARSED = 4096
+const parsed = new BoundedMap<string, Hint | null>(MAX_PARSED)
 
 /** Hints from an answer: parsed, deduplicated, without `exclude`d ids; malformed ones dropped. */
 export function decodeHints (peers: RegistryPeer[], exclude: (id: string) => boolean): Hint[] {
@@ -50,7 +51,6 @@ export function decodeHints (peers: RegistryPeer[], exclude: (id: string) => boo
     if (hint === undefined) {
       hint = parseHint(peer)
       if (key !== undefined) {
-        if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string)
         parsed.set(key, hint)
       }
     }

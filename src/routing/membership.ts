@@ -23,6 +23,7 @@ import {
 import { checkRegistryAddress } from '../options.js'
 import { deadline } from '../util/deadline.js'
 import { peerPosition } from './position.js'
+import { BoundedMap } from '../util/bounded-map.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RegistryClient } from '../registry/registry-client.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
@@ -93,7 +94,7 @@ export class Membership {
   private selfLookupDone = false
   private selfLookupRunning = false
   /** Registries that left the table after failures, tried again with back-off (registries only). */
-  private readonly departed = new Map<string, Departed>()
+  private readonly departed = new BoundedMap<string, Departed>(REGISTRY_RECONNECT_MAX_DEPARTED)
   private reconnectTimer?: ReturnType<typeof setInterval>
   private reconnecting = 0
 
@@ -163,10 +164,6 @@ export class Membership {
    */
   registryLeft (entry: { id: string, addrs: Multiaddr[] }): void {
     if (!this.init.registry || this.controller === undefined || this.departed.has(entry.id)) return
-    if (this.departed.size >= REGISTRY_RECONNECT_MAX_DEPARTED) {
-      const oldest = this.departed.keys().next().value
-      if (oldest !== undefined) this.departed.delete(oldest)
-    }
     const now = Date.now()
     this.departed.set(entry.id, { addrs: entry.addrs, since: now, next: now + REGISTRY_RECONNECT_FIRST_MS, wait: REGISTRY_RECONNECT_FIRST_MS, trying: false })
   }

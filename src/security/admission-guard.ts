@@ -12,6 +12,7 @@ import { AdmissionError, AdmissionErrorCodes } from '../errors.js'
 import { request, serve } from '../node/rpc.js'
 import { deadline } from '../util/deadline.js'
 import { MAX_CERTIFICATE_BYTES, checkValidity, verifyCertificate } from './admission.js'
+import { BoundedMap } from '../util/bounded-map.js'
 import type { Role, VerifiedAdmission } from './admission.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { ConnectionGater, IdentifyResult, Logger, PeerId, PublicKey } from '@libp2p/interface'
@@ -40,7 +41,7 @@ export class AdmissionGuard {
   private node?: NetgetLibp2p
   private readonly admitted = new Map<string, VerifiedAdmission>()
   private readonly pending = new Map<string, Promise<VerifiedAdmission>>()
-  private readonly denied = new Map<string, number>()
+  private readonly denied = new BoundedMap<string, number>(MAX_DENIED_PEERS)
   private timer?: ReturnType<typeof setInterval>
   private readonly stopping = new AbortController()
   private log?: Logger
@@ -191,7 +192,6 @@ export class AdmissionGuard {
   private refuse (peerId: string, error: AdmissionError): void {
     this.admitted.delete(peerId)
     // Bounded: under a flood of fresh keys the oldest refusals are forgotten first.
-    if (this.denied.size >= MAX_DENIED_PEERS) this.denied.delete(this.denied.keys().next().value as string)
     this.denied.set(peerId, Date.now() + this.init.denyFor)
     this.init.onRefused(peerId, error)
     const node = this.node

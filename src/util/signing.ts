@@ -3,6 +3,7 @@
  * varint(len(domain)) ‖ domain ‖ payload, so a signature made for one purpose (a record of one network, an
  * admission certificate) is never valid for another.
  */
+import { BoundedMap } from './bounded-map.js'
 import { createPublicKey, verify as verifySignature } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
@@ -35,7 +36,7 @@ export async function verifyWithDomain (key: PublicKey, domain: string, payload:
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo: the 32 raw key bytes follow. */
 const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
 const MAX_CACHED_KEYS = 4096
-const keyObjects = new Map<string, ReturnType<typeof createPublicKey>>()
+const keyObjects = new BoundedMap<string, ReturnType<typeof createPublicKey>>(MAX_CACHED_KEYS)
 
 /**
  * Node's key object for a raw Ed25519 public key, kept per key: @libp2p/crypto builds one (from a JWK) at every
@@ -47,7 +48,6 @@ function keyObject (raw: Uint8Array): ReturnType<typeof createPublicKey> {
   let key = keyObjects.get(id)
   if (key === undefined) {
     key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
-    if (keyObjects.size >= MAX_CACHED_KEYS) keyObjects.delete(keyObjects.keys().next().value as string)
     keyObjects.set(id, key)
   }
   return key
