@@ -1,0 +1,76 @@
+/**
+ * The serving side's reader of length-prefixed messages (src/node/frames.ts), on an in-memory stream pair: how
+ * bytes arrive (split, joined, empty) does not matter; what breaks the limits fails at once; a message begun has
+ * its own deadline.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { streamPair } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
+import * as varint from 'uint8-varint'
+import { ProtocolError } from '../src/errors.js'
+import { frameStream } from '../src/node/frames.js'
+import type { Codec } from '../src/node/rpc.js'
+
+/** A codec of raw bytes, so that the framing alone is under test. */
+const raw: Codec<Uint8Array> = {
+  encode: bytes => bytes as Uint8Array,
+  decode: bytes => bytes instanceof Uint8ArrayList ? bytes.subarray() : bytes
+}
+
+const framed = (...messages: Uint8Array[]): Uint8Array => new Uint8ArrayList(...messages.flatMap(m => [varint.encode(m.byteLength), m])).subarray()
+const never = (): AbortSignal => new AbortController().signal
+
+describe('frameStream', () => {
+  it('reads messages however the bytes are cut: two in one write, one byte at a time, an empty one', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024)
+    const a = new Uint8Array([1, 2, 3])
+    const b = new Uint8Array(300).fill(7)
+    const all = framed(a, b, new Uint8Array(0), a)
+    client.send(all.subarray(0, 5 + 300 - 100))
+    const first = await frames.read(raw, never(), 1000)
+    for (const byte of all.subarray(5 + 300 - 100)) client.send(new Uint8Array([byte]))
+    const rest = [await frames.read(raw, never(), 1000), await frames.read(raw, never(), 1000), await frames.read(raw, never(), 1000)]
+    assert.deepEqual([first, ...rest].map(m => [...m]), [[...a], [...b], [], [...a]])
+    await client.close()
+    await server.close()
+  })
+
+  it('refuses a prefix longer than the largest message needs as soon as it is, whatever it would decode to', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024) // 2 bytes of varint at most
+    client.send(new Uint8Array([0xff, 0xff])) // a third byte would follow
+    await assert.rejects(frames.read(raw, never(), 5000), (err: Error) => err instanceof ProtocolError && /longer than 2 bytes/.test(err.message))
+  })
+
+  it('refuses a length over the limit before reading the message', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024)
+    client.send(varint.encode(1025))
+    await assert.rejects(frames.read(raw, never(), 5000), (err: Error) => err instanceof ProtocolError && /1025 bytes, more than 1024/.test(err.message))
+  })
+
+  it('gives a message begun its own deadline, and the wait for a first byte the caller\'s signal', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024)
+    // Nothing sent: the caller's signal ends the wait, and that is no protocol error.
+    const idle = new AbortController()
+    const waiting = frames.read(raw, idle.signal, 50)
+    idle.abort(new Error('idle'))
+    await assert.rejects(waiting, (err: Error) => !(err instanceof ProtocolError))
+    // Half a message: the partial deadline (50 ms) ends it, though the caller's signal never fires.
+    client.send(new Uint8Array([10, 1, 2]))
+    const started = performance.now()
+    await assert.rejects(frames.read(raw, never(), 50), (err: Error) => err instanceof ProtocolError && /not completed within 50 ms/.test(err.message))
+    assert.ok(performance.now() - started < 1000)
+  })
+
+  it('writes what it reads: a message written is read back whole', async () => {
+    const [client, server] = await streamPair()
+    const writer = frameStream(client, 1024)
+    const reader = frameStream(server, 1024)
+    await writer.write(new Uint8Array([9, 8, 7]), raw, never())
+    assert.deepEqual([...await reader.read(raw, never(), 1000)], [9, 8, 7])
+  })
+})
