@@ -27,8 +27,9 @@ export interface FrameStream {
 }
 
 export function frameStream (stream: Stream, maxDataLength: number): FrameStream {
-  // A whole message and the next one's prefix, at most: more buffered is a peer writing ahead of the protocol.
-  const bytes = byteStream(stream, { maxBufferSize: 2 * (maxDataLength + 16) })
+  // The stream utils' own bound on bytes received and not read yet (4 MiB): a session's client may write many
+  // requests ahead of the answers (a burst of discoveries on one stream), so the bound is not one message.
+  const bytes = byteStream(stream)
   const maxPrefix = varint.encodingLength(maxDataLength)
   return {
     async read (codec, waitFor, partialTimeout) {

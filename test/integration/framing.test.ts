@@ -7,8 +7,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { byteStream } from '@libp2p/utils'
+import { byteStream, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
+import { MAX_REGISTRY_MESSAGE_BYTES } from '../../src/constants.js'
 import { createNode } from '../../src/node/create-node.js'
 import { TestNetwork } from '../helpers/network.js'
 import type { NetgetLibp2p } from '../../src/node/create-node.js'
@@ -99,6 +101,20 @@ describe('registry protocol framing', () => {
     await raw.peerStore.merge(peerIdFromString(service.peerId), { multiaddrs: [multiaddr(service.getMultiaddrs()[0]).decapsulateCode(421)] })
     const states = await openMany(service.peerId, '/netget/development/health/1.0.0', 33)
     assert.deepEqual(states, [...new Array(32).fill('open'), 'reset'])
+  })
+
+  it('requests written ahead of the answers are all answered: four of 10 KiB in one write', async () => {
+    const signal = AbortSignal.timeout(10_000)
+    const peer = peerIdFromString(multiaddr(registryAddr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
+    const stream = await raw.dialProtocol(peer, '/netget/development/registry/1.0.0', { signal })
+    const lp = lpStream(stream, { maxDataLength: MAX_REGISTRY_MESSAGE_BYTES })
+    // Junk records of 10 KiB: each is refused, but only after it was read whole.
+    const requests = [1, 2, 3, 4].map(id => RegistryRequest.encode({ type: RegistryRequest.Type.PUBLISH, id, record: new Uint8Array(10_240).fill(id), name: '', key: new Uint8Array(0), closer: 0, relay: 0 }))
+    await lp.writeV(requests, { signal })
+    const answers = []
+    for (let i = 0; i < 4; i++) answers.push(RegistryResponse.decode(await lp.read({ signal })))
+    assert.deepEqual(answers.map(a => [a.id, a.status]), [1, 2, 3, 4].map(id => [id, RegistryResponse.Status.REJECTED]))
+    await stream.close({ signal })
   })
 
   it('a request begun and never finished is reset within the request deadline', async () => {
