@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,5 +54,15 @@ describe('package', () => {
       files: ['app.ts']
     }))
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, timeout: 60_000 })
+  })
+
+  it('ships source maps that carry their sources (the TypeScript files are not in the package)', async () => {
+    const maps = (await readdir(join(root, 'dist'), { recursive: true })).filter(f => f.endsWith('.js.map'))
+    assert.ok(maps.length > 20, `${maps.length} source maps`)
+    for (const file of maps) {
+      const map = JSON.parse(await readFile(join(root, 'dist', file), 'utf8')) as { sources: string[], sourcesContent?: Array<string | null> }
+      assert.equal(map.sourcesContent?.length, map.sources.length, `dist/${file} points at sources it does not carry`)
+      assert.ok(map.sourcesContent.every(c => typeof c === 'string' && c.length > 0), `dist/${file} has an empty source`)
+    }
   })
 })
