@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { registryCommand, registrySettings } from '../src/cli/commands/registry.js'
+import { serviceSettings } from '../src/cli/commands/service.js'
 import { envName, layerSettings } from '../src/cli/config.js'
 import { UsageError } from '../src/cli/errors.js'
 import { main } from '../src/cli/main.js'
@@ -111,3 +112,21 @@ describe('netget registry: bad settings exit 2 before anything starts', () => {
     assert.equal(Number(registrySettings['settling-time'].default), DEFAULTS.settlingTime)
   })
 })
+
+describe('netget service: the same layering', () => {
+  it('takes --name and --registry from NETGET_* or the config file, a flag still winning', async () => {
+    const file = await configFile('service.json', { name: 'FromFile', network: 'from-file' })
+    const settings = layerSettings(serviceSettings, { config: file }, { NETGET_REGISTRY: '/ip4/127.0.0.1/tcp/1/p2p/x,/ip4/127.0.0.1/tcp/2/p2p/y', NETGET_NETWORK: 'from-env' })
+    assert.equal(settings.name, 'FromFile')
+    assert.equal(settings.network, 'from-env')
+    assert.deepEqual(settings.registry, ['/ip4/127.0.0.1/tcp/1/p2p/x', '/ip4/127.0.0.1/tcp/2/p2p/y'])
+    // The name from the environment counts: what is missing is the registry.
+    const missing = await cli(['service'], { NETGET_NAME: 'FromEnv' })
+    assert.equal(missing.code, 2)
+    assert.match(missing.err, /missing required --registry/)
+    const help = await cli(['service', '--help'])
+    for (const name of Object.keys(serviceSettings)) assert.match(help.out, new RegExp(`--${name}\\b`), `--${name} is not in --help`)
+    assert.match(help.out, /NETGET_<OPTION>/)
+  })
+})
+

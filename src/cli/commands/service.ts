@@ -1,11 +1,13 @@
 /** `netget service`: registers a service instance and keeps its lease until SIGINT/SIGTERM, then withdraws it. */
 import { parseArgs } from 'node:util'
 import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseMeta, parseStrictly, requireValue, securityOptions } from '../args.js'
+import { CONFIG_USAGE, layerSettings, withoutDefaults } from '../config.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logServiceEvents } from '../node-events.js'
 import { listenForShutdown } from '../shutdown.js'
 import type { Command } from '../command.js'
 import type { Io } from '../io.js'
+import type { SettingSpec } from '../config.js'
 
 const usage = `Usage: netget service --name <service> --registry <multiaddr> [options]
 
@@ -26,11 +28,15 @@ Options:
   --data-dir <dir>        keep the identity in <dir>/identity.key (created on first start)
 ${SECURITY_USAGE}
   --json-logs             log one JSON object per line instead of readable lines
+  --config <file>         read settings from a JSON file (see below)
   -h, --help              show this help
+
+${CONFIG_USAGE}
 
 On a closed network the certificate needs --role service and a --service pattern matching --name.`
 
-const options = {
+/** Every setting, with its default (applied after the flag, the environment and the config file: config.ts). */
+export const serviceSettings = {
   name: { type: 'string' },
   registry: { type: 'string', multiple: true },
   network: { type: 'string', default: 'development' },
@@ -40,12 +46,33 @@ const options = {
   key: { type: 'string' },
   'data-dir': { type: 'string' },
   ...SECURITY_OPTIONS,
-  'json-logs': { type: 'boolean', default: false }
-} as const
+  'json-logs': { type: 'boolean', default: false },
+  config: { type: 'string' }
+} as const satisfies Record<string, SettingSpec>
+
+/** The same, without defaults, for parseArgs: a flag that is absent must read as not given. */
+const flags = withoutDefaults(serviceSettings)
+
+interface ServiceSettings {
+  name?: string
+  registry?: string[]
+  network: string
+  meta?: string[]
+  announce?: string[]
+  listen?: string[]
+  key?: string
+  'data-dir'?: string
+  authority?: string
+  admission?: string
+  cert?: string
+  psk?: string
+  'json-logs': boolean
+}
 
 async function run (argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseStrictly(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
+  const { values: given, positionals } = parseStrictly(() => parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true }))
   noPositionals(positionals)
+  const values = layerSettings(serviceSettings, given, io.env ?? process.env) as unknown as ServiceSettings
   const name = requireValue(values.name, '--name <service>')
   const registries = requireValue(values.registry, '--registry <multiaddr>')
   const metadata = { ...parseMeta(values.meta), name }
