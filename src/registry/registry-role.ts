@@ -22,6 +22,7 @@ import type { VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RegistryPersistence } from './persistence.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from '@libp2p/interface'
 
 export interface RegistryRoleEvents {
   onStored: (record: VerifiedRecord, from: string) => void
@@ -66,6 +67,7 @@ export class RegistryRole {
   private readonly persistence?: RegistryPersistence
   private readonly options: ResolvedOptions
   private savedGeneration = -1
+  private readonly log: Logger
   readonly counters: RegistryCounters = { stored: 0, rejected: {}, rateLimited: 0, quotaExceeded: 0 }
   /**
    * A registry settles (its DISCOVER answers say `settling`) for settlingTime after the three moments it may enter
@@ -81,6 +83,7 @@ export class RegistryRole {
   constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents, persistence?: RegistryPersistence) {
     const self = node.peerId.toString()
     this.options = options
+    this.log = node.logger.forComponent('netget:persistence')
     if (persistence !== undefined) this.persistence = persistence
     this.self = self
     this.selfPosition = peerPosition(self)
@@ -203,7 +206,8 @@ export class RegistryRole {
           persistence.recordStored(record)
         }
         result.records++
-      } catch {
+      } catch (err) {
+        this.log('saved record %s dropped: %s', key, err instanceof Error ? err.message : String(err))
         persistence.discard(key)
         result.discarded++
       }
