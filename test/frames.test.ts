@@ -4,7 +4,7 @@
  * its own deadline.
  */
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { streamPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import * as varint from 'uint8-varint'
@@ -22,6 +22,12 @@ const framed = (...messages: Uint8Array[]): Uint8Array => new Uint8ArrayList(...
 const never = (): AbortSignal => new AbortController().signal
 
 describe('frameStream', () => {
+  // In-memory streams hold no socket: only the readers' own (unref'd) deadlines would be pending, which Node 22's
+  // test runner takes for a test that can never end. A timer that holds the process while these run.
+  let hold: ReturnType<typeof setInterval>
+  before(() => { hold = setInterval(() => {}, 60_000) })
+  after(() => { clearInterval(hold) })
+
   it('reads messages however the bytes are cut: two in one write, one byte at a time, an empty one', async () => {
     const [client, server] = await streamPair()
     const frames = frameStream(server, 1024)

@@ -47,6 +47,8 @@ const MAX_EDNS_UDP_BYTES = 1232
 const MAX_TCP_BYTES = 65_535
 /** TCP connections served at once; more are closed at once (resolvers fall back to another server or retry). */
 const MAX_TCP_CONNECTIONS = 64
+/** Free ports tried when asked for port 0 (a free UDP port may be taken over TCP). */
+const PORT_ZERO_ATTEMPTS = 5
 /** Queries one TCP connection may have waiting for their answers. */
 const MAX_TCP_PIPELINED = 16
 /** A TCP connection with no complete query for this long is closed (RFC 7766 suggests seconds). */
@@ -94,23 +96,34 @@ export class DnsServer {
 
   async start (): Promise<{ host: string, port: number }> {
     if (this.socket !== undefined) throw new Error('the DNS server is already started')
+    const port = this.init.port ?? 8600
+    // Port 0 picks a free UDP port, which may be taken over TCP: pick again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bind(port)
+      } catch (err) {
+        if (port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PORT_ZERO_ATTEMPTS) throw err
+      }
+    }
+  }
+
+  /** UDP and TCP on one port, all or nothing: a failure leaves nothing open, and start() may be tried again. */
+  private async bind (port: number): Promise<{ host: string, port: number }> {
     const host = this.init.host ?? '127.0.0.1'
     const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4')
-    this.socket = socket
     socket.on('message', (message, from) => { this.onMessage(message, from.address, from.port) })
     // A send to a client that went away, and the like: nothing to stop for.
     socket.on('error', () => {})
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject)
-        socket.bind(this.init.port ?? 8600, host, () => {
+        socket.bind(port, host, () => {
           socket.off('error', reject)
           resolve()
         })
       })
     } catch (err) {
-      // The port is taken, or the address is not this host's: nothing is left open, and start() may be retried.
-      this.socket = undefined
+      // The port is taken, or the address is not this host's.
       socket.close()
       throw err
     }
@@ -118,11 +131,11 @@ export class DnsServer {
     try {
       this.tcp = await this.listenTcp(host, address.port)
     } catch (err) {
-      // UDP bound but TCP refused (the port is taken over TCP): all or nothing.
-      this.socket = undefined
+      // UDP bound but TCP refused (the port is taken over TCP).
       socket.close()
       throw err
     }
+    this.socket = socket
     return { host: address.address, port: address.port }
   }
 
