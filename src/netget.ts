@@ -717,6 +717,7 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       await guard?.stop()
       await Promise.resolve(node.stop()).catch(() => {})
       cancelAddressUpdate(node)
+      // The start's own error is the one to report; the datastore is closed either way.
       await stores?.close().catch(() => {})
       this.state = 'stopped'
       if (err instanceof NetgetError) throw err

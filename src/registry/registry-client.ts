@@ -144,8 +144,10 @@ export class RegistryClient {
   private readonly peerIds = new BoundedMap<string, PeerId>(MAX_SEEN_INSTANCES)
   private readonly self: string
   private readonly selfPosition: Uint8Array
-  /** Highest record seen per instance, so discovery never goes back to an older one (rule 7). */
-  /** Per instance the newest record seen; the least recently seen go first (a seen one moves back). */
+  /**
+   * Highest record seen per instance, so discovery never goes back to an older one (rule 7); bounded, the least
+   * recently seen first out (a record seen again moves back).
+   */
   private readonly seen = new BoundedMap<string, VerifiedRecord>(MAX_SEEN_INSTANCES)
   private readonly verified = new VerifyCache()
   private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
