@@ -88,6 +88,16 @@ export const SECURITY_USAGE = `  --authority <key>       closed network: the aut
   --psk <file>            private network: the pre-shared key file from "netget psk"; every node
                           of the network needs the same file`
 
+/** The identity and security settings every long-running command takes, as parsed (config.ts layers them). */
+export interface NodeFlagValues {
+  key?: string
+  'data-dir'?: string
+  authority?: string
+  admission?: string
+  cert?: string
+  psk?: string
+}
+
 export interface SecurityFlags {
   authority?: string
   admission?: string

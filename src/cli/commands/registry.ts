@@ -9,7 +9,7 @@ import type { Command } from '../command.js'
 import type { EventLog } from '../node-events.js'
 import type { Io } from '../io.js'
 import type { Netget as NetgetNode } from '../../netget.js'
-import type { SecurityFlags } from '../args.js'
+import type { NodeFlagValues, SecurityFlags } from '../args.js'
 import type { SettingSpec } from '../config.js'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
@@ -85,16 +85,10 @@ export const registrySettings = {
 /** The same, without defaults, for parseArgs: a flag that is absent must read as not given. */
 const flags = withoutDefaults(registrySettings)
 
-interface RegistrySettings {
+interface RegistrySettings extends NodeFlagValues {
   network: string
   listen: string[]
   registry: string[]
-  key?: string
-  'data-dir'?: string
-  authority?: string
-  admission?: string
-  cert?: string
-  psk?: string
   http?: string
   dns?: string
   replication: string

@@ -8,6 +8,7 @@ import { listenForShutdown } from '../shutdown.js'
 import type { Command } from '../command.js'
 import type { Io } from '../io.js'
 import type { SettingSpec } from '../config.js'
+import type { NodeFlagValues } from '../args.js'
 
 const usage = `Usage: netget service --name <service> --registry <multiaddr> [options]
 
@@ -53,19 +54,13 @@ export const serviceSettings = {
 /** The same, without defaults, for parseArgs: a flag that is absent must read as not given. */
 const flags = withoutDefaults(serviceSettings)
 
-interface ServiceSettings {
+interface ServiceSettings extends NodeFlagValues {
   name?: string
   registry?: string[]
   network: string
   meta?: string[]
   announce?: string[]
   listen?: string[]
-  key?: string
-  'data-dir'?: string
-  authority?: string
-  admission?: string
-  cert?: string
-  psk?: string
   'json-logs': boolean
 }
 
