@@ -24,7 +24,9 @@ export class NetgetError extends Error {
   static override [Symbol.hasInstance] (value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
     if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[NETGET_ERROR] !== true) return false
-    return this.errorName === 'NetgetError' || (value as { name?: unknown }).name === this.errorName
+    if (this === NetgetError) return true
+    // Only a class that names itself: a user's subclass inherits errorName, and must not match its parent's errors.
+    return Object.hasOwn(this, 'errorName') && (value as { name?: unknown }).name === this.errorName
   }
 
   get [NETGET_ERROR] (): boolean {

@@ -232,7 +232,8 @@ export function checkNetwork (value: unknown, option = 'network'): string {
   return value
 }
 
-function positiveInt (options: Record<string, unknown>, name: keyof typeof DEFAULTS, max = Number.MAX_SAFE_INTEGER): number {
+// At most 2^31 - 1: every such option is a count or a duration that ends in a timer, which Node cuts to 1 ms past it.
+function positiveInt (options: Record<string, unknown>, name: keyof typeof DEFAULTS, max = 2_147_483_647): number {
   const value = options[name] ?? DEFAULTS[name]
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
     throw new InvalidOptionError(name, `expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` ≤ ${max}` : ''}, got ${JSON.stringify(value)}`)

@@ -69,5 +69,10 @@ describe('errors', () => {
       }
     }
     assert.ok(!({ name: 'TimeoutError' } instanceof netget.TimeoutError), 'a look-alike without the brand is not one')
+    // A user's subclass matches its own instances only, not its parent's errors of either copy.
+    class MyTimeout extends netget.TimeoutError {}
+    assert.ok(!(new netget.TimeoutError('m') instanceof MyTimeout))
+    assert.ok(!(Reflect.construct(theirClasses.get('TimeoutError') as new (m: string) => Error, ['m']) instanceof MyTimeout))
+    assert.ok(new MyTimeout('m') instanceof netget.TimeoutError)
   })
 })

@@ -49,6 +49,8 @@ const MAX_TCP_BYTES = 65_535
 const MAX_TCP_CONNECTIONS = 64
 /** Free ports tried when asked for port 0 (a free UDP port may be taken over TCP). */
 const PORT_ZERO_ATTEMPTS = 5
+/** Answer bytes a TCP client may leave unread before it is cut off. */
+const MAX_TCP_UNREAD_BYTES = 256 * 1024
 /** Queries one TCP connection may have waiting for their answers. */
 const MAX_TCP_PIPELINED = 16
 /** A TCP connection with no complete query for this long is closed (RFC 7766 suggests seconds). */
@@ -180,7 +182,8 @@ export class DnsServer {
           if (reply === undefined || connection.destroyed) return
           const prefix = Buffer.alloc(2)
           prefix.writeUInt16BE(reply.byteLength)
-          connection.write(Buffer.concat([prefix, reply]))
+          // A client that does not read its answers is cut off rather than buffered for.
+          if (!connection.write(Buffer.concat([prefix, reply])) && connection.writableLength > MAX_TCP_UNREAD_BYTES) connection.destroy()
         }).finally(() => { queued-- })
       }
     })

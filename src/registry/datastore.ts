@@ -3,7 +3,7 @@
  * node opens in `<dataDir>/datastore` and closes when it stops. libp2p's peer store lives in it under /libp2p.
  */
 import { join } from 'node:path'
-import { NamespaceDatastore } from 'datastore-core'
+import { MemoryDatastore, MountDatastore, NamespaceDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
 import { StartError } from '../errors.js'
 import type { Datastore } from 'interface-datastore'
@@ -13,7 +13,11 @@ export const DATASTORE_DIR = 'datastore'
 export interface RegistryDatastore {
   /** netget's own keys (/netget/<network>/…). */
   datastore: Datastore
-  /** What libp2p is given: the same store under /libp2p, so that its keys never meet netget's. */
+  /**
+   * What libp2p is given: its peer store (/peers) kept in the same store under /libp2p; everything else libp2p
+   * writes (kad-dht's PUT_VALUE records and provider entries, which any peer of an open network can send) in
+   * memory, so that no peer can fill the disk, or make what it sent outlive a restart.
+   */
   libp2p: Datastore
   /** Closes the datastore if the node opened it (a caller's own is left open). */
   close: () => Promise<void>
@@ -46,7 +50,11 @@ export async function openRegistryDatastore (options: { datastore?: Datastore, d
 }
 
 function wrap (datastore: Datastore, close: () => Promise<void>): RegistryDatastore {
-  return { datastore, libp2p: new NamespaceDatastore(datastore, new Key('/libp2p')), close }
+  const libp2p = new MountDatastore([
+    { prefix: new Key('/peers'), datastore: new NamespaceDatastore(datastore, new Key('/libp2p')) },
+    { prefix: new Key('/'), datastore: new MemoryDatastore() }
+  ])
+  return { datastore, libp2p, close }
 }
 
 /** An error and its causes, outermost first (bounded: a cycle of causes ends it). */

@@ -67,6 +67,8 @@ export class RegistryRole {
   private readonly persistence?: RegistryPersistence
   private readonly options: ResolvedOptions
   private savedGeneration = -1
+  /** Registries read back from the datastore: kept in what is saved while still in the table, verified or not yet. */
+  private readonly restoredRegistries = new Set<string>()
   private readonly log: Logger
   readonly counters: RegistryCounters = { stored: 0, rejected: {}, rateLimited: 0, quotaExceeded: 0 }
   /**
@@ -216,6 +218,7 @@ export class RegistryRole {
       if (saved.id === this.self) continue
       try {
         addRegistry(saved.id, saved.addrs.map(a => multiaddr(a)))
+        this.restoredRegistries.add(saved.id)
         result.registries++
       } catch {
         // An address that no longer parses: that registry is met again through the network, or not at all.
@@ -266,9 +269,11 @@ export class RegistryRole {
     if (persistence === undefined) return
     if (this.table.generation !== this.savedGeneration) {
       this.savedGeneration = this.table.generation
-      persistence.registriesChanged([...this.table.all()]
-        .filter(entry => entry.verified && entry.id !== this.self && entry.addrs.length > 0)
-        .map(entry => ({ id: entry.id, addrs: entry.addrs.map(a => a.toString()) })))
+      // Restored registries not verified yet stay saved while the table holds them (a failed start, or a stop
+      // while they are down, must not forget the way back), and an empty view never replaces a saved one.
+      const keep = [...this.table.all()]
+        .filter(entry => (entry.verified || this.restoredRegistries.has(entry.id)) && entry.id !== this.self && entry.addrs.length > 0)
+      if (keep.length > 0) persistence.registriesChanged(keep.map(entry => ({ id: entry.id, addrs: entry.addrs.map(a => a.toString()) })))
     }
     await persistence.flush()
   }

@@ -130,6 +130,26 @@ describe('a registry that restarts', () => {
     await eventually(async () => restarted.node.getStats().verifiedRegistries >= 1 ? true : undefined, TIMEOUT)
   })
 
+  it('keeps the registries it saved through a run in which none of them answered, and through a failed start', async () => {
+    const datastore = new MemoryDatastore()
+    const other = await startRegistry()
+    const first = await startRegistry({ datastore, registryNodes: other.node.getMultiaddrs() })
+    await eventually(async () => first.node.getStats().verifiedRegistries >= 1 ? true : undefined, TIMEOUT)
+    await first.node.stop()
+    await other.node.stop()
+    // The registry it knew is down: this run verifies nobody, and its stop must not forget it.
+    const lonely = await startRegistry({ datastore })
+    assert.equal(lonely.restored?.registries, 1)
+    await lonely.node.stop()
+    // A start that fails after the restore (its port taken) must not forget it either.
+    const blocker = await startRegistry()
+    const taken = blocker.node.getMultiaddrs()[0].replace(/\/p2p\/.*$/, '')
+    const failing = track(new Netget({ nodeType: 'registry', datastore, listen: [taken] }))
+    await assert.rejects(failing.start(), StartError)
+    const last = await startRegistry({ datastore })
+    assert.equal(last.restored?.registries, 1)
+  })
+
   it('refuses to share its data dir with a registry that runs: StartError, and the first keeps running', async () => {
     const dataDir = await tempDir()
     const running = await startRegistry({ dataDir })

@@ -13,6 +13,7 @@ import type { NodeFlagValues, SecurityFlags } from '../args.js'
 import type { SettingSpec } from '../config.js'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
+const MAX_TIMER_MS = 2_147_483_647
 
 const usage = `Usage: netget registry [options]
 
@@ -171,8 +172,9 @@ async function run (argv: string[], io: Io): Promise<number> {
 /** A whole number ≥ `min` from a flag, an environment variable or the config file. */
 function wholeNumber (text: string, flag: string, min = 0): number {
   const value = Number(text)
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`${flag} expects a whole number${min > 0 ? ` ≥ ${min}` : ''}, got "${text}"`)
+  // Node turns a timer longer than 2^31 - 1 ms into 1 ms: such a value would mean "at once", not "very long".
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > MAX_TIMER_MS) {
+    throw new UsageError(`${flag} expects a whole number from ${min} to ${MAX_TIMER_MS}, got "${text}"`)
   }
   return value
 }
