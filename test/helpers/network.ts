@@ -36,6 +36,19 @@ export class TestNetwork {
     return service
   }
 
+  /**
+   * Starts and registers `count` instances, `concurrency` at a time: dozens of nodes starting at once in one
+   * process (Noise handshakes, key generation) can starve each other past a request deadline on a loaded machine.
+   */
+  async services (count: number, name: (i: number) => string, registryNodes: string[], options: NetgetOptions = {}, concurrency = 16): Promise<Netget[]> {
+    const started: Netget[] = []
+    for (let i = 0; i < count; i += concurrency) {
+      const batch = Array.from({ length: Math.min(concurrency, count - i) }, async (_, j) => this.service(name(i + j), registryNodes, options))
+      started.push(...await Promise.all(batch))
+    }
+    return started
+  }
+
   async stopAll (): Promise<void> {
     await Promise.all(this.nodes.splice(0).map(async n => n.stop()))
   }

@@ -45,7 +45,7 @@ describe('probe sessions', () => {
     const interval = 1000
     const { nodes: [registry], addrs } = await net.registries(1, 'development', { ...HEALTH, healthInterval: interval })
     const INSTANCES = 10
-    const services = await Promise.all(Array.from({ length: INSTANCES }, async (_, i) => net.service(`Spread${i % 2}`, addrs, { healthTimeout: 100 })))
+    const services = await net.services(INSTANCES, i => `Spread${i % 2}`, addrs, { healthTimeout: 100 })
     const probes = watchProbes(registry)
     // Two full rounds after every instance was first probed.
     await eventually(async () => services.every(s => probes.count(s.peerId) >= 3) ? true : undefined, 10 * interval)

@@ -21,7 +21,7 @@ describe('prober with more instances than concurrent probes', () => {
     const { nodes, addrs } = await net.registries(1, 'development', HEALTH)
     const registry = nodes[0]
     // The answers the registry's prober records, per instance.
-    const services = await Promise.all(Array.from({ length: INSTANCES }, async (_, i) => net.service(`Svc${i % 8}`, addrs, { healthTimeout: 300 })))
+    const services = await net.services(INSTANCES, i => `Svc${i % 8}`, addrs, { healthTimeout: 300 })
     const probes = watchProbes(registry)
     const counts = (): number[] => services.map(s => probes.count(s.peerId))
     const falseDowns: string[] = []
