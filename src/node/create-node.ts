@@ -5,18 +5,18 @@
  * refreshes doubled their connections (measured: 90 nodes in one process, 2634 → 1404 sockets).
  */
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { NODE_MAX_CONNECTIONS, REGISTRY_MAX_CONNECTIONS, kadProtocol } from '../constants.js'
+import { coalescingTcp } from './coalescing-tcp.js'
 import { connectionPolicy } from './connection-policy.js'
 import { noiseCrypto } from './noise-crypto.js'
 import { quietLogger } from './logger.js'
+import { halfWindowYamux } from './yamux-window.js'
 import type { ConnectionPolicy } from './connection-policy.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -76,13 +76,15 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     // pings, every idle registry-to-registry link was cut every 2 min and redialled at once (kad-dht keeps its
     // contacts), a Noise handshake and identify per registry pair in bursts that doubled CPU at rest. Idle
     // connections are the connection policy's to close (connection-policy.ts).
-    transports: [tcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE, inboundSocketInactivityTimeout: 0, outboundSocketInactivityTimeout: 0 })],
+    // One socket write per send, not one per chunk (coalescing-tcp.ts).
+    transports: [coalescingTcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE, inboundSocketInactivityTimeout: 0, outboundSocketInactivityTimeout: 0 })],
     // Noise with a key object per session key for large frames (noise-crypto.ts): the same cipher, fewer key imports.
     connectionEncrypters: [noise({ crypto: noiseCrypto })],
     // yamux pings every connection every 30 s by default, and libp2p's connection monitor pings each over a new
     // stream: idle, a 300-node network spent more CPU on these than on everything else (measured: 50 % of a core
     // → 20 %, docs/performance.md). Both are off; see `transports` for what finds dead peers instead.
-    streamMuxers: [yamux({ enableKeepAlive: false })],
+    // A window update when half the window is used, not after every frame (yamux-window.ts).
+    streamMuxers: [halfWindowYamux({ enableKeepAlive: false })],
     // Registries dial their bootstrap registries at once (they join the overlay through them). Services and
     // clients dial a registry when a request needs it: the bootstrap module dialled every configured registry
     // 10 ms after start, a handshake and identify per registry in a fresh client's first milliseconds.
