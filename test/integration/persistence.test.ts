@@ -150,6 +150,22 @@ describe('a registry that restarts', () => {
     assert.equal(last.restored?.registries, 1)
   })
 
+  it('a start that fails after the restore says nothing was restored, and frees its data dir', async () => {
+    const dataDir = await tempDir()
+    await (await startRegistry({ dataDir })).node.stop()
+    const blocker = await startRegistry()
+    const taken = blocker.node.getMultiaddrs()[0].replace(/\/p2p\/.*$/, '')
+    const failing = track(new Netget({ nodeType: 'registry', dataDir, listen: [taken] }))
+    let restored = 0
+    failing.addEventListener('restored', () => { restored++ })
+    await assert.rejects(failing.start(), StartError)
+    assert.equal(restored, 0, 'no restored event for a start that failed')
+    assert.equal(failing.isRunning(), false)
+    // LevelDB holds a lock on its directory while open: a second start on it would fail with "in use".
+    const next = await startRegistry({ dataDir })
+    assert.deepEqual(next.restored, { records: 0, discarded: 0, registries: 0 })
+  })
+
   it('refuses to share its data dir with a registry that runs: StartError, and the first keeps running', async () => {
     const dataDir = await tempDir()
     const running = await startRegistry({ dataDir })
