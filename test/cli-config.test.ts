@@ -38,7 +38,7 @@ describe('registry settings: flag, then NETGET_*, then config file, then default
     const file = await configFile('all.json', { network: 'from-file', listen: ['/ip4/127.0.0.1/tcp/1'], 'health-interval': 7000, 'json-logs': true })
     const flags = { network: 'from-flag', config: file }
     const env = { NETGET_NETWORK: 'from-env', NETGET_LISTEN: '/ip4/127.0.0.1/tcp/2, /ip4/127.0.0.1/tcp/3', NETGET_HEALTH_TIMEOUT: '900' }
-    const settings = layerSettings(registrySettings, flags, env)
+    const settings = layerSettings(registrySettings, flags, env).values
     assert.equal(settings.network, 'from-flag')
     // A list comes whole from one place: the environment's two addresses, not merged with the file's one.
     assert.deepEqual(settings.listen, ['/ip4/127.0.0.1/tcp/2', '/ip4/127.0.0.1/tcp/3'])
@@ -52,8 +52,8 @@ describe('registry settings: flag, then NETGET_*, then config file, then default
   it('reads the config file named by NETGET_CONFIG when --config is not given, and --config wins over it', async () => {
     const a = await configFile('a.json', { network: 'from-a' })
     const b = await configFile('b.json', { network: 'from-b' })
-    assert.equal(layerSettings(registrySettings, {}, { NETGET_CONFIG: a }).network, 'from-a')
-    assert.equal(layerSettings(registrySettings, { config: b }, { NETGET_CONFIG: a }).network, 'from-b')
+    assert.equal(layerSettings(registrySettings, {}, { NETGET_CONFIG: a }).values.network, 'from-a')
+    assert.equal(layerSettings(registrySettings, { config: b }, { NETGET_CONFIG: a }).values.network, 'from-b')
   })
 
   it('names each variable after its flag', () => {
@@ -76,6 +76,36 @@ describe('registry settings: flag, then NETGET_*, then config file, then default
   })
 })
 
+describe('settings of which only one may be given', () => {
+  const identity = [['key', 'data-dir'], ['admission', 'cert']] as const
+
+  it('come whole from the first place that gives one: --key overrides NETGET_DATA_DIR, NETGET_CERT a file\'s admission', async () => {
+    const { values } = layerSettings(registrySettings, { key: '/keys/a.key' }, { NETGET_DATA_DIR: '/var/lib/netget' }, identity)
+    assert.equal(values.key, '/keys/a.key')
+    assert.equal(values['data-dir'], undefined)
+    const file = await configFile('identity.json', { 'data-dir': '/from/file', admission: '/from/file.cert' })
+    const fromEnv = layerSettings(registrySettings, { config: file }, { NETGET_CERT: '/from/env.cert' }, identity).values
+    assert.equal(fromEnv.cert, '/from/env.cert')
+    assert.equal(fromEnv.admission, undefined)
+    assert.equal(fromEnv['data-dir'], '/from/file', 'the other group still comes from the file')
+  })
+
+  it('two of them in one place is an error naming that place', async () => {
+    assert.throws(() => layerSettings(registrySettings, {}, { NETGET_KEY: 'a', NETGET_DATA_DIR: 'b' }, identity), /give only one of NETGET_KEY and NETGET_DATA_DIR/)
+    const file = await configFile('both.json', { key: 'a', 'data-dir': 'b' })
+    assert.throws(() => layerSettings(registrySettings, { config: file }, {}, identity), /give only one of config file .*both\.json: "key" and config file .*both\.json: "data-dir"/)
+  })
+
+  it('netget registry: a --key flag with NETGET_DATA_DIR set runs with the key; --no-json-logs overrides NETGET_JSON_LOGS', async () => {
+    const both = await cli(['registry', '--key', join(dir, 'missing.key'), '--no-json-logs'], { NETGET_DATA_DIR: join(dir, 'data'), NETGET_JSON_LOGS: 'true' })
+    // It got as far as reading the key (which does not exist): the data dir was not in the way, and the error is text.
+    assert.equal(both.code, 1)
+    assert.match(both.err, /missing\.key/)
+    assert.doesNotMatch(both.err, /give only one/)
+    assert.doesNotMatch(both.err, /^\{/m)
+  })
+})
+
 describe('netget registry: bad settings exit 2 before anything starts', () => {
   it('a bad config file, a bad variable, a bad number: one clear line each and exit 2', async () => {
     const unknown = await cli(['registry', '--config', await configFile('u.json', { 'health-intreval': 1 })])
@@ -84,7 +114,13 @@ describe('netget registry: bad settings exit 2 before anything starts', () => {
     assert.match(unknown.err, /Run "netget registry --help" for usage/)
     const variable = await cli(['registry'], { NETGET_REPLICATION: 'twenty' })
     assert.equal(variable.code, 2)
-    assert.match(variable.err, /--replication expects a whole number from 1 to 2147483647, got "twenty"/)
+    assert.match(variable.err, /NETGET_REPLICATION expects a whole number from 1 to 2147483647, got "twenty"/)
+    const inFile = await cli(['registry', '--config', await configFile('h.json', { 'health-interval': 'often' })])
+    assert.equal(inFile.code, 2)
+    assert.match(inFile.err, /config file .*h\.json: "health-interval" expects a whole number/)
+    const flag = await cli(['registry', '--stop-timeout', '0'])
+    assert.equal(flag.code, 2)
+    assert.match(flag.err, /--stop-timeout expects a whole number from 1/)
     // In range for the command line, out of range for the library: reported under the flag's name.
     const range = await cli(['registry', '--replication', '100'])
     assert.equal(range.code, 2)
@@ -116,7 +152,7 @@ describe('netget registry: bad settings exit 2 before anything starts', () => {
 describe('netget service: the same layering', () => {
   it('takes --name and --registry from NETGET_* or the config file, a flag still winning', async () => {
     const file = await configFile('service.json', { name: 'FromFile', network: 'from-file' })
-    const settings = layerSettings(serviceSettings, { config: file }, { NETGET_REGISTRY: '/ip4/127.0.0.1/tcp/1/p2p/x,/ip4/127.0.0.1/tcp/2/p2p/y', NETGET_NETWORK: 'from-env' })
+    const settings = layerSettings(serviceSettings, { config: file }, { NETGET_REGISTRY: '/ip4/127.0.0.1/tcp/1/p2p/x,/ip4/127.0.0.1/tcp/2/p2p/y', NETGET_NETWORK: 'from-env' }).values
     assert.equal(settings.name, 'FromFile')
     assert.equal(settings.network, 'from-env')
     assert.deepEqual(settings.registry, ['/ip4/127.0.0.1/tcp/1/p2p/x', '/ip4/127.0.0.1/tcp/2/p2p/y'])

@@ -60,6 +60,12 @@ export function parseMeta (pairs: readonly string[] | undefined): Record<string,
   return metadata
 }
 
+/**
+ * Settings of which at most one may be given, taken whole from the first place (flag, environment, config file)
+ * that gives one of them (config.ts): two ways to choose the identity, and one flag with two names.
+ */
+export const EXCLUSIVE_SETTINGS = [['key', 'data-dir'], ['admission', 'cert']] as const
+
 /** --key and --data-dir both choose the node's identity: at most one. */
 export function identityOptions (values: { key?: string, 'data-dir'?: string }): { keyFile?: string, dataDir?: string } {
   if (values.key !== undefined && values['data-dir'] !== undefined) throw new UsageError('give only one of --key and --data-dir')

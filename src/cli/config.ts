@@ -33,20 +33,57 @@ export function envName (flag: string): string {
   return `NETGET_${flag.toUpperCase().replace(/-/g, '_')}`
 }
 
+/** Settings and where each came from. */
+export interface Layered {
+  values: Settings
+  /** How to name a setting in an error: the flag, the variable or the config file entry that gave its value. */
+  where (name: string): string
+}
+
+type Place = 'flag' | 'env' | 'file' | 'default'
+
 /**
  * `flags` as parseArgs returned them (without defaults: absent means not given), completed from the environment,
  * the config file (`--config`, else NETGET_CONFIG) and the defaults of `spec`. `config` itself is not a setting.
+ *
+ * Each of `exclusive` names settings of which at most one may be given (e.g. --key and --data-dir, two ways to
+ * choose an identity): the group comes whole from the first place that gives any of them, as a list does, so
+ * `--key` on the command line overrides a NETGET_DATA_DIR in the environment. One place giving two of them is an
+ * error naming that place.
  */
-export function layerSettings (spec: Record<string, SettingSpec>, flags: Settings, env: Record<string, string | undefined>): Settings {
+export function layerSettings (spec: Record<string, SettingSpec>, flags: Settings, env: Record<string, string | undefined>, exclusive: ReadonlyArray<readonly string[]> = []): Layered {
   const configPath = (flags.config as string | undefined) ?? nonEmpty(env.NETGET_CONFIG)
   const file = configPath === undefined ? {} : readConfigFile(configPath, spec)
-  const out: Settings = {}
+  const places: Record<Exclude<Place, 'default'>, Settings> = { flag: flags, env: {}, file }
   for (const [name, setting] of Object.entries(spec)) {
-    if (name === 'config') continue
-    out[name] = flags[name] ?? fromEnv(name, setting, env) ?? file[name] ?? setting.default
+    if (name !== 'config') places.env[name] = fromEnv(name, setting, env)
   }
-  if (configPath !== undefined) out.config = configPath
-  return out
+  const values: Settings = {}
+  const from = new Map<string, Place>()
+  const name = (setting: string, place: Place): string => {
+    if (place === 'env') return envName(setting)
+    if (place === 'file') return `config file ${configPath}: "${setting}"`
+    return `--${setting}`
+  }
+  const grouped = new Set(exclusive.flat())
+  for (const group of exclusive) {
+    for (const place of ['flag', 'env', 'file'] as const) {
+      const given = group.filter(setting => places[place][setting] !== undefined)
+      if (given.length === 0) continue
+      if (given.length > 1) throw new UsageError(`give only one of ${given.map(g => name(g, place)).join(' and ')}`)
+      values[given[0]] = places[place][given[0]]
+      from.set(given[0], place)
+      break
+    }
+  }
+  for (const [setting, spec_] of Object.entries(spec)) {
+    if (setting === 'config' || grouped.has(setting)) continue
+    const place = (['flag', 'env', 'file'] as const).find(p => places[p][setting] !== undefined)
+    values[setting] = place === undefined ? spec_.default : places[place][setting]
+    from.set(setting, place ?? 'default')
+  }
+  if (configPath !== undefined) values.config = configPath
+  return { values, where: setting => name(setting, from.get(setting) ?? 'default') }
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

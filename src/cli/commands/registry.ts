@@ -1,6 +1,6 @@
 /** `netget registry`: a long-lived registry node, with an event log, until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
-import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseHostPort, parseStrictly, securityOptions } from '../args.js'
+import { EXCLUSIVE_SETTINGS, SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseHostPort, parseStrictly, securityOptions } from '../args.js'
 import { CONFIG_USAGE, layerSettings, withoutDefaults } from '../config.js'
 import { EXIT_OK, UsageError } from '../errors.js'
 import { createEventLog, logRegistryEvents } from '../node-events.js'
@@ -103,15 +103,17 @@ interface RegistrySettings extends NodeFlagValues {
 }
 
 async function run (argv: string[], io: Io): Promise<number> {
-  const { values: given, positionals } = parseStrictly(() => parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true }))
+  const { values: given, positionals } = parseStrictly(() => parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true, allowNegative: true }))
   noPositionals(positionals)
-  const values = layerSettings(registrySettings, given, io.env ?? process.env) as unknown as RegistrySettings
+  const layered = layerSettings(registrySettings, given, io.env ?? process.env, EXCLUSIVE_SETTINGS)
+  const values = layered.values as unknown as RegistrySettings
+  const at = layered.where
   const identity = identityOptions(values)
   const security = securityOptions(values)
-  const http = parseHostPort(values.http, '--http')
-  const dns = parseHostPort(values.dns, '--dns')
-  const summaryInterval = wholeNumber(values['summary-interval'], '--summary-interval')
-  const stopTimeout = wholeNumber(values['stop-timeout'], '--stop-timeout', 1)
+  const http = parseHostPort(values.http, at('http'))
+  const dns = parseHostPort(values.dns, at('dns'))
+  const summaryInterval = wholeNumber(values['summary-interval'], at('summary-interval'))
+  const stopTimeout = wholeNumber(values['stop-timeout'], at('stop-timeout'), 1)
   const json = values['json-logs']
   // libp2p is loaded only by the commands that run a node: keygen, id, admit, psk and --help start faster.
   const { Netget } = await import('../../netget.js')
@@ -122,11 +124,11 @@ async function run (argv: string[], io: Io): Promise<number> {
     registryNodes: values.registry,
     ...identity,
     ...security,
-    replicationFactor: wholeNumber(values.replication, '--replication', 1),
-    healthInterval: wholeNumber(values['health-interval'], '--health-interval', 1),
-    healthTimeout: wholeNumber(values['health-timeout'], '--health-timeout', 1),
-    maxRecords: wholeNumber(values['max-records'], '--max-records', 1),
-    settlingTime: wholeNumber(values['settling-time'], '--settling-time'),
+    replicationFactor: wholeNumber(values.replication, at('replication'), 1),
+    healthInterval: wholeNumber(values['health-interval'], at('health-interval'), 1),
+    healthTimeout: wholeNumber(values['health-timeout'], at('health-timeout'), 1),
+    maxRecords: wholeNumber(values['max-records'], at('max-records'), 1),
+    settlingTime: wholeNumber(values['settling-time'], at('settling-time')),
     // The HTTP API serves /metrics: collected only when it runs.
     metrics: http !== undefined
   })
@@ -169,12 +171,12 @@ async function run (argv: string[], io: Io): Promise<number> {
   return EXIT_OK
 }
 
-/** A whole number ≥ `min` from a flag, an environment variable or the config file. */
-function wholeNumber (text: string, flag: string, min = 0): number {
+/** A whole number ≥ `min` from a flag, an environment variable or the config file (`where` names which). */
+function wholeNumber (text: string, where: string, min = 0): number {
   const value = Number(text)
   // Node turns a timer longer than 2^31 - 1 ms into 1 ms: such a value would mean "at once", not "very long".
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > MAX_TIMER_MS) {
-    throw new UsageError(`${flag} expects a whole number from ${min} to ${MAX_TIMER_MS}, got "${text}"`)
+    throw new UsageError(`${where} expects a whole number from ${min} to ${MAX_TIMER_MS}, got "${text}"`)
   }
   return value
 }

@@ -1,6 +1,6 @@
 /** `netget service`: registers a service instance and keeps its lease until SIGINT/SIGTERM, then withdraws it. */
 import { parseArgs } from 'node:util'
-import { SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseMeta, parseStrictly, requireValue, securityOptions } from '../args.js'
+import { EXCLUSIVE_SETTINGS, SECURITY_OPTIONS, SECURITY_USAGE, identityOptions, noPositionals, parseMeta, parseStrictly, requireValue, securityOptions } from '../args.js'
 import { CONFIG_USAGE, layerSettings, withoutDefaults } from '../config.js'
 import { EXIT_OK } from '../errors.js'
 import { createEventLog, logServiceEvents } from '../node-events.js'
@@ -65,9 +65,9 @@ interface ServiceSettings extends NodeFlagValues {
 }
 
 async function run (argv: string[], io: Io): Promise<number> {
-  const { values: given, positionals } = parseStrictly(() => parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true }))
+  const { values: given, positionals } = parseStrictly(() => parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true, allowNegative: true }))
   noPositionals(positionals)
-  const values = layerSettings(serviceSettings, given, io.env ?? process.env) as unknown as ServiceSettings
+  const values = layerSettings(serviceSettings, given, io.env ?? process.env, EXCLUSIVE_SETTINGS).values as unknown as ServiceSettings
   const name = requireValue(values.name, '--name <service>')
   const registries = requireValue(values.registry, '--registry <multiaddr>')
   const metadata = { ...parseMeta(values.meta), name }
