@@ -72,6 +72,41 @@ describe('frameStream', () => {
     assert.ok(performance.now() - started < 1000)
   })
 
+  it('lets a message begun as the idle deadline passes arrive whole, within its own deadline', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024)
+    const idle = new AbortController()
+    client.send(new Uint8Array([3, 1]))
+    const reading = frames.read(raw, idle.signal, 5000)
+    // The first byte is in: the session's idle deadline passing now must not cut the message.
+    await new Promise(resolve => setImmediate(resolve))
+    idle.abort(new Error('idle'))
+    client.send(new Uint8Array([2, 3]))
+    assert.deepEqual([...await reading], [1, 2, 3])
+  })
+
+  it('ends a message begun early only with its stop signal, and says a stream that ends inside a message broke the protocol', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024)
+    const stop = new AbortController()
+    client.send(new Uint8Array([3, 1]))
+    const stopped = frames.read(raw, never(), 5000, stop.signal)
+    await new Promise(resolve => setImmediate(resolve))
+    stop.abort(new Error('stopping'))
+    await assert.rejects(stopped, (err: Error) => !(err instanceof ProtocolError))
+
+    const [client2, server2] = await streamPair()
+    const cut = frameStream(server2, 1024)
+    client2.send(new Uint8Array([3, 1]))
+    await client2.close()
+    await assert.rejects(cut.read(raw, never(), 5000), (err: Error) => err instanceof ProtocolError && /ended inside a message/.test(err.message))
+    // Between messages, the end of the stream is no protocol error: it is how a session ends.
+    const [client3, server3] = await streamPair()
+    const between = frameStream(server3, 1024)
+    await client3.close()
+    await assert.rejects(between.read(raw, never(), 5000), (err: Error) => !(err instanceof ProtocolError) && err.name === 'UnexpectedEOFError')
+  })
+
   it('writes what it reads: a message written is read back whole', async () => {
     const [client, server] = await streamPair()
     const writer = frameStream(client, 1024)

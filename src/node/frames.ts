@@ -19,10 +19,12 @@ import type { Stream } from '@libp2p/interface'
 export interface FrameStream {
   /**
    * The next message, decoded. `waitFor` bounds the wait for its first byte (an idle session); from then on the
-   * rest must come within `partialTimeout` ms. Rejects with ProtocolError for a prefix or a length over the limits,
-   * or a message left incomplete; with the stream's own error (UnexpectedEOFError…) when it ends between messages.
+   * rest must come within `partialTimeout` ms, whatever `waitFor` does (an idle deadline that passes while a
+   * message arrives does not cut it), and ends early only with `stop`. Rejects with ProtocolError for a prefix or
+   * a length over the limits, a message not completed in time, or a stream that ends inside a message; with the
+   * stream's own error (UnexpectedEOFError…) when it ends between messages.
    */
-  read: <T>(codec: Codec<T>, waitFor: AbortSignal, partialTimeout: number) => Promise<T>
+  read: <T>(codec: Codec<T>, waitFor: AbortSignal, partialTimeout: number, stop?: AbortSignal) => Promise<T>
   write: <T>(message: T, codec: Codec<T>, signal: AbortSignal) => Promise<void>
 }
 
@@ -32,9 +34,10 @@ export function frameStream (stream: Stream, maxDataLength: number): FrameStream
   const bytes = byteStream(stream)
   const maxPrefix = varint.encodingLength(maxDataLength)
   return {
-    async read (codec, waitFor, partialTimeout) {
+    async read (codec, waitFor, partialTimeout, stop) {
       const first = await bytes.read({ bytes: 1, signal: waitFor })
-      const rest = deadline(partialTimeout, waitFor)
+      const rest = deadline(partialTimeout, stop)
+      let data: Uint8ArrayList
       try {
         let byte = first.get(0)
         let length = byte & 0x7f
@@ -44,14 +47,16 @@ export function frameStream (stream: Stream, maxDataLength: number): FrameStream
           length += (byte & 0x7f) * 2 ** (7 * i)
         }
         if (length > maxDataLength) throw new ProtocolError(`message of ${length} bytes, more than ${maxDataLength}`)
-        const data = length === 0 ? new Uint8ArrayList() : await bytes.read({ bytes: length, signal: rest.signal })
-        return codec.decode(data)
+        data = length === 0 ? new Uint8ArrayList() : await bytes.read({ bytes: length, signal: rest.signal })
       } catch (err) {
-        if (rest.signal.aborted && !waitFor.aborted) throw new ProtocolError(`a message begun was not completed within ${partialTimeout} ms`, { cause: err })
+        if (err instanceof ProtocolError || stop?.aborted === true) throw err
+        if (rest.signal.aborted) throw new ProtocolError(`a message begun was not completed within ${partialTimeout} ms`, { cause: err })
+        if ((err as Error).name === 'UnexpectedEOFError') throw new ProtocolError('the stream ended inside a message', { cause: err })
         throw err
       } finally {
         rest.clear()
       }
+      return codec.decode(data)
     },
     async write (message, codec, signal) {
       const encoded = codec.encode(message)

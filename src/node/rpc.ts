@@ -73,7 +73,7 @@ export function serve<Req, Res> (
       const frames = frameStream(stream, maxDataLength)
       let req: Req
       try {
-        req = await frames.read(codecs.request, signal, timeout)
+        req = await frames.read(codecs.request, signal, timeout, signal)
       } catch (err) {
         throw err instanceof ProtocolError ? err : new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
       }

@@ -47,14 +47,18 @@ describe('registry protocol framing', () => {
     await net.stopAll()
   })
 
-  /** Writes `bytes` on a new registry stream, leaves it open, and says how the registry ended it, and when (ms). */
-  const send = async (bytes: Uint8Array): Promise<{ outcome: string, ms: number }> => {
+  /**
+   * Writes `bytes` on a new registry stream, leaves it open (or closes its writing side, `halfClose`), and says how
+   * the registry ended it, and when (ms).
+   */
+  const send = async (bytes: Uint8Array, halfClose = false): Promise<{ outcome: string, ms: number }> => {
     const signal = AbortSignal.timeout(10_000)
     const peer = peerIdFromString(multiaddr(registryAddr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
     const stream = await raw.dialProtocol(peer, '/netget/development/registry/1.0.0', { signal })
     const bs = byteStream(stream)
     const started = performance.now()
     await bs.write(bytes, { signal })
+    if (halfClose) await stream.close({ signal })
     let outcome = 'closed'
     try {
       while ((await bs.read({ signal })) !== null) outcome = 'answered'
@@ -122,5 +126,11 @@ describe('registry protocol framing', () => {
     const { outcome, ms } = await send(new Uint8Array([100, ...new Array(10).fill(0)]))
     assert.equal(outcome, 'StreamResetError')
     assert.ok(ms >= REQUEST_TIMEOUT - 50 && ms < 3 * REQUEST_TIMEOUT, `reset after ${ms.toFixed(0)} ms`)
+  })
+
+  it('a request cut short by the client closing its side is reset at once, not taken for the end of the session', async () => {
+    const { outcome, ms } = await send(new Uint8Array([100, ...new Array(10).fill(0)]), true)
+    assert.equal(outcome, 'StreamResetError')
+    assert.ok(ms < REQUEST_TIMEOUT, `reset after ${ms.toFixed(0)} ms`)
   })
 })
