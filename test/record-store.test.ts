@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { openRecord, signRecord } from '../src/records/service-record.js'
-import { RecordStore } from '../src/registry/record-store.js'
+import { EVICTION_POOL_SIZE, RecordStore } from '../src/registry/record-store.js'
 import type { VerifiedRecord } from '../src/records/service-record.js'
 
 const NOW = Date.now()
@@ -64,5 +64,49 @@ describe('RecordStore eviction at its cap', () => {
     store.offer(await record('New', 60_000))
     assert.equal(store.get('Long', NOW).length, 0)
     assert.equal(store.get('Short', NOW).length, 1)
+  })
+
+  it('a flood at the cap costs one scan of the store per EVICTION_POOL_SIZE evictions, not one per record', () => {
+    // Records made by hand (the store reads names, publishers, leases and sizes): thousands of real keys are slow.
+    const fake = (name: string, i: number, leaseMs: number): VerifiedRecord => ({
+      network: 'development', name, peerId: `${name}-${i}`, addresses: [], metadata: { name }, sequence: 1n,
+      issuedAt: NOW, expiresAt: Date.now() + leaseMs, withdrawn: false, bytes: new Uint8Array(200)
+    }) as unknown as VerifiedRecord
+    const CAP = 5000
+    const FLOOD = 1000
+    let rankChecks = 0
+    const store = new RecordStore({
+      maxRecords: CAP,
+      evictionRank: r => {
+        rankChecks++
+        return r.name === 'Flood' ? 1 : 0
+      }
+    })
+    for (let i = 0; i < CAP; i++) store.offer(fake('Honest', i, 60_000 + i))
+    for (let i = 0; i < FLOOD; i++) store.offer(fake('Flood', i, 5_000))
+    assert.equal(store.size, CAP)
+    assert.equal(store.counters.evicted, FLOOD)
+    // The records the flood displaced: the honest ones with the longest leases, then the flood's own.
+    const honestLeft = store.get('Honest').length
+    assert.ok(honestLeft >= CAP - FLOOD, `${honestLeft} honest records left`)
+    assert.ok(store.get('Flood').length <= FLOOD)
+    const fullScans = Math.ceil(FLOOD / EVICTION_POOL_SIZE) + 1
+    assert.ok(rankChecks <= fullScans * CAP + FLOOD * (EVICTION_POOL_SIZE + 1), `${rankChecks} rank checks for ${FLOOD} evictions`)
+    assert.ok(rankChecks < FLOOD * CAP / 10, 'far fewer than a scan per eviction')
+  })
+
+  it('a record found down after the scan still goes before the honest ones: within the next scan\'s pool', () => {
+    const down = new Set<string>()
+    const fake = (name: string, i: number, leaseMs: number): VerifiedRecord => ({
+      network: 'development', name, peerId: `${name}-${i}`, addresses: [], metadata: { name }, sequence: 1n,
+      issuedAt: NOW, expiresAt: Date.now() + leaseMs, withdrawn: false, bytes: new Uint8Array(200)
+    }) as unknown as VerifiedRecord
+    const store = new RecordStore({ maxRecords: 200, evictionRank: r => down.has(r.peerId) ? 2 : 0 })
+    for (let i = 0; i < 200; i++) store.offer(fake('Svc', i, 60_000 + i))
+    store.offer(fake('New', 0, 60_000))
+    down.add('Svc-0')
+    // At most a pool's worth of evictions later, the down instance's record is gone, though its lease is the shortest.
+    for (let i = 1; i <= EVICTION_POOL_SIZE + 1 && store.get('Svc').some(r => r.peerId === 'Svc-0'); i++) store.offer(fake('New', i, 60_000))
+    assert.ok(!store.get('Svc').some(r => r.peerId === 'Svc-0'))
   })
 })
