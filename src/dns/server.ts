@@ -35,6 +35,11 @@ export interface DnsServerInit {
   timeout?: number
   /** TTL of every answer (s): how long a resolver may keep it. @default 5 */
   ttl?: number
+  /**
+   * A TCP connection is closed this long after its last complete query or answer (RFC 7766 § 6.2.3: idle is
+   * "no complete message", so bytes trickled without ending a query keep nothing open). @default 10000
+   */
+  tcpIdleTimeout?: number
 }
 
 const ZONE = 'netget'
@@ -53,7 +58,7 @@ const PORT_ZERO_ATTEMPTS = 5
 const MAX_TCP_UNREAD_BYTES = 256 * 1024
 /** Queries one TCP connection may have waiting for their answers. */
 const MAX_TCP_PIPELINED = 16
-/** A TCP connection with no complete query for this long is closed (RFC 7766 suggests seconds). */
+/** A TCP connection with no complete query or answer for this long is closed (RFC 7766 suggests seconds). */
 const TCP_IDLE_MS = 10_000
 /** Concurrent queries being answered at most; more are dropped (a resolver asks again). */
 const MAX_IN_FLIGHT = 256
@@ -91,6 +96,8 @@ export class DnsServer {
   private tcp?: Server
   private readonly connections = new Set<TcpSocket>()
   private inFlight = 0
+  /** TCP clients cut off, by reason: idle past `tcpIdleTimeout`, too many queries waiting, answers left unread. */
+  readonly cutOff = { idle: 0, flooding: 0, unread: 0 }
 
   constructor (init: DnsServerInit) {
     this.init = init
@@ -159,9 +166,23 @@ export class DnsServer {
   /** One TCP connection: length-prefixed queries, answered in order, until the client closes or idles. */
   private onConnection (connection: TcpSocket): void {
     this.connections.add(connection)
-    connection.setTimeout(TCP_IDLE_MS, () => { connection.destroy() })
+    // Not the socket's inactivity timeout: any byte resets that, and a client trickling one byte every few seconds
+    // would hold one of the MAX_TCP_CONNECTIONS slots for ever.
+    const idleMs = this.init.tcpIdleTimeout ?? TCP_IDLE_MS
+    const cut = (): void => {
+      this.cutOff.idle++
+      connection.destroy()
+    }
+    let idle = setTimeout(cut, idleMs)
+    const active = (): void => {
+      clearTimeout(idle)
+      idle = setTimeout(cut, idleMs)
+    }
     connection.on('error', () => {})
-    connection.on('close', () => { this.connections.delete(connection) })
+    connection.on('close', () => {
+      clearTimeout(idle)
+      this.connections.delete(connection)
+    })
     // Complete messages are taken out as they arrive: what stays buffered is less than one (a prefix says ≤ 64 KiB).
     let buffered = Buffer.alloc(0)
     let queue = Promise.resolve()
@@ -171,8 +192,10 @@ export class DnsServer {
       while (buffered.byteLength >= 2 && buffered.byteLength >= 2 + buffered.readUInt16BE(0)) {
         const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0))
         buffered = buffered.subarray(2 + message.byteLength)
+        active()
         // Each query may be a discovery: a client that pipelines more than a few at once is cut off.
         if (++queued > MAX_TCP_PIPELINED || this.inFlight >= MAX_IN_FLIGHT) {
+          this.cutOff.flooding++
           connection.destroy()
           return
         }
@@ -182,8 +205,12 @@ export class DnsServer {
           if (reply === undefined || connection.destroyed) return
           const prefix = Buffer.alloc(2)
           prefix.writeUInt16BE(reply.byteLength)
+          active()
           // A client that does not read its answers is cut off rather than buffered for.
-          if (!connection.write(Buffer.concat([prefix, reply])) && connection.writableLength > MAX_TCP_UNREAD_BYTES) connection.destroy()
+          if (!connection.write(Buffer.concat([prefix, reply])) && connection.writableLength > MAX_TCP_UNREAD_BYTES) {
+            this.cutOff.unread++
+            connection.destroy()
+          }
         }).finally(() => { queued-- })
       }
     })

@@ -236,3 +236,95 @@ describe('DNS and HTTP servers on a port that is taken', () => {
     await http.stop()
   })
 })
+
+describe('DNS over TCP: clients that hold a connection without using it', () => {
+  const net = new TestNetwork()
+  let server: DnsServer
+  let port = 0
+  const IDLE = 400
+  const INSTANCES = 16
+
+  before(async () => {
+    const { nodes: [registry], addrs } = await net.registries(1)
+    // Large TXT answers (16 instances with 3 KB of metadata each): a client that reads none fills buffers fast.
+    const metadata = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`field${i}`, 'x'.repeat(240)]))
+    await net.services(INSTANCES, () => 'Big', addrs, { metadata })
+    server = new DnsServer({ node: registry, port: 0, tcpIdleTimeout: IDLE })
+    port = (await server.start()).port
+  })
+
+  after(async () => {
+    await server.stop()
+    await net.stopAll()
+  })
+
+  const txtQuery = (id: number): Buffer => {
+    const message = packet.encode({ id, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name: 'Big.development.netget', type: 'TXT' }] })
+    return Buffer.concat([Buffer.from([message.byteLength >> 8, message.byteLength & 0xff]), message])
+  }
+
+  /** Resolves with the ms until the server closed the connection, or rejects after `bound` ms. */
+  const closedWithin = async (connection: ReturnType<typeof createConnection>, bound: number): Promise<number> => {
+    const started = performance.now()
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`the connection stayed open ${bound} ms`)) }, bound)
+      connection.on('close', () => { clearTimeout(timer); resolve(performance.now() - started) })
+      connection.on('error', () => {})
+    })
+  }
+
+  it('a client that trickles bytes without ever ending a query is closed after the idle time', async () => {
+    const connection = createConnection(port, '127.0.0.1')
+    const query = txtQuery(1)
+    let sent = 0
+    // One byte every 50 ms: the socket is never quiet, but no query ever completes.
+    const trickle = setInterval(() => { if (sent < query.byteLength - 1) connection.write(query.subarray(sent, ++sent)) }, 50)
+    try {
+      const idleBefore = server.cutOff.idle
+      const ms = await closedWithin(connection, 10 * IDLE)
+      assert.ok(ms >= IDLE - 50, `closed after ${ms.toFixed(0)} ms`)
+      assert.equal(server.cutOff.idle, idleBefore + 1)
+    } finally {
+      clearInterval(trickle)
+      connection.destroy()
+    }
+  })
+
+  it('a client that asks and never reads is cut off once 256 KiB of answers wait for it; others are still served', async () => {
+    const connection = createConnection(port, '127.0.0.1')
+    // Never read: pause the socket so that the kernel's buffers fill and then the server's.
+    connection.pause()
+    let id = 0
+    const before = { ...server.cutOff }
+    // One query at a time (more than 16 waiting at once is cut off for flooding, another rule).
+    const asking = setInterval(() => { connection.write(txtQuery(++id)) }, 5)
+    try {
+      await closedWithin(connection, 20_000)
+      assert.deepEqual(server.cutOff, { ...before, unread: before.unread + 1 }, 'cut off for its unread answers, not for flooding')
+      assert.ok(id * 40_000 > 256 * 1024, 'after more than 256 KiB of answers')
+    } finally {
+      clearInterval(asking)
+      connection.destroy()
+    }
+    // The server still answers a well-behaved client.
+    const good = createConnection(port, '127.0.0.1')
+    try {
+      const reply = await new Promise<packet.Packet>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error('no answer within 5 s')) }, 5000)
+        let buffered = Buffer.alloc(0)
+        good.on('data', (chunk: Buffer) => {
+          buffered = Buffer.concat([buffered, chunk])
+          if (buffered.byteLength >= 2 && buffered.byteLength >= 2 + buffered.readUInt16BE(0)) {
+            clearTimeout(timer)
+            resolve(packet.decode(buffered.subarray(2, 2 + buffered.readUInt16BE(0))))
+          }
+        })
+        good.on('error', reject)
+        good.write(txtQuery(9999))
+      })
+      assert.equal(reply.answers?.length, INSTANCES)
+    } finally {
+      good.destroy()
+    }
+  })
+})
