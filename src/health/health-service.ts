@@ -22,6 +22,8 @@ import type { Connection } from '@libp2p/interface'
 
 export type { HealthCheck } from './checks.js'
 
+export type HealthServiceComponents = Pick<NetgetLibp2p, 'handle'>
+
 export interface HealthServiceInit {
   network: string
   /** Deadline for reading a probe and answering it (ms); also the deadline of one run of a check. */
@@ -36,12 +38,12 @@ export interface HealthServiceInit {
 }
 
 export class HealthService {
-  private readonly node: NetgetLibp2p
+  private readonly node: HealthServiceComponents
   private readonly init: HealthServiceInit
   private readonly runner: CheckRunner
   private releaseSampler?: () => void
 
-  constructor (node: NetgetLibp2p, init: HealthServiceInit) {
+  constructor (node: HealthServiceComponents, init: HealthServiceInit) {
     this.node = node
     this.init = init
     this.runner = new CheckRunner({ checks: init.checks, interval: init.checkInterval, timeout: init.timeout })

@@ -11,8 +11,10 @@ import { HealthRequest, HealthResponse } from '../../protocols/health.js'
 import { MAX_HEALTH_RESPONSE_BYTES, SESSION_CLIENT_IDLE_TIMEOUT_MS, healthSessionProtocol } from '../constants.js'
 import { SessionPool } from '../node/session.js'
 import { probe, rememberAddresses, verdict } from './probe.js'
-import type { ProbeResult } from './probe.js'
-import type { NetgetLibp2p } from '../node/create-node.js'
+import type { ProbeComponents, ProbeResult } from './probe.js'
+
+/** As one probe's: a target without health/2.0.0 is probed a stream at a time (probe.ts). */
+export type ProbeSessionsComponents = ProbeComponents
 
 export interface ProbeSessionsInit {
   network: string
@@ -26,13 +28,13 @@ export interface ProbeSessionsInit {
 const IDLE_ROUNDS = 3
 
 export class ProbeSessions {
-  private readonly node: NetgetLibp2p
+  private readonly node: ProbeSessionsComponents
   private readonly network: string
   private readonly sessions: SessionPool<HealthRequest, HealthResponse>
   /** Targets that answered health/2.0.0 with "protocol not supported". */
   private readonly legacy = new Set<string>()
 
-  constructor (node: NetgetLibp2p, init: ProbeSessionsInit) {
+  constructor (node: ProbeSessionsComponents, init: ProbeSessionsInit) {
     this.node = node
     this.network = init.network
     this.sessions = new SessionPool({

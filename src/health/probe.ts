@@ -13,6 +13,9 @@ import type { NetgetLibp2p } from '../node/create-node.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
+/** Dials the probe; the peer store takes the addresses it was given when no connection is open. */
+export type ProbeComponents = Pick<NetgetLibp2p, 'logger' | 'peerStore' | 'getConnections' | 'dialProtocol'>
+
 /** Addresses from a record that a probe may dial. */
 const MAX_PROBE_ADDRESSES = 2
 
@@ -34,7 +37,7 @@ export interface ProbeResult {
  * Probes `peer`. `addresses` (e.g. from its record) are how to reach it when no connection is open;
  * only multiaddrs that name the same peer are used.
  */
-export async function probe (node: NetgetLibp2p, network: string, peer: PeerId, signal: AbortSignal, addresses: string[] = []): Promise<ProbeResult> {
+export async function probe (node: ProbeComponents, network: string, peer: PeerId, signal: AbortSignal, addresses: string[] = []): Promise<ProbeResult> {
   const started = performance.now()
   await rememberAddresses(node, peer, addresses)
   const nonce = new Uint8Array(randomBytes(16))
@@ -66,7 +69,7 @@ export function verdict (response: HealthResponse, rtt: number): ProbeResult {
  * With no connection to `peer`, makes the addresses from its record dialable (a couple of those naming that
  * peer: a record names up to 32 of the publisher's choosing, and a probe never dials them all).
  */
-export async function rememberAddresses (node: NetgetLibp2p, peer: PeerId, addresses: string[]): Promise<void> {
+export async function rememberAddresses (node: ProbeComponents, peer: PeerId, addresses: string[]): Promise<void> {
   if (addresses.length === 0 || node.getConnections(peer).length > 0) return
   const dialable = dialableAddresses(peer, addresses).slice(0, MAX_PROBE_ADDRESSES)
   if (dialable.length === 0) return

@@ -22,8 +22,12 @@ import { sameVerdicts } from './model.js'
 import { ProbeSessions } from './probe-sessions.js'
 import type { InstanceHealth } from './model.js'
 import type { ProbeResult } from './probe.js'
-import type { NetgetLibp2p } from '../node/create-node.js'
+import type { ProbeSessionsComponents } from './probe-sessions.js'
+import type { NetgetServices } from '../node/create-node.js'
 import type { Logger } from '@libp2p/interface'
+
+/** Its probe sessions', and the connection policy that keeps the probed instances' connections open. */
+export type ProberComponents = ProbeSessionsComponents & { services: Pick<NetgetServices, 'connections'> }
 
 export interface ProberInit {
   network: string
@@ -68,7 +72,7 @@ export const CONFIRM_TIMEOUTS = 2
 
 export class Prober {
   private readonly init: ProberInit
-  private readonly node: NetgetLibp2p
+  private readonly node: ProberComponents
   private readonly log: Logger
   private readonly states = new Map<string, TargetState>()
   private addresses = new Map<string, string[]>()
@@ -87,7 +91,7 @@ export class Prober {
   private releaseConnections?: () => void
   private readonly sessions: ProbeSessions
 
-  constructor (node: NetgetLibp2p, init: ProberInit) {
+  constructor (node: ProberComponents, init: ProberInit) {
     this.node = node
     this.log = node.logger.forComponent('netget:prober')
     this.init = init

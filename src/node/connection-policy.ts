@@ -8,8 +8,8 @@
  * - A connection with no stream for `idleTimeout` (60 s) is closed, unless its peer is kept:
  *   - other registries, on a registry (its neighbourhood: a closed connection is how a dead neighbour shows);
  *   - registries, on services and clients, while the registry client claims them (a session is open, or it is one
- *     to keep: registry-client.ts `keepConnection`); the client also closes a registry's connection as soon as
- *     its session idles out and nothing else uses it;
+ *     to keep: `keepConnection`, registry-connections.ts); the client also closes a registry's connection as
+ *     soon as its session idles out and nothing else uses it;
  *   - whatever a `keep()` predicate claims: the prober keeps the instances it probes (they would be re-dialled
  *     at the next round anyway).
  * Activity is sampled every `idleTimeout / 4`: a connection counts as idle from the first sweep that finds it

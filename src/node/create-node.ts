@@ -94,7 +94,7 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     connectionMonitor: { enabled: false },
     connectionManager: {
       // Registries meet many peers (other registries, every instance they probe, every client); services and
-      // clients need a connection per registry they use, and close the others once idle (registry-client.ts).
+      // clients need a connection per registry they use, and close the others once idle (registry-connections.ts).
       maxConnections: init.dhtServer ? REGISTRY_MAX_CONNECTIONS : NODE_MAX_CONNECTIONS,
       dialTimeout: init.dialTimeout,
       // Many peers share one host on loopback/LAN test networks; the default (5/s per host) refuses the sixth.

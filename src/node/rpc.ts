@@ -15,6 +15,9 @@ export interface Codec<T> {
   decode(bytes: Uint8Array | import('uint8arraylist').Uint8ArrayList): T
 }
 
+/** What a request stream (one-shot here, pipelined in session.ts) is opened with. */
+export type RequestComponents = Pick<NetgetLibp2p, 'dialProtocol'>
+
 export interface RequestOptions {
   signal: AbortSignal
   maxDataLength: number
@@ -24,7 +27,7 @@ export interface RequestOptions {
 
 /** Sends `request` to `peer` over a new stream and returns the decoded response. */
 export async function request<Req, Res> (
-  node: NetgetLibp2p,
+  node: RequestComponents,
   peer: PeerId | Multiaddr | Connection,
   protocol: string,
   message: Req,

@@ -12,8 +12,7 @@
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError, TimeoutError } from '../errors.js'
 import { deadline } from '../util/deadline.js'
-import type { Codec } from './rpc.js'
-import type { NetgetLibp2p } from './create-node.js'
+import type { Codec, RequestComponents } from './rpc.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { ProtobufStream } from '@libp2p/utils'
 import type { DecodeOptions } from 'protons-runtime'
@@ -29,7 +28,7 @@ interface Pending<Res> {
 }
 
 export interface SessionPoolInit<Req extends Identified, Res extends Identified> {
-  node: NetgetLibp2p
+  node: RequestComponents
   protocol: string
   codecs: { request: Codec<Req>, response: Codec<Res> & { decode(bytes: Uint8Array | import('uint8arraylist').Uint8ArrayList, opts?: DecodeOptions<Res>): Res } }
   /** Limits on repeated fields of a response (protons `limits`). */

@@ -26,8 +26,10 @@ export interface RegistrationResult {
   registries: string[]
 }
 
+export type LeaseComponents = Pick<NetgetLibp2p, 'peerId' | 'getMultiaddrs' | 'logger'>
+
 export interface LeaseInit {
-  node: NetgetLibp2p
+  node: LeaseComponents
   privateKey: PrivateKey
   client: RegistryClient
   network: string

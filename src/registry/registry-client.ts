@@ -4,127 +4,40 @@
  * iterative lookup (src/routing/walk.ts) over registry-protocol requests whose answers name closer registries,
  * so they converge on the same registries whichever registry a node started from.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
-  CONFIRMING_ANSWERS, LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_MESSAGE_BYTES,
-  RELAY_DIRECT, SESSION_CLIENT_IDLE_TIMEOUT_MS, registryProtocol
+  CONFIRMING_ANSWERS, LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, RELAY_DIRECT
 } from '../constants.js'
-import { AdmissionError, AdmissionErrorCodes, LimitErrorCodes, LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
-import type { AdmissionErrorCode, LimitErrorCode } from '../errors.js'
-import { SessionPool } from '../node/session.js'
-import { deadline } from '../util/deadline.js'
+import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
 import { VerifyCache } from '../records/verify-cache.js'
 import { decodeHints } from '../routing/hints.js'
 import { HedgeDelay } from '../routing/hedge.js'
-import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
+import { peerPosition, servicePosition } from '../routing/position.js'
+import { RouteCache } from '../routing/route-cache.js'
 import { walk } from '../routing/walk.js'
 import { fresher, healthFromWire, unknownHealth } from '../health/model.js'
 import type { InstanceHealth } from '../health/model.js'
-import { REGISTRY_RESPONSE_LIMITS } from './registry-server.js'
 import { BoundedMap } from '../util/bounded-map.js'
-import type { HeldRecord, RegistryServer } from './registry-server.js'
+import { Refusal, noAnswerError } from './refusal.js'
+import { RegistryConnections } from './registry-connections.js'
+import type { ClientCounters, PublishResult, RegistryClientInit } from './client-types.js'
+import type { RegistryConnectionsComponents, RequestFields } from './registry-connections.js'
+import type { HeldRecord } from './registry-server.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RecordExpectations, VerifiedRecord } from '../records/service-record.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { Answered, Candidate, QueryAnswer, WalkResult } from '../routing/walk.js'
-import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { Logger, PeerId, PublicKey, Stream } from '@libp2p/interface'
-import type { DecodeOptions } from 'protons-runtime'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import type { Logger, Stream } from '@libp2p/interface'
 
-export interface RegistryClientInit {
-  network: string
-  /** The registries this node knows (shared with the membership and, on a registry, the server). */
-  table: RegistryTable
-  /** The local registry, when this node is one: it takes part in every lookup as a candidate like the others. */
-  localRegistry?: RegistryServer
-  replicationFactor: number
-  /** How many of the closest registries a discovery needs answers from. */
-  queryFanout: number
-  /** Deadline of one request to one registry (ms). */
-  requestTimeout: number
-  /** How long a name's closest registries are asked without asking them for closer ones again (ms). */
-  routeCacheTtl: number
-  /** Closed networks: only peers admitted as registries are asked, and records need the authority's admission. */
-  guard?: AdmissionGuard
-  authority?: PublicKey
-  /**
-   * Whether the connection to a registry stays open once this node stopped sending it requests (a registry's
-   * neighbours, a service's record holders). Others are closed when their session idles out and nothing else
-   * uses them. @default keep none
-   */
-  keepConnection?: (peerId: string) => boolean
-}
+export type RegistryClientComponents = Pick<NetgetLibp2p, 'peerId' | 'logger'> & RegistryConnectionsComponents
 
-export interface PublishResult {
-  /** Registries (peer ids) among the closest that hold the record now, nearest first. */
-  accepted: string[]
-  /** Registries among the closest that refused it: peer id → `code: message`. */
-  refusals: Record<string, string>
-  /** Registries that could not be reached: peer id → reason. */
-  unreachable: Record<string, string>
-}
-
-/** What this node's lookups cost since start (getStats()). */
 /** One registry's DISCOVER answer: what it holds, and whether it said it is settling (not to be taken alone). */
 interface DiscoverAnswer {
   held: HeldRecord[]
   settling: boolean
 }
 
-export interface ClientCounters {
-  /** Lookups run (discoveries that asked registries, publications, FIND walks). */
-  lookups: number
-  /** Registry-protocol requests sent. */
-  requests: number
-  /** Bytes of those requests and of their answers (protobuf, without framing). */
-  requestBytes: number
-  responseBytes: number
-  /** Sum over lookups of the hops to the farthest of the closest registries (0: the first ones asked were the closest). */
-  hops: number
-  /** Discovery requests sent because one already out was slower than the recent p95 (hedges). */
-  hedges: number
-}
-
-/** The closest registries of one name, as the last lookup found them. */
-interface Route {
-  /** Nearest first, at most replicationFactor. */
-  ids: string[]
-  /** Until then, the registries are asked without asking for closer ones (ms since the epoch). */
-  fresh: number
-}
-
-/** A registry's refusal: it is alive, it just said no. */
-class Refusal extends Error {
-  readonly code: string
-
-  constructor (code: string, message: string) {
-    super(`${code}: ${message}`)
-    this.code = code
-  }
-}
-
-/**
- * The error of a discovery that no registry answered: when every registry it reached refused (a rate limit, an
- * admission), that refusal (LimitExceededError, AdmissionError) rather than "no registry reachable", which would
- * send the caller looking for a network fault.
- */
-function noAnswerError (name: string, failures: Map<string, Error>): NetgetError {
-  const reasons = [...failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
-  const refusals = [...failures.values()].filter((err): err is Refusal => err instanceof Refusal)
-  if (refusals.length > 0 && refusals.length === failures.size) {
-    const code = refusals[0].code
-    const message = `every registry asked for "${name}" refused: ${reasons}`
-    if (Object.values(LimitErrorCodes).includes(code as LimitErrorCode)) return new LimitExceededError(code as LimitErrorCode, message)
-    if (Object.values(AdmissionErrorCodes).includes(code as AdmissionErrorCode)) return new AdmissionError(code as AdmissionErrorCode, message)
-  }
-  return new NoRegistryReachableError(`No registry answered for "${name}": ${reasons === '' ? 'none reachable in time' : reasons}`)
-}
-
-/** Routes kept at most (one per service name). */
-const MAX_CACHED_ROUTES = 4096
 /** Instances whose newest sequence a client remembers (rule 7). */
 const MAX_SEEN_INSTANCES = 10_000
 
@@ -132,16 +45,14 @@ type PublishAnswer = { ok: true } | { ok: false, refusal: string }
 
 export class RegistryClient {
   readonly counters: ClientCounters = { lookups: 0, requests: 0, requestBytes: 0, responseBytes: 0, hops: 0, hedges: 0 }
-  private readonly node: NetgetLibp2p
   /** `netget:registry-client` (DEBUG=netget*): failed requests and records dropped from answers, with why. */
   private readonly log: Logger
   private readonly init: RegistryClientInit
   private readonly table: RegistryTable
-  private readonly routes = new BoundedMap<string, Route>(MAX_CACHED_ROUTES)
+  private readonly routes: RouteCache
   /** This client's recent DISCOVER answer times: when a discovery asks the next registry too. */
   private readonly hedge = new HedgeDelay()
   private readonly excluded = new Set<string>()
-  private readonly peerIds = new BoundedMap<string, PeerId>(MAX_SEEN_INSTANCES)
   private readonly self: string
   private readonly selfPosition: Uint8Array
   /**
@@ -150,68 +61,26 @@ export class RegistryClient {
    */
   private readonly seen = new BoundedMap<string, VerifiedRecord>(MAX_SEEN_INSTANCES)
   private readonly verified = new VerifyCache()
-  private readonly sessions: SessionPool<RegistryRequest, RegistryResponse>
+  private readonly connections: RegistryConnections
 
-  constructor (node: NetgetLibp2p, init: RegistryClientInit) {
-    this.node = node
+  constructor (node: RegistryClientComponents, init: RegistryClientInit) {
     this.log = node.logger.forComponent('netget:registry-client')
     this.init = init
     this.table = init.table
     this.self = node.peerId.toString()
     this.selfPosition = peerPosition(node.peerId)
-    const counters = this.counters
-    this.sessions = new SessionPool({
-      node,
-      protocol: registryProtocol(init.network),
-      codecs: {
-        request: {
-          encode: message => {
-            const bytes = RegistryRequest.encode(message)
-            counters.requestBytes += bytes.byteLength
-            return bytes
-          },
-          decode: RegistryRequest.decode
-        },
-        response: {
-          encode: RegistryResponse.encode,
-          decode: (bytes: Uint8Array | Uint8ArrayList, options?: DecodeOptions<RegistryResponse>) => {
-            counters.responseBytes += bytes.byteLength
-            return RegistryResponse.decode(bytes, options)
-          }
-        }
-      },
-      responseLimits: REGISTRY_RESPONSE_LIMITS,
-      maxDataLength: MAX_REGISTRY_MESSAGE_BYTES,
-      idleTimeout: SESSION_CLIENT_IDLE_TIMEOUT_MS,
-      openTimeout: init.requestTimeout,
-      onIdle: peer => { this.closeIfUnused(peer) }
-    })
+    this.routes = new RouteCache({ ttl: init.routeCacheTtl, size: init.replicationFactor, position: id => this.position(id), excluded: id => this.excluded.has(id) })
+    this.connections = new RegistryConnections(node, init, this.counters)
   }
 
-  /**
-   * A registry this node stopped asking: its connection is closed unless something else uses it (open streams)
-   * or it is one to keep, so a node holds the connections it uses and not every registry a lookup ever met.
-   */
   /** Whether this node still wants its connection to a registry: a session is open, or it is one to keep. */
   wants (id: string): boolean {
-    return this.sessions.has(id) || this.init.keepConnection?.(id) === true
+    return this.connections.wants(id)
   }
 
-  /** A registry this node no longer needs to stay connected to: closed now if nothing uses it (see closeIfUnused). */
+  /** A registry this node no longer needs to stay connected to: closed now if nothing uses it. */
   release (id: string): void {
-    this.closeIfUnused(this.peerId(id))
-  }
-
-  private closeIfUnused (peer: PeerId): void {
-    // A request may have opened a new session while the idle one closed: its stream may not exist yet.
-    if (this.init.keepConnection?.(peer.toString()) === true || this.sessions.has(peer.toString())) return
-    for (const connection of this.node.getConnections(peer)) {
-      // The session's own stream is still listed until the registry closes its side too (a round trip later):
-      // a stream this node can no longer write on is ending, not in use.
-      if (connection.streams.every(s => s.writeStatus !== 'writable')) {
-        void connection.close().catch((err: unknown) => { this.log('closing the idle connection to %p failed: %e', peer, err) })
-      }
-    }
+    this.connections.release(id)
   }
 
   /** Verified registries this node knows now, less those removed with removeRegistryNode(). */
@@ -229,7 +98,7 @@ export class RegistryClient {
     this.excluded.add(peerId)
     this.table.remove(peerId)
     this.invalidateRoutes()
-    this.sessions.close(peerId)
+    this.connections.close(peerId)
   }
 
   /** Whether removeRegistryNode() took this registry out of use. */
@@ -259,7 +128,7 @@ export class RegistryClient {
     if (!this.routes.has(name)) {
       // All of the closest set at once (α = K), as the publication itself will: a first publication is a few round trips.
       const found = await this.findClosest(target, need, signal, need)
-      if (found.closest.length > 0) this.remember(name, target, found.closest.map(a => a.id), false)
+      if (found.closest.length > 0) this.routes.remember(name, target, found.closest.map(a => a.id), false)
     }
     // Publications always ask for closer registries: they are rare (a renewal every recordTtl / 3), and a record
     // must reach a registry that joined near its key even while the route is fresh.
@@ -357,13 +226,7 @@ export class RegistryClient {
 
   /** Opens a stream of `protocol` to a registry (dialling it from what the table knows of it if needed). */
   async openStream (id: string, protocol: string, signal: AbortSignal): Promise<Stream> {
-    const peer = this.peerId(id)
-    const entry = this.table.get(id)
-    if (entry !== undefined && entry.addrs.length > 0 && this.node.getConnections(peer).length === 0) {
-      await this.node.peerStore.merge(peer, { multiaddrs: entry.addrs }).catch((err: unknown) => { this.log('could not note the addresses of %s: %e', id, err) })
-    }
-    await this.init.guard?.require(id, ['registry'], signal)
-    return this.node.dialProtocol(peer, protocol, { signal })
+    return this.connections.openStream(id, protocol, signal)
   }
 
   /** Whether a registry answers a request now (a liveness check). */
@@ -389,7 +252,7 @@ export class RegistryClient {
 
   /** Closes the request streams to registries. */
   close (): void {
-    this.sessions.closeAll()
+    this.connections.closeAll()
   }
 
   /** One lookup: seeds from the name's route, the table and this node if it is a registry. */
@@ -434,19 +297,9 @@ export class RegistryClient {
     if (name !== undefined) {
       if (result.closest.length === 0) this.routes.delete(name)
       // A registry that refused (over a rate, say) is alive and still among the closest: it stays in the route.
-      else this.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures].filter(([, err]) => !(err instanceof Refusal)).map(([id]) => id))
+      else this.routes.remember(name, target, result.closest.map(a => a.id), closer === 0, [...result.failures].filter(([, err]) => !(err instanceof Refusal)).map(([id]) => id))
     }
     return result
-  }
-
-  /** Keeps a name's closest registries: the new ones, then earlier ones still standing, nearest first. */
-  private remember (name: string, target: Uint8Array, ids: string[], wasFresh: boolean, failed: string[] = []): void {
-    const previous = this.routes.get(name)
-    const all = [...new Set([...ids, ...(previous?.ids ?? [])])].filter(id => !failed.includes(id) && !this.excluded.has(id))
-    all.sort((a, b) => compareDistance(target, this.position(a), this.position(b)))
-    const fresh = wasFresh && previous !== undefined ? previous.fresh : Date.now() + this.init.routeCacheTtl
-    this.routes.delete(name)
-    this.routes.set(name, { ids: all.slice(0, this.init.replicationFactor), fresh })
   }
 
   private position (id: string): Uint8Array {
@@ -520,15 +373,12 @@ export class RegistryClient {
   }
 
   /** One request to one candidate; its outcome updates what the table knows of it. */
-  private async ask (candidate: Candidate, message: Partial<RegistryRequest> & Pick<RegistryRequest, 'type'>, signal: AbortSignal): Promise<RegistryResponse> {
-    const peer = this.peerId(candidate.id)
+  private async ask (candidate: Candidate, message: RequestFields, signal: AbortSignal): Promise<RegistryResponse> {
     // A registry met through a hint: its addresses must be in the peer store before libp2p can dial it.
-    if (candidate.addrs.length > 0 && this.node.getConnections(peer).length === 0) {
-      await this.node.peerStore.merge(peer, { multiaddrs: candidate.addrs }).catch((err: unknown) => { this.log('could not note the addresses of %s: %e', candidate.id, err) })
-    }
+    await this.connections.noteAddresses(candidate.id, candidate.addrs)
     this.counters.requests++
     try {
-      const response = await this.send(candidate.id, message, signal)
+      const response = await this.connections.send(candidate.id, message, signal)
       // It answered the registry protocol: it is a registry, whatever the bucket said about its hint.
       // The addresses came with a hint: they are kept only for a registry not known yet (identify brings its own).
       if (this.table.add(candidate.id, this.table.has(candidate.id) ? [] : candidate.addrs, { verified: true }) !== undefined) this.table.answered(candidate.id)
@@ -542,33 +392,10 @@ export class RegistryClient {
     }
   }
 
-  /** Parsed peer ids of registries, kept: parsing base58 on every request showed in profiles. */
-  private peerId (id: string): PeerId {
-    let peer = this.peerIds.get(id)
-    if (peer === undefined) {
-      peer = peerIdFromString(id)
-      this.peerIds.set(id, peer)
-    }
-    return peer
-  }
-
   private expect (name: string): RecordExpectations {
     return { network: this.init.network, name, ...(this.init.authority !== undefined ? { authority: this.init.authority } : {}) }
   }
-
-  private async send (id: string, message: Partial<RegistryRequest> & Pick<RegistryRequest, 'type'>, signal: AbortSignal): Promise<RegistryResponse> {
-    const limit = deadline(this.init.requestTimeout, signal)
-    try {
-      await this.init.guard?.require(id, ['registry'], limit.signal)
-      return await this.sessions.request(this.peerId(id), { name: '', record: EMPTY, key: EMPTY, closer: 0, relay: 0, ...message }, limit.signal)
-    } finally {
-      limit.clear()
-    }
-  }
-
 }
-
-const EMPTY = new Uint8Array(0) as Uint8Array<ArrayBuffer>
 
 function mergeInto (merged: Map<string, VerifiedRecord>, record: VerifiedRecord): void {
   const held = merged.get(record.peerId)

@@ -3,26 +3,28 @@
  * health prober, with one lifecycle, and the counters behind `getStats()`.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { Prober } from '../health/prober.js'
+import { Prober, type ProberComponents } from '../health/prober.js'
 import { LimitErrorCodes } from '../errors.js'
 import { isLive, openRecord } from '../records/service-record.js'
 import { RateLimiter } from '../security/rate-limiter.js'
 import { RecordStore } from './record-store.js'
-import { RegistryServer } from './registry-server.js'
-import { Replicator, type ReplicationReason } from './replicator.js'
-import { WatchServer } from './watch-server.js'
+import { RegistryServer, type RegistryServerComponents } from './registry-server.js'
+import { Replicator, type ReplicationReason, type ReplicatorComponents } from './replicator.js'
+import { WatchServer, type WatchServerComponents } from './watch-server.js'
 import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PERSIST_FLUSH_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { InstanceHealth } from '../health/model.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
-import type { NetgetLibp2p } from '../node/create-node.js'
 import type { ResolvedOptions } from '../options.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RegistryPersistence } from './persistence.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '@libp2p/interface'
+
+/** What its prober, server, watch server and replicator need of the node (its own identity and logger among them). */
+export type RegistryRoleComponents = ProberComponents & RegistryServerComponents & WatchServerComponents & ReplicatorComponents
 
 export interface RegistryRoleEvents {
   onStored: (record: VerifiedRecord, from: string) => void
@@ -82,7 +84,7 @@ export class RegistryRole {
   private neighbourLeftAt = 0
   private readonly replicationFactor: number
 
-  constructor (node: NetgetLibp2p, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents, persistence?: RegistryPersistence) {
+  constructor (node: RegistryRoleComponents, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents, persistence?: RegistryPersistence) {
     const self = node.peerId.toString()
     this.options = options
     this.log = node.logger.forComponent('netget:persistence')

@@ -24,6 +24,8 @@ import type { RegistryPeer } from '../../protocols/registry.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { Connection, PublicKey } from '@libp2p/interface'
 
+export type RegistryServerComponents = Pick<NetgetLibp2p, 'handle' | 'unhandle'>
+
 export interface RegistryServerInit {
   network: string
   store: RecordStore
@@ -84,13 +86,13 @@ export interface HeldRecord {
 }
 
 export class RegistryServer {
-  private readonly node: NetgetLibp2p
+  private readonly node: RegistryServerComponents
   private readonly init: RegistryServerInit
   private sweepTimer?: ReturnType<typeof setInterval>
   /** DISCOVER requests answered (over the wire; local lookups of a registry's own client are not counted). */
   discoversAnswered = 0
 
-  constructor (node: NetgetLibp2p, init: RegistryServerInit) {
+  constructor (node: RegistryServerComponents, init: RegistryServerInit) {
     this.node = node
     this.init = init
   }

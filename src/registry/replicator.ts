@@ -25,10 +25,13 @@ import { isLive } from '../records/service-record.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import { deadline } from '../util/deadline.js'
 import type { RecordStore } from './record-store.js'
+import type { RequestComponents } from '../node/rpc.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 import type { RegistryTable, TableEntry } from '../routing/registry-table.js'
 import type { Logger } from '@libp2p/interface'
+
+export type ReplicatorComponents = Pick<NetgetLibp2p, 'peerId' | 'logger'> & RequestComponents
 
 export interface ReplicatorInit {
   network: string
@@ -86,7 +89,7 @@ export class Replicator {
   /** `netget:replicator` (DEBUG=netget*): records a receiver could not be sent, and why. */
   private readonly log: Logger
 
-  constructor (node: NetgetLibp2p, init: ReplicatorInit) {
+  constructor (node: ReplicatorComponents, init: ReplicatorInit) {
     this.init = init
     this.log = node.logger.forComponent('netget:replicator')
     this.self = node.peerId.toString()

@@ -23,6 +23,8 @@ import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
+export type WatchServerComponents = Pick<NetgetLibp2p, 'handle' | 'unhandle'>
+
 export interface WatchServerInit {
   network: string
   /** Deadline for reading the WATCH request and writing the snapshot (ms). */
@@ -53,7 +55,7 @@ export type LocalListener = (change: { upserts: HeldRecord[], gone: string[] }) 
 const MAX_WATCH_REQUEST_BYTES = 1024
 
 export class WatchServer {
-  private readonly node: NetgetLibp2p
+  private readonly node: WatchServerComponents
   private readonly init: WatchServerInit
   private readonly byName = new Map<string, Set<Watcher>>()
   /** This node's own watches of a name (a registry node's watch reads its own view without a stream). */
@@ -64,7 +66,7 @@ export class WatchServer {
   private flushing = false
   private heartbeat?: ReturnType<typeof setInterval>
 
-  constructor (node: NetgetLibp2p, init: WatchServerInit) {
+  constructor (node: WatchServerComponents, init: WatchServerInit) {
     this.node = node
     this.init = init
   }

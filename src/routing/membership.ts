@@ -66,6 +66,8 @@ interface Departed {
   trying: boolean
 }
 
+export type MembershipComponents = Pick<NetgetLibp2p, 'peerId' | 'logger' | 'addEventListener' | 'removeEventListener' | 'getConnections' | 'peerStore'>
+
 export interface MembershipInit {
   network: string
   table: RegistryTable
@@ -79,7 +81,7 @@ export interface MembershipInit {
 }
 
 export class Membership {
-  private readonly node: NetgetLibp2p
+  private readonly node: MembershipComponents
   private readonly init: MembershipInit
   private readonly protocol: string
   private controller?: AbortController
@@ -119,7 +121,7 @@ export class Membership {
   /** `netget:membership` (DEBUG=netget*): registries that left the table, and reconnection attempts. */
   private readonly log: Logger
 
-  constructor (node: NetgetLibp2p, init: MembershipInit) {
+  constructor (node: MembershipComponents, init: MembershipInit) {
     this.node = node
     this.log = node.logger.forComponent('netget:membership')
     this.init = init

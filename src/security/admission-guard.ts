@@ -15,7 +15,10 @@ import { MAX_CERTIFICATE_BYTES, checkValidity, verifyCertificate } from './admis
 import { BoundedMap } from '../util/bounded-map.js'
 import type { Role, VerifiedAdmission } from './admission.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
+import type { RequestComponents } from '../node/rpc.js'
 import type { ConnectionGater, IdentifyResult, Logger, PeerId, PublicKey } from '@libp2p/interface'
+
+export type AdmissionGuardComponents = Pick<NetgetLibp2p, 'logger' | 'handle' | 'addEventListener' | 'removeEventListener' | 'getConnections' | 'hangUp'> & RequestComponents
 
 /** Refused peers remembered by the gater at once. */
 const MAX_DENIED_PEERS = 10_000
@@ -38,7 +41,7 @@ export interface AdmissionGuardInit {
 
 export class AdmissionGuard {
   private readonly init: AdmissionGuardInit
-  private node?: NetgetLibp2p
+  private node?: AdmissionGuardComponents
   private readonly admitted = new Map<string, VerifiedAdmission>()
   private readonly pending = new Map<string, Promise<VerifiedAdmission>>()
   private readonly denied = new BoundedMap<string, number>(MAX_DENIED_PEERS)
@@ -85,7 +88,7 @@ export class AdmissionGuard {
     }
   }
 
-  async start (node: NetgetLibp2p): Promise<void> {
+  async start (node: AdmissionGuardComponents): Promise<void> {
     this.node = node
     this.log = node.logger.forComponent('netget:admission')
     const response = { certificate: this.init.certificate as Uint8Array<ArrayBuffer> }

@@ -23,7 +23,7 @@ function connectedTo (from: Netget, to: Netget): boolean {
 
 /** The registry client's sessions reach their idle timeout now (as after 45 s without requests). */
 async function sessionsIdleOut (node: Netget): Promise<void> {
-  await (node as unknown as { client: { sessions: { expireIdle(): Promise<void> } } }).client.sessions.expireIdle()
+  await (node as unknown as { client: { connections: { sessions: { expireIdle(): Promise<void> } } } }).client.connections.sessions.expireIdle()
 }
 
 function registryConnections (node: Netget, registries: Netget[]): string[] {
