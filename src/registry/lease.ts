@@ -75,6 +75,8 @@ export class Lease {
   name?: string
   /** A name being registered right now: a stop in the meantime must withdraw it too. */
   private pending?: string
+  /** The multiaddrs that did not fit in a record were logged once. */
+  private warnedAddresses = false
 
   constructor (init: LeaseInit) {
     this.init = init
@@ -161,22 +163,35 @@ export class Lease {
     return this.lastSequence
   }
 
+  /**
+   * This node's multiaddrs and the announced endpoints, at most MAX_ADDRESSES: every announced one (the options
+   * allow MAX_ADDRESSES - 1), then as many of the node's own as fit. A node whose multiaddrs grow (a new interface
+   * under a wildcard listen) keeps renewing rather than publishing a record every registry would refuse.
+   */
+  private addresses (): string[] {
+    const { node, announce } = this.init
+    const own = node.getMultiaddrs().map(ma => ma.toString())
+    const room = MAX_ADDRESSES - announce.length
+    if (own.length > room && !this.warnedAddresses) {
+      this.warnedAddresses = true
+      node.logger.forComponent('netget:lease')('the record carries %d of this node\'s %d multiaddrs: at most %d addresses, %d of them announced', room, own.length, MAX_ADDRESSES, announce.length)
+    }
+    return [...own.slice(0, room), ...announce]
+  }
+
   private async publish (name: string, withdrawn: boolean, minAcks: number, relay: boolean, signal: AbortSignal): Promise<RegistrationResult> {
-    const { node, network, recordTtl, announce, admission } = this.init
+    const { node, network, recordTtl, admission } = this.init
     const issuedAt = Date.now()
     const fields = {
       network,
       name,
-      addresses: [...node.getMultiaddrs().map(ma => ma.toString()), ...announce],
+      addresses: this.addresses(),
       // The name published: a withdrawal under an old name after a rename must not carry the new one.
       metadata: { ...this.init.metadata(), name },
       sequence: this.nextSequence(),
       issuedAt,
       expiresAt: issuedAt + recordTtl,
       withdrawn
-    }
-    if (fields.addresses.length > MAX_ADDRESSES) {
-      throw new InvalidOptionError('announce', `the record would carry ${fields.addresses.length} addresses (${fields.addresses.length - announce.length} multiaddrs of this node and ${announce.length} announced), at most ${MAX_ADDRESSES}: announce fewer, or listen on fewer addresses`)
     }
     let bytes: Uint8Array
     try {
