@@ -17,17 +17,19 @@ export class Refusal extends Error {
 
 /**
  * The error of a discovery that no registry answered: when every registry it reached refused (a rate limit, an
- * admission), that refusal (LimitExceededError, AdmissionError) rather than "no registry reachable", which would
- * send the caller looking for a network fault.
+ * admission), a refusal (AdmissionError, LimitExceededError) rather than "no registry reachable", which would
+ * send the caller looking for a network fault. Refusals of both kinds: the admission one, which waiting does not
+ * cure (a rate limit does).
  */
 export function noAnswerError (name: string, failures: Map<string, Error>): NetgetError {
   const reasons = [...failures].map(([id, err]) => `${id}: ${err.message}`).join('; ')
   const refusals = [...failures.values()].filter((err): err is Refusal => err instanceof Refusal)
   if (refusals.length > 0 && refusals.length === failures.size) {
-    const code = refusals[0].code
     const message = `every registry asked for "${name}" refused: ${reasons}`
-    if (Object.values(LimitErrorCodes).includes(code as LimitErrorCode)) return new LimitExceededError(code as LimitErrorCode, message)
-    if (Object.values(AdmissionErrorCodes).includes(code as AdmissionErrorCode)) return new AdmissionError(code as AdmissionErrorCode, message)
+    const admission = refusals.find(r => Object.values(AdmissionErrorCodes).includes(r.code as AdmissionErrorCode))
+    if (admission !== undefined) return new AdmissionError(admission.code as AdmissionErrorCode, message)
+    const limit = refusals.find(r => Object.values(LimitErrorCodes).includes(r.code as LimitErrorCode))
+    if (limit !== undefined) return new LimitExceededError(limit.code as LimitErrorCode, message)
   }
   return new NoRegistryReachableError(`No registry answered for "${name}": ${reasons === '' ? 'none reachable in time' : reasons}`)
 }
