@@ -138,6 +138,16 @@ describe('service records', () => {
     await openRecord(await signRecord(key, fields({ metadata: { version: '1' } })), { network: 'development', now: NOW })
   })
 
+  it('accepts a withdrawal whose metadata.name is another name (a renamed record withdrawn by a node from before the rule)', async () => {
+    const tombstone = ServiceRecord.encode({
+      network: 'development', name: 'DatabaseService', publicKey: publicKeyToProtobuf(key.publicKey) as Uint8Array<ArrayBuffer>,
+      addresses: [], metadata: '{"name":"DatabaseServiceV2"}', sequence: 2n, issuedAt: BigInt(NOW), expiresAt: BigInt(NOW + 1000), withdrawn: true
+    })
+    const opened = await openRecord(await signRaw(key, tombstone), { network: 'development', now: NOW })
+    assert.equal(opened.withdrawn, true)
+    assert.equal(opened.name, 'DatabaseService')
+  })
+
   it('refuses a signature made for another network domain', async () => {
     const record = ServiceRecord.encode({
       network: 'development', name: 'DatabaseService', publicKey: publicKeyToProtobuf(key.publicKey) as Uint8Array<ArrayBuffer>,

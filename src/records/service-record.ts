@@ -86,16 +86,19 @@ export function checkName (name: string, what = 'name'): void {
 
 /**
  * `metadata.name`, when present, is the record's `name`: a record served for one name must not describe itself as
- * another (an API user reads `metadata.name` as the service name).
+ * another (an API user reads `metadata.name` as the service name). Not checked on a withdrawal, whose metadata is
+ * never shown: nodes from before this rule withdraw a renamed record with its new name, and a registry that
+ * refused that tombstone would serve the old record until its lease ends (rolling upgrades).
  */
-function checkMetadataName (metadata: Metadata, name: string): void {
+function checkMetadataName (metadata: Metadata, name: string, withdrawn: boolean): void {
+  if (withdrawn) return
   if (Object.hasOwn(metadata, 'name') && metadata.name !== name) {
     fail(RecordErrorCodes.BAD_FIELD, `metadata.name ${JSON.stringify(String(metadata.name).slice(0, 64))} differs from the record's name ${JSON.stringify(name)}`)
   }
 }
 
 /** Checks the structural rules that do not depend on keys or time. */
-export function checkFields (fields: Pick<RecordFields, 'name' | 'addresses' | 'metadata'>): string {
+export function checkFields (fields: Pick<RecordFields, 'name' | 'addresses' | 'metadata'> & { withdrawn?: boolean }): string {
   checkName(fields.name)
   if (fields.addresses.length > MAX_ADDRESSES) {
     fail(RecordErrorCodes.BAD_FIELD, `at most ${MAX_ADDRESSES} addresses, got ${fields.addresses.length}`)
@@ -111,7 +114,7 @@ export function checkFields (fields: Pick<RecordFields, 'name' | 'addresses' | '
   if (Object.keys(fields.metadata).length > MAX_METADATA_KEYS) {
     fail(RecordErrorCodes.BAD_FIELD, `metadata may have at most ${MAX_METADATA_KEYS} keys`)
   }
-  checkMetadataName(fields.metadata, fields.name)
+  checkMetadataName(fields.metadata, fields.name, fields.withdrawn === true)
   let json: string
   try {
     json = JSON.stringify(fields.metadata)
@@ -226,7 +229,7 @@ export async function openRecord (bytes: Uint8Array, expect: RecordExpectations,
   if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
     fail(RecordErrorCodes.BAD_FIELD, `metadata may have at most ${MAX_METADATA_KEYS} keys`)
   }
-  checkMetadataName(metadata, fields.name)
+  checkMetadataName(metadata, fields.name, fields.withdrawn)
   const publicKey = parsePublicKey(fields.publicKey)
   const record: VerifiedRecord = {
     peerId: peerIdFromPublicKey(publicKey).toString(),
