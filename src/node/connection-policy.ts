@@ -16,8 +16,10 @@
  * without streams, so one used only by short streams (one-shot requests between sweeps) is closed at most
  * `idleTimeout × 1.25` after its last sweep-visible use and re-dialled (≈ 12 ms on loopback) if needed again.
  */
+import { repeatingTask } from '@libp2p/utils'
 import { kadProtocol } from '../constants.js'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
+import type { RepeatingTask } from '@libp2p/utils'
 
 export interface ConnectionPolicyInit {
   network: string
@@ -49,8 +51,8 @@ export class ConnectionPolicy implements Startable {
   private readonly keepers = new Set<KeepPredicate>()
   /** Connection id → when a sweep first found it without streams. */
   private readonly idleSince = new Map<string, number>()
-  private timer?: ReturnType<typeof setInterval>
-  private sweeping = false
+  /** The sweep, every idleTimeout / 4; a sweep that runs long delays the next rather than overlapping it. */
+  private readonly sweeper: RepeatingTask
   private readonly log: Logger
   /** Connections closed because idle (for tests and stats). */
   closed = 0
@@ -61,23 +63,19 @@ export class ConnectionPolicy implements Startable {
     this.idleTimeout = init.idleTimeout ?? IDLE_CONNECTION_TIMEOUT_MS
     this.protocol = kadProtocol(init.network)
     this.keepRegistries = init.keepRegistries ?? true
+    this.sweeper = repeatingTask(async () => {
+      await this.sweep().catch((err: unknown) => { this.log.error('idle connection sweep failed: %e', err) })
+    }, Math.max(10, Math.floor(this.idleTimeout / 4)))
   }
 
   readonly [Symbol.toStringTag] = 'netget/connection-policy'
 
   start (): void {
-    if (this.timer !== undefined) return
-    this.timer = setInterval(() => {
-      if (this.sweeping) return
-      this.sweeping = true
-      this.sweep().catch((err: unknown) => { this.log.error('idle connection sweep failed: %e', err) }).finally(() => { this.sweeping = false })
-    }, Math.max(10, Math.floor(this.idleTimeout / 4)))
-    this.timer.unref()
+    this.sweeper.start()
   }
 
   stop (): void {
-    clearInterval(this.timer)
-    this.timer = undefined
+    this.sweeper.stop()
     this.idleSince.clear()
   }
 

@@ -9,7 +9,7 @@
  * not read is reset (it resynchronises from a snapshot) rather than buffered without end.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { pbStream } from '@libp2p/utils'
+import { pbStream, repeatingTask } from '@libp2p/utils'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { MAX_RECORDS_PER_RESPONSE, MAX_WATCHERS, MAX_WATCH_BACKLOG, MAX_WATCH_STREAMS_PER_CONNECTION, WATCH_HEARTBEAT_MS, watchProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, ProtocolError } from '../errors.js'
@@ -64,7 +64,7 @@ export class WatchServer {
   /** Names whose view changed since the last flush, and the instances touched. */
   private readonly touched = new Map<string, Set<string>>()
   private flushing = false
-  private heartbeat?: ReturnType<typeof setInterval>
+  private readonly heartbeat = repeatingTask(() => { this.beat() }, WATCH_HEARTBEAT_MS)
 
   constructor (node: WatchServerComponents, init: WatchServerInit) {
     this.node = node
@@ -79,13 +79,11 @@ export class WatchServer {
   async start (): Promise<void> {
     await this.node.handle(watchProtocol(this.init.network), async (stream, connection) => { await this.serve(stream, connection) },
       { maxInboundStreams: MAX_WATCH_STREAMS_PER_CONNECTION })
-    this.heartbeat = setInterval(() => { this.beat() }, WATCH_HEARTBEAT_MS)
-    this.heartbeat.unref()
+    this.heartbeat.start()
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.heartbeat)
-    this.heartbeat = undefined
+    this.heartbeat.stop()
     for (const watchers of this.byName.values()) for (const watcher of watchers) watcher.close()
     this.byName.clear()
     this.local.clear()

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   BUCKET_REFRESH_NEED, LIVENESS_CHECK_MIN_INTERVAL_MS, REGISTRY_RECONNECT_FIRST_MS, REGISTRY_RECONNECT_GIVE_UP_MS,
@@ -29,6 +30,7 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RegistryTable } from './registry-table.js'
 import type { IdentifyResult, Logger, PeerId } from '@libp2p/interface'
+import type { RepeatingTask } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** How often departed registries due for another try are looked at (ms), and how many are tried at once. */
@@ -97,7 +99,7 @@ export class Membership {
   private selfLookupRunning = false
   /** Registries that left the table after failures, tried again with back-off (registries only). */
   private readonly departed = new BoundedMap<string, Departed>(REGISTRY_RECONNECT_MAX_DEPARTED)
-  private reconnectTimer?: ReturnType<typeof setInterval>
+  private reconnector?: RepeatingTask
   private reconnecting = 0
 
   private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
@@ -137,8 +139,8 @@ export class Membership {
       this.node.addEventListener('peer:disconnect', this.onDisconnect)
       this.refreshPeriod = TABLE_REFRESH_INTERVAL_MS
       this.scheduleRefresh()
-      this.reconnectTimer = setInterval(() => { this.reconnect() }, RECONNECT_TICK_MS)
-      this.reconnectTimer.unref()
+      this.reconnector = repeatingTask(() => { this.reconnect() }, RECONNECT_TICK_MS)
+      this.reconnector.start()
       if (this.init.table.size > 0) void this.selfLookup()
     }
   }
@@ -148,8 +150,8 @@ export class Membership {
     this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     clearTimeout(this.refreshTimer)
     this.refreshTimer = undefined
-    clearInterval(this.reconnectTimer)
-    this.reconnectTimer = undefined
+    this.reconnector?.stop()
+    this.reconnector = undefined
     this.departed.clear()
     for (const timer of this.warmupTimers.splice(0)) clearTimeout(timer)
     this.controller?.abort()
