@@ -150,40 +150,24 @@ export class PublishFailedError extends NetgetError {
 export class ProtocolError extends NetgetError {
   static override readonly errorName = 'ProtocolError'
   override readonly code = 'NETGET_ERR_PROTOCOL'
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-  }
 }
 
 /** The operation was cancelled by the caller's signal or its own timeout. */
 export class TimeoutError extends NetgetError {
   static override readonly errorName = 'TimeoutError'
   override readonly code = 'NETGET_ERR_TIMEOUT'
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-  }
 }
 
 /** The caller's AbortSignal fired before the operation completed. */
 export class AbortedError extends NetgetError {
   static override readonly errorName = 'AbortedError'
   override readonly code = 'NETGET_ERR_ABORTED'
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-  }
 }
 
 /** The node could not start (e.g. a listen address in use, a key file unreadable); `cause` has the details. */
 export class StartError extends NetgetError {
   static override readonly errorName = 'StartError'
   override readonly code = 'NETGET_ERR_START'
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-  }
 }
 
 /** A method that needs a running node was called after `stop()` began. */
@@ -200,10 +184,6 @@ export class NotStartedError extends NetgetError {
 export class KeyFileError extends NetgetError {
   static override readonly errorName = 'KeyFileError'
   override readonly code = 'NETGET_ERR_KEY_FILE'
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-  }
 }
 
 /** `registerWithNetwork()` on a node that has no service name (metadata.name). */

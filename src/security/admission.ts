@@ -144,16 +144,7 @@ export async function verifyCertificate (bytes: Uint8Array, expect: AdmissionExp
   // The authority key in the certificate equals the trusted one, so verifying with the trusted key is the same.
   const valid = await verifyWithDomain(expect.authority, ADMISSION_SIGNATURE_DOMAIN, envelope.payload, envelope.signature)
   if (!valid) fail(AdmissionErrorCodes.INVALID, 'certificate signature does not verify with the authority key')
-  const admission: VerifiedAdmission = {
-    network: fields.network,
-    authority: fields.authority,
-    subject: fields.subject,
-    role,
-    services: fields.services,
-    notBefore: Number(fields.notBefore),
-    notAfter: Number(fields.notAfter),
-    bytes
-  }
+  const admission: VerifiedAdmission = { ...admissionOf(fields, role), bytes }
   checkValidity(admission, expect.now)
   return admission
 }
@@ -189,16 +180,21 @@ export function describeCertificate (bytes: Uint8Array): Omit<VerifiedAdmission,
     const fields = AdmissionPb.decode(AdmissionCertificatePb.decode(bytes).payload)
     const role = roleFromPb(fields.role)
     if (role === undefined) throw new Error('unknown role')
-    return {
-      network: fields.network,
-      authority: fields.authority,
-      subject: fields.subject,
-      role,
-      services: fields.services,
-      notBefore: Number(fields.notBefore),
-      notAfter: Number(fields.notAfter)
-    }
+    return admissionOf(fields, role)
   } catch (err) {
     throw new AdmissionError(AdmissionErrorCodes.INVALID, `certificate does not decode: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** What a certificate says, from its decoded payload. */
+function admissionOf (fields: AdmissionPb, role: Role): Omit<VerifiedAdmission, 'bytes'> {
+  return {
+    network: fields.network,
+    authority: fields.authority,
+    subject: fields.subject,
+    role,
+    services: fields.services,
+    notBefore: Number(fields.notBefore),
+    notAfter: Number(fields.notAfter)
   }
 }
