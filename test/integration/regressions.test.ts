@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import { createNode } from '../../src/node/create-node.js'
 import { request, serveSession } from '../../src/node/rpc.js'
-import { AbortedError, InvalidOptionError, LimitErrorCodes, LimitExceededError, NoRegistryReachableError } from '../../src/index.js'
+import { AbortedError, LimitErrorCodes, LimitExceededError, NoRegistryReachableError } from '../../src/index.js'
 import { signRecord } from '../../src/records/service-record.js'
 import { TestNetwork, eventually } from '../helpers/network.js'
 
