@@ -10,11 +10,12 @@
  *
  * Fair, paced and bounded: each round appends the targets that are neither queued nor being probed to one FIFO
  * queue, whose probes start one every interval / (targets queued) ms, at most MAX_CONCURRENT_PROBES at once; a
- * probe asked for by probeSoon() starts at once. No target is ever passed over: with N targets, the probe timeout
- * T and the round interval I, a target is probed again at most 2I + (⌈N / 64⌉ + 1) × T after its last probe
- * started (it waits at most I to be queued again and at most I for its turn in the queue, or behind at most
- * N − 1 others that free a slot each within T, and its own probe ends within T); in a steady round order it is
- * probed every I. Once the queue takes longer than I to drain, rounds follow the drain time instead of piling
+ * probe asked for by probeSoon() (a suspect's retry, a confirmation) starts at once, but such probes hold at most
+ * MAX_URGENT_PROBES slots, and a confirmation never runs in a round probe's slot. No target is ever passed over:
+ * with N targets, the probe timeout T and the round interval I, a target is probed again at most
+ * 2I + (⌈N / 32⌉ + 1) × T after its last probe started (it waits at most I to be queued again and at most I for
+ * its turn in the queue, or behind at most N − 1 others in the ROUND_PROBE_SLOTS (32) slots the queue always has,
+ * each freed within T, and its own probe ends within T); in a steady round order it is probed every I. Once the queue takes longer than I to drain, rounds follow the drain time instead of piling
  * up: a target is in the queue at most once. Timing model and worst cases: docs/health.md.
  */
 import { deadline } from '../util/deadline.js'
@@ -59,10 +60,20 @@ interface TargetState {
   health: InstanceHealth
   /** The early probe of a suspect. */
   retry?: ReturnType<typeof setTimeout>
+  /** Missed unhealthyThreshold probes: its next probe is the confirmation, with the longer deadline. */
+  confirming: boolean
 }
 
 /** Probes running at once on one registry. */
 export const MAX_CONCURRENT_PROBES = 64
+/**
+ * Of those, the most that probeSoon() (a suspect's early retry, a confirmation, a closed connection) may hold: the
+ * rest are the round queue's, so that silent targets' retries and confirmations, which jump the queue and hold a
+ * slot for up to twice the timeout, cannot starve the targets that answer (their wait bound counts on it).
+ */
+export const MAX_URGENT_PROBES = 32
+/** Slots the round queue always has. */
+export const ROUND_PROBE_SLOTS = MAX_CONCURRENT_PROBES - MAX_URGENT_PROBES
 /** A down instance that does not answer is probed once every this many rounds. */
 export const DOWN_PROBE_EVERY = 3
 /** A suspect is probed again this soon (ms) rather than at its next turn, or at the next interval if sooner. */
@@ -88,6 +99,7 @@ export class Prober {
   private paceTimer?: ReturnType<typeof setTimeout>
   private controller?: AbortController
   private running = 0
+  private urgentRunning = 0
   private releaseConnections?: () => void
   private readonly sessions: ProbeSessions
 
@@ -124,6 +136,7 @@ export class Prober {
     // Probes still in flight end at once (their signal fired) and no longer count against a later start().
     this.inFlight.clear()
     this.running = 0
+    this.urgentRunning = 0
   }
 
   isDown (peerId: string): boolean {
@@ -185,7 +198,8 @@ export class Prober {
     const controller = this.controller
     if (controller === undefined) return
     while (this.running < MAX_CONCURRENT_PROBES) {
-      let peerId = first(this.urgent)
+      let peerId = this.urgentRunning < MAX_URGENT_PROBES ? first(this.urgent) : undefined
+      const urgent = peerId !== undefined
       if (peerId === undefined) {
         peerId = first(this.queue)
         if (peerId === undefined) return
@@ -211,13 +225,21 @@ export class Prober {
       }
       this.inFlight.add(peerId)
       this.running++
-      this.probeOne(peerId, state, controller)
-        .catch((err: unknown) => { this.log.error('probing %s failed unexpectedly: %e', peerId, err) })
+      if (urgent) this.urgentRunning++
+      const probed = peerId
+      this.probeOne(probed, state, controller)
+        .catch((err: unknown) => { this.log.error('probing %s failed unexpectedly: %e', probed, err) })
         .finally(() => {
           // After stop() (and maybe a new start()) this probe no longer counts.
           if (this.controller !== controller) return
-          this.inFlight.delete(peerId)
+          this.inFlight.delete(probed)
           this.running--
+          if (urgent) this.urgentRunning--
+          // Its confirmation, in a slot of its own (below MAX_URGENT_PROBES), ahead of the queue.
+          if (this.states.get(probed)?.confirming === true) {
+            this.queue.delete(probed)
+            this.urgent.add(probed)
+          }
           this.pump()
         })
     }
@@ -226,16 +248,19 @@ export class Prober {
   private async probeOne (peerId: string, state: TargetState, controller: AbortController): Promise<void> {
     clearTimeout(state.retry)
     state.retry = undefined
-    let result = await this.probeWithin(peerId, this.init.timeout, controller)
+    const confirming = state.confirming
+    state.confirming = false
+    const result = await this.probeWithin(peerId, this.init.timeout * (confirming ? CONFIRM_TIMEOUTS : 1), controller)
     // Stopped meanwhile, or the target left (its state was dropped): the verdict no longer matters.
     if (result === undefined || this.states.get(peerId) !== state) return
     const before = state.health
-    this.record(state, result)
-    if (!result.healthy && !state.down && state.misses >= this.init.unhealthyThreshold && !result.answered) {
+    // A confirmation left unanswered adds no miss: it confirms those counted.
+    if (!confirming || result.healthy || result.answered) this.record(state, result)
+    if (!confirming && !result.healthy && !state.down && state.misses >= this.init.unhealthyThreshold && !result.answered) {
       // Suspected long enough: confirm with a longer deadline before removing an instance that may only be slow.
-      result = await this.probeWithin(peerId, this.init.timeout * CONFIRM_TIMEOUTS, controller)
-      if (result === undefined || this.states.get(peerId) !== state) return
-      if (result.healthy || result.answered) this.record(state, result)
+      // Not in this slot: a round's probe holds its slot one timeout at most (the wait bound counts on it).
+      state.confirming = true
+      return
     }
     if (result.healthy) {
       state.misses = 0
@@ -292,7 +317,7 @@ export class Prober {
 }
 
 function newState (): TargetState {
-  return { misses: 0, down: false, skipped: 0, answered: false, health: { status: 'unknown', checks: [] } }
+  return { misses: 0, down: false, skipped: 0, answered: false, health: { status: 'unknown', checks: [] }, confirming: false }
 }
 
 function first (set: Set<string>): string | undefined {

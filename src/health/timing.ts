@@ -3,7 +3,7 @@
  * discovery, and how long a stall must last before a live one is removed. Tests and the docs use the same
  * formulas.
  */
-import { CONFIRM_TIMEOUTS, MAX_CONCURRENT_PROBES, SUSPECT_RETRY_MS } from './prober.js'
+import { CONFIRM_TIMEOUTS, ROUND_PROBE_SLOTS, SUSPECT_RETRY_MS } from './prober.js'
 
 export interface TimingOptions {
   healthInterval: number
@@ -23,9 +23,9 @@ export function suspectRetry (o: TimingOptions): number {
  * A process that dies on a live host is found sooner: its connections close, which probes it at once and makes
  * every probe fail in a few ms, so it is removed ≈ (threshold − 1) × suspectRetry after its death.
  */
-export function silentDetectionBound (o: TimingOptions, targets = MAX_CONCURRENT_PROBES): number {
+export function silentDetectionBound (o: TimingOptions, targets = ROUND_PROBE_SLOTS): number {
   const T = o.healthTimeout
-  const nextProbe = 2 * o.healthInterval + (Math.ceil(targets / MAX_CONCURRENT_PROBES) + 1) * T
+  const nextProbe = 2 * o.healthInterval + (Math.ceil(targets / ROUND_PROBE_SLOTS) + 1) * T
   return nextProbe + T + (o.unhealthyThreshold - 1) * (suspectRetry(o) + T) + CONFIRM_TIMEOUTS * T
 }
 

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { MAX_CONCURRENT_PROBES } from '../../src/health/prober.js'
+import { MAX_CONCURRENT_PROBES, ROUND_PROBE_SLOTS } from '../../src/health/prober.js'
 import { TestNetwork, eventually, waitForEvent, watchProbes } from '../helpers/network.js'
 
 const INSTANCES = 80
 const HEALTH = { healthInterval: 200, healthTimeout: 500, unhealthyThreshold: 2 }
-/** prober.ts: a target is probed again at most 2 × interval + (⌈N / 64⌉ + 1) × timeout after its last probe. */
-const PROBE_PERIOD_BOUND = 2 * HEALTH.healthInterval + (Math.ceil(INSTANCES / MAX_CONCURRENT_PROBES) + 1) * HEALTH.healthTimeout
+/** prober.ts: a target is probed again at most 2 × interval + (⌈N / 32⌉ + 1) × timeout after its last probe. */
+const PROBE_PERIOD_BOUND = 2 * HEALTH.healthInterval + (Math.ceil(INSTANCES / ROUND_PROBE_SLOTS) + 1) * HEALTH.healthTimeout
 
 describe('prober with more instances than concurrent probes', () => {
   const net = new TestNetwork()
