@@ -111,6 +111,10 @@ export const PROBING_HOLDERS = 3
 export const RELAY_DIRECT = PROBING_HOLDERS
 /** The largest `relay` a PUBLISH may ask for (the largest replicationFactor a registry relays for). */
 export const MAX_RELAY = 64
+/** After a holder of a record disconnects, its instance republishes this soon (ms)… */
+export const HOLDER_LOST_DELAY_MS = 100
+/** …and at most this often for that reason (ms). */
+export const HOLDER_LOST_MIN_INTERVAL_MS = 1000
 /** Holders of a record that send it to a registry joining its closest set (the nearest ones). */
 export const REPLICATION_SENDERS = 2
 /** REPLICATE requests one registry sends one receiver per second at most (receivers take 20 × publishRate). */

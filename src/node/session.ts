@@ -197,7 +197,10 @@ class Session<Req extends Identified, Res extends Identified> {
         const response = await pb.read(this.init.codecs.response, this.init.responseLimits !== undefined ? { limits: this.init.responseLimits } : {})
         const head = this.pending.shift()
         if (head === undefined || head.id !== response.id) {
-          throw new ProtocolError(`answer ${response.id} does not match request ${head?.id ?? '(none)'}`)
+          const err = new ProtocolError(`answer ${response.id} does not match request ${head?.id ?? '(none)'}`)
+          // Off the pending list already: close() below fails only those still on it.
+          if (head !== undefined && !head.abandoned) head.reject(err)
+          throw err
         }
         this.reused = true
         if (head.abandoned) this.abandoned--

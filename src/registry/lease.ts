@@ -6,7 +6,7 @@
  * RELAY_DIRECT closest, which relay them to the rest: a service keeps connections to those few holders only
  * (they probe it, and their connection closing is how it notices one died), not to all K.
  */
-import { MAX_ADDRESSES, RELAY_DIRECT } from '../constants.js'
+import { HOLDER_LOST_DELAY_MS, HOLDER_LOST_MIN_INTERVAL_MS, MAX_ADDRESSES, RELAY_DIRECT } from '../constants.js'
 import { InvalidOptionError, NoRegistryReachableError, PublishFailedError, RecordValidationError } from '../errors.js'
 import { copyInstance, toInstance } from '../records/instance.js'
 import { signRecord } from '../records/service-record.js'
@@ -53,11 +53,6 @@ export interface LeaseInit {
   onHoldersLeft?: (ids: string[]) => void
   onRenewError: (err: Error) => void
 }
-
-/** After a holder of the record disconnects, the record is republished this soon (ms)… */
-const HOLDER_LOST_DELAY_MS = 100
-/** …and at most this often for that reason (ms). */
-const HOLDER_LOST_MIN_INTERVAL_MS = 1000
 
 export class Lease {
   private readonly init: LeaseInit
