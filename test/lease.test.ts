@@ -190,6 +190,24 @@ describe('Lease', { timeout: 10_000 }, () => {
     assert.deepEqual(h.sent.map(s => s.at - T0), [0, TTL / 3, TTL / 3 + HOLDER_LOST_INTERVAL])
   })
 
+  it('renews soon when a registry among the closest did not answer, backing off while it keeps not answering', async t => {
+    const h = harness(t)
+    const missing: PublishResult = { accepted: ['r1', 'r2'], refusals: {}, unreachable: { r0: 'deadline of 3000 ms passed' } }
+    h.answer = async () => missing
+    await h.lease.register('Search', 1, never())
+    // 100 ms after the registration, then 1 s, 2 s, 4 s after each renewal that still missed it.
+    await h.advance(HOLDER_LOST_DELAY + 1000 + 2000 + 4000)
+    assert.deepEqual(h.sent.map(s => s.at - T0), [0, HOLDER_LOST_DELAY, HOLDER_LOST_DELAY + 1000, HOLDER_LOST_DELAY + 3000, HOLDER_LOST_DELAY + 7000])
+    // Once every registry asked answers, the lease goes back to renewing every third of its length.
+    h.answer = async () => STORED
+    await h.advance(8000)
+    const last = h.sent.at(-1)?.at ?? 0
+    await h.advance(TTL / 3 - 100)
+    assert.equal(h.sent.at(-1)?.at, last)
+    await h.advance(100)
+    assert.equal(h.sent.at(-1)?.at, last + TTL / 3)
+  })
+
   it('on a rename publishes the new name, then withdraws the old one, and renews only the new one', async t => {
     const h = harness(t)
     await h.lease.register('Search', 1, never())

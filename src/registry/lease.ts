@@ -61,6 +61,8 @@ export class Lease {
   /** The nearest registries that stored the last publication (at most RELAY_DIRECT peer ids). */
   private holders = new Set<string>()
   private lastEarlyRenewal = 0
+  /** Renewals in a row that a registry among the closest did not answer. */
+  private missStreak = 0
   private renewing = false
   private renewAgain = false
   /** When an early renewal is due (ms since the epoch), if one is scheduled. */
@@ -82,7 +84,7 @@ export class Lease {
     const previous = this.name
     this.pending = name
     try {
-      const result = await this.publish(name, false, minAcks, false, signal)
+      const { result, missed } = await this.publish(name, false, minAcks, false, signal)
       if (previous !== undefined && previous !== name) {
         // The new name is registered; the old record expires by itself if its withdrawal is lost.
         await this.publish(previous, true, 1, true, signal).catch((err: unknown) => {
@@ -92,6 +94,7 @@ export class Lease {
       this.name = name
       this.setHolders(result.registries)
       this.schedule(this.init.recordTtl / 3)
+      if (missed) this.renewSoon()
       return result
     } finally {
       this.pending = undefined
@@ -109,7 +112,7 @@ export class Lease {
     if (names.length === 0) return undefined
     const relay = this.init.relayWithdrawals ?? true
     const results = await Promise.all(names.map(async name => this.publish(name, true, 1, relay, signal)))
-    return results[0].accepted
+    return results[0].result.accepted
   }
 
   stop (): void {
@@ -129,13 +132,23 @@ export class Lease {
    * it, a record whose holders all died at once (a whole process or host) would be missing until then.
    */
   holderLost (peerId: string): void {
-    if (!this.holders.has(peerId) || this.name === undefined || this.stopping.signal.aborted) return
+    if (!this.holders.has(peerId)) return
+    this.renewSoon()
+  }
+
+  /**
+   * Renews soon, not at the next third of the lease: a holder went away, or a registry among the closest did not
+   * answer the last publication (a slow one would otherwise lack the record until then, and a discovery that asks
+   * it first would miss the instance). Deferred, never dropped, at most once per HOLDER_LOST_MIN_INTERVAL_MS.
+   */
+  private renewSoon (): void {
+    if (this.name === undefined || this.stopping.signal.aborted) return
     // A renewal under way may have reached the registry that just went: renew once more after it.
     if (this.renewing) {
       this.renewAgain = true
       return
     }
-    // Deferred, never dropped: registries that die one after another each get a renewal that skips them.
+    // Registries that die one after another each get a renewal that skips them.
     const now = Date.now()
     const at = Math.max(now + HOLDER_LOST_DELAY_MS, this.lastEarlyRenewal + HOLDER_LOST_MIN_INTERVAL_MS)
     if (this.earlyAt !== undefined && this.earlyAt <= at && this.earlyAt > now) return
@@ -174,7 +187,8 @@ export class Lease {
     return [...own.slice(0, room), ...announce]
   }
 
-  private async publish (name: string, withdrawn: boolean, minAcks: number, relay: boolean, signal: AbortSignal): Promise<RegistrationResult> {
+  /** Publishes one record; `missed`: a registry among the closest did not answer (it may lack the record). */
+  private async publish (name: string, withdrawn: boolean, minAcks: number, relay: boolean, signal: AbortSignal): Promise<{ result: RegistrationResult, missed: boolean }> {
     const { node, network, recordTtl, admission } = this.init
     const issuedAt = Date.now()
     const fields = {
@@ -206,7 +220,7 @@ export class Lease {
         ` (${Object.keys(outcome.refusals).length} refused, ${unreachable} unreachable)`, outcome.accepted.length, outcome.refusals)
     }
     const instance = copyInstance(toInstance({ ...fields, peerId: node.peerId.toString() }))
-    return { instance, accepted: outcome.accepted.length, registries: outcome.accepted }
+    return { result: { instance, accepted: outcome.accepted.length, registries: outcome.accepted }, missed: Object.keys(outcome.unreachable).length > 0 }
   }
 
   private schedule (delay: number): void {
@@ -224,17 +238,21 @@ export class Lease {
     this.renewing = true
     this.earlyAt = undefined
     try {
-      const result = await this.publish(name, false, 1, true, limit.signal)
+      const { result, missed } = await this.publish(name, false, 1, true, limit.signal)
       this.setHolders(result.registries)
       this.init.onRenewed(result)
-      if (this.renewAgain) {
-        this.renewAgain = false
+      // A registry among the closest that keeps not answering (a configured one that is down stays in the table)
+      // is retried 1 s, 2 s, 4 s… later, up to the usual third of the lease.
+      this.missStreak = missed ? this.missStreak + 1 : 0
+      const delay = this.renewAgain
+        ? HOLDER_LOST_MIN_INTERVAL_MS
+        : missed ? Math.min(this.init.recordTtl / 3, HOLDER_LOST_MIN_INTERVAL_MS * 2 ** (this.missStreak - 1)) : this.init.recordTtl / 3
+      this.renewAgain = false
+      if (delay < this.init.recordTtl / 3) {
         this.lastEarlyRenewal = Date.now()
-        this.earlyAt = this.lastEarlyRenewal + HOLDER_LOST_MIN_INTERVAL_MS
-        this.schedule(HOLDER_LOST_MIN_INTERVAL_MS)
-      } else {
-        this.schedule(this.init.recordTtl / 3)
+        this.earlyAt = this.lastEarlyRenewal + delay
       }
+      this.schedule(delay)
     } catch (err) {
       if (this.stopping.signal.aborted) return
       this.init.onRenewError(err as Error)
