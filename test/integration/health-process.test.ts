@@ -66,14 +66,14 @@ describe('health of instances in other processes', () => {
     const { peerId } = await serviceProcess(addrs[0], 'Stalling', { ms: stall, every: 2500 })
     const downs: string[] = []
     registry.addEventListener('instance:down', evt => { downs.push((evt as CustomEvent<{ peerId: string }>).detail.peerId) })
-    // Count suspicion episodes (passing → suspect) until three were seen and each was cleared again.
+    // Count suspicion episodes (passing → suspect) until two were seen and each was cleared again.
     let episodes = 0
     let last = 'unknown'
     await eventually(async () => {
       const status = registry.listRecords('Stalling').find(r => r.peerId === peerId)?.health.status ?? 'gone'
       if (status === 'suspect' && last !== 'suspect') episodes++
       last = status
-      return episodes >= 3 && status === 'passing' ? true : undefined
+      return episodes >= 2 && status === 'passing' ? true : undefined
     }, 20_000, 10)
     assert.deepEqual(downs, [], 'a stalling instance was removed')
   })
