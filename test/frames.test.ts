@@ -107,6 +107,19 @@ describe('frameStream', () => {
     await assert.rejects(between.read(raw, never(), 5000), (err: Error) => !(err instanceof ProtocolError) && err.name === 'UnexpectedEOFError')
   })
 
+  it('a whole message that does not decode is a protocol error, also when the idle deadline passed while it came', async () => {
+    const [client, server] = await streamPair()
+    const frames = frameStream(server, 1024)
+    const refusing: Codec<Uint8Array> = { encode: raw.encode, decode: () => { throw new Error('invalid wire type') } }
+    const idle = new AbortController()
+    client.send(new Uint8Array([2, 1]))
+    const reading = frames.read(refusing, idle.signal, 5000)
+    await new Promise(resolve => setImmediate(resolve))
+    idle.abort(new Error('idle'))
+    client.send(new Uint8Array([2]))
+    await assert.rejects(reading, (err: Error) => err instanceof ProtocolError && /undecodable message: invalid wire type/.test(err.message))
+  })
+
   it('writes what it reads: a message written is read back whole', async () => {
     const [client, server] = await streamPair()
     const writer = frameStream(client, 1024)

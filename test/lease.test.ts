@@ -28,7 +28,7 @@ const T0 = 1_700_000_000_000
 const HOLDER_LOST_DELAY = HOLDER_LOST_DELAY_MS
 const HOLDER_LOST_INTERVAL = HOLDER_LOST_MIN_INTERVAL_MS
 /** Four registries stored it, nearest first: the first three (RELAY_DIRECT) are the holders. */
-const STORED: PublishResult = { accepted: ['r1', 'r2', 'r3', 'r4'], refusals: {}, unreachable: {} }
+const STORED: PublishResult = { accepted: ['r1', 'r2', 'r3', 'r4'], refusals: {}, unreachable: {}, missedCloser: false }
 
 interface Sent { name: string, relay: boolean, at: number, bytes: Uint8Array }
 
@@ -106,7 +106,7 @@ describe('Lease', { timeout: 10_000 }, () => {
     assert.equal(h.sent.length, 1)
     await h.advance(100)
     // A renewal needs one registry, whatever minAcks was.
-    h.answer = async () => ({ accepted: ['r1'], refusals: {}, unreachable: {} })
+    h.answer = async () => ({ accepted: ['r1'], refusals: {}, unreachable: {}, missedCloser: false })
     await h.advance(TTL / 3)
     assert.deepEqual(h.sent.map(s => [s.name, s.relay, s.at - T0]), [['Search', false, 0], ['Search', true, TTL / 3], ['Search', true, 2 * TTL / 3]])
     assert.deepEqual([h.renewed.length, h.errors], [2, []])
@@ -132,7 +132,7 @@ describe('Lease', { timeout: 10_000 }, () => {
       h.answer = async () => { throw new Error('lookup failed') }
       await h.advance(ttl / 3)
       assert.deepEqual([h.sent.length, h.errors.map(e => e.message)], [2, ['lookup failed']])
-      h.answer = async () => ({ accepted: [], refusals: {}, unreachable: { r1: 'dial failed' } })
+      h.answer = async () => ({ accepted: [], refusals: {}, unreachable: { r1: 'dial failed' }, missedCloser: true })
       await h.advance(retry - 100)
       assert.equal(h.sent.length, 2, 'not retried before its time')
       await h.advance(100)
@@ -192,7 +192,7 @@ describe('Lease', { timeout: 10_000 }, () => {
 
   it('renews soon when a registry among the closest did not answer, backing off while it keeps not answering', async t => {
     const h = harness(t)
-    const missing: PublishResult = { accepted: ['r1', 'r2'], refusals: {}, unreachable: { r0: 'deadline of 3000 ms passed' } }
+    const missing: PublishResult = { accepted: ['r1', 'r2'], refusals: {}, unreachable: { r0: 'deadline of 3000 ms passed' }, missedCloser: true }
     h.answer = async () => missing
     await h.lease.register('Search', 1, never())
     // 100 ms after the registration, then 1 s, 2 s, 4 s after each renewal that still missed it.
@@ -208,6 +208,16 @@ describe('Lease', { timeout: 10_000 }, () => {
     assert.equal(h.sent.at(-1)?.at, last + TTL / 3)
   })
 
+  it('does not renew early for a registry farther out than those that stored the record (a lookup hop that failed)', async t => {
+    const h = harness(t)
+    h.answer = async () => ({ ...STORED, unreachable: { far: 'deadline of 3000 ms passed' }, missedCloser: false })
+    await h.lease.register('Search', 1, never())
+    await h.advance(TTL / 3 - 100)
+    assert.equal(h.sent.length, 1)
+    await h.advance(100)
+    assert.equal(h.sent.length, 2)
+  })
+
   it('on a rename publishes the new name, then withdraws the old one, and renews only the new one', async t => {
     const h = harness(t)
     await h.lease.register('Search', 1, never())
@@ -217,7 +227,7 @@ describe('Lease', { timeout: 10_000 }, () => {
     assert.deepEqual(h.sent.map(s => s.relay), [false, false, true])
     assert.ok(records[2].sequence > records[0].sequence, 'the withdrawal beats the old record')
     // A withdrawal that fails does not fail the rename: the old record expires with its lease.
-    h.answer = async name => name === 'Find' ? { accepted: [], refusals: {}, unreachable: { r1: 'timeout' } } : STORED
+    h.answer = async name => name === 'Find' ? { accepted: [], refusals: {}, unreachable: { r1: 'timeout' }, missedCloser: true } : STORED
     await h.lease.register('Lookup', 1, never())
     assert.equal(h.lease.name, 'Lookup')
     await h.advance(TTL / 3)
@@ -260,12 +270,12 @@ describe('Lease', { timeout: 10_000 }, () => {
 
   it('register fails with PublishFailedError when fewer than minAcks store the record, and arms no renewal', async t => {
     const h = harness(t)
-    h.answer = async () => ({ accepted: ['r1'], refusals: { r2: 'NETGET_ERR_RATE_LIMITED: slow down' }, unreachable: { r3: 'timeout' } })
+    h.answer = async () => ({ accepted: ['r1'], refusals: { r2: 'NETGET_ERR_RATE_LIMITED: slow down' }, unreachable: { r3: 'timeout' }, missedCloser: true })
     await assert.rejects(h.lease.register('Search', 2, never()), (err: Error) => err instanceof PublishFailedError &&
       err.message === '1 registries stored the record of "Search", 2 required (1 refused, 1 unreachable)' &&
       err.accepted === 1 && err.refusals.r2 === 'NETGET_ERR_RATE_LIMITED: slow down')
     // Refused by every registry it reached: still PublishFailedError (they were reachable), with the refusals.
-    h.answer = async () => ({ accepted: [], refusals: { r1: 'NETGET_ERR_RECORD_STALE: old' }, unreachable: {} })
+    h.answer = async () => ({ accepted: [], refusals: { r1: 'NETGET_ERR_RECORD_STALE: old' }, unreachable: {}, missedCloser: false })
     await assert.rejects(h.lease.register('Search', 1, never()), (err: Error) => err instanceof PublishFailedError &&
       err.message === '0 registries stored the record of "Search", 1 required (1 refused, 0 unreachable)')
     await h.advance(TTL)
@@ -274,10 +284,10 @@ describe('Lease', { timeout: 10_000 }, () => {
 
   it('register fails with NoRegistryReachableError, naming each unreachable registry, when none stored or refused it', async t => {
     const h = harness(t)
-    h.answer = async () => ({ accepted: [], refusals: {}, unreachable: { r1: 'dial failed', r2: 'timeout' } })
+    h.answer = async () => ({ accepted: [], refusals: {}, unreachable: { r1: 'dial failed', r2: 'timeout' }, missedCloser: true })
     await assert.rejects(h.lease.register('Search', 1, never()), (err: Error) => err instanceof NoRegistryReachableError &&
       err.message === 'No registry stored the record of "Search": r1: dial failed; r2: timeout')
-    h.answer = async () => ({ accepted: [], refusals: {}, unreachable: {} })
+    h.answer = async () => ({ accepted: [], refusals: {}, unreachable: {}, missedCloser: false })
     await assert.rejects(h.lease.register('Search', 1, never()), (err: Error) => err instanceof NoRegistryReachableError &&
       err.message === 'No registry stored the record of "Search": none reachable')
   })

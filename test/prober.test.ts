@@ -176,6 +176,20 @@ describe('Prober', () => {
     assert.equal(h.downs.length, 140)
   })
 
+  it('does not probe, nor judge, a target that left while its confirmation waited for one of the 32 urgent slots', async t => {
+    // 40 silent targets: each first probe misses, and 40 confirmations ask for the 32 urgent slots.
+    const h = harness(t, { interval: 400, timeout: 1000, unhealthyThreshold: 1 }, 40)
+    for (const peerId of h.targets.keys()) h.behaviour.set(peerId, 'hang')
+    h.prober.start()
+    await h.advance(2000)
+    h.targets.delete('peer-39')
+    await h.advance(400)
+    const leftAt = Date.now()
+    await h.advance(6000)
+    assert.deepEqual(h.startsOf('peer-39').filter(at => at > leftAt), [], 'probed after it left the targets')
+    assert.ok(!h.downs.some(d => d.peerId === 'peer-39'), 'judged after it left the targets')
+  })
+
   it('makes a target that stops answering suspect, then down after unhealthyThreshold misses and a confirmation with twice the deadline, once', async t => {
     const h = harness(t, { interval: 5000, timeout: 500, unhealthyThreshold: 2 }, 1)
     h.prober.start()

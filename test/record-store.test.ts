@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { openRecord, signRecord } from '../src/records/service-record.js'
-import { EVICTION_POOL_SIZE, RecordStore } from '../src/registry/record-store.js'
+import { EVICTION_POOL_MAX_AGE_MS, EVICTION_POOL_SIZE, RecordStore } from '../src/registry/record-store.js'
 import type { VerifiedRecord } from '../src/records/service-record.js'
 
 const NOW = Date.now()
@@ -108,5 +108,26 @@ describe('RecordStore eviction at its cap', () => {
     // At most a pool's worth of evictions later, the down instance's record is gone, though its lease is the shortest.
     for (let i = 1; i <= EVICTION_POOL_SIZE + 1 && store.get('Svc').some(r => r.peerId === 'Svc-0'); i++) store.offer(fake('New', i, 60_000))
     assert.ok(!store.get('Svc').some(r => r.peerId === 'Svc-0'))
+  })
+
+  it('a record that expired since the last scan goes before a live one, once the pool is a second old', t => {
+    t.mock.timers.enable({ apis: ['Date'], now: NOW })
+    const fake = (name: string, i: number, leaseMs: number): VerifiedRecord => ({
+      network: 'development', name, peerId: `${name}-${i}`, addresses: [], metadata: { name }, sequence: 1n,
+      issuedAt: NOW, expiresAt: Date.now() + leaseMs, withdrawn: false, bytes: new Uint8Array(200)
+    }) as unknown as VerifiedRecord
+    const store = new RecordStore({ maxRecords: 100 })
+    for (let i = 0; i < 99; i++) store.offer(fake('Long', i, 600_000 + i))
+    store.offer(fake('Short', 0, 100))
+    store.offer(fake('New', 0, 600_000))
+    assert.equal(store.get('Short').length, 1, 'live at the first scan: a long lease went instead')
+    // Past its lease (and the 30 s clock-skew allowance), and past the pool's age: the next scan drops it first.
+    t.mock.timers.tick(31_000 + EVICTION_POOL_MAX_AGE_MS)
+    const held = (name: string): number => [...store.all()].filter(r => r.name === name).length
+    const longBefore = held('Long')
+    assert.equal(held('Short'), 1, 'still held, expired')
+    store.offer(fake('New', 1, 600_000))
+    assert.equal(held('Short'), 0)
+    assert.equal(held('Long'), longBefore, 'no live record evicted while an expired one was held')
   })
 })

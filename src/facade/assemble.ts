@@ -175,10 +175,11 @@ export function assemble (init: AssemblyInit): Assembly {
   // The node itself stops after every part (the facade's stop): its parts unhandle their protocols on a live node.
   assembly.steps.push(
     { name: 'libp2p node', start: async () => node.start(), stop: none },
+    // Before membership in this list, so after it when stopping: a membership check under way would open a session again.
+    { name: 'registry client', start: none, stop: () => { client.close() } },
     { name: 'membership', start: () => { membership.start(init.registryAddresses()) }, stop: () => { membership.stop() } },
     // Its stop is the registry's.
     { name: 'probing', start: () => { registry?.startProbing(ids => { membership.watch(ids) }) }, stop: none },
-    { name: 'registry client', start: none, stop: () => { client.close() } },
     { name: 'watches', start: none, stop: () => { watches.closeAll() } }
   )
   return assembly

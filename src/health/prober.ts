@@ -172,6 +172,10 @@ export class Prober {
     for (const peerId of this.queue) {
       if (!targets.has(peerId)) this.queue.delete(peerId)
     }
+    // A confirmation or retry may wait for an urgent slot for seconds: one whose target left is not probed.
+    for (const peerId of this.urgent) {
+      if (!targets.has(peerId)) this.urgent.delete(peerId)
+    }
     for (const peerId of targets.keys()) {
       let state = this.states.get(peerId)
       if (state === undefined) {

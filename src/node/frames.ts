@@ -56,7 +56,12 @@ export function frameStream (stream: Stream, maxDataLength: number): FrameStream
       } finally {
         rest.clear()
       }
-      return codec.decode(data)
+      try {
+        return codec.decode(data)
+      } catch (err) {
+        // A ProtocolError whatever the idle deadline did meanwhile: the caller resets the stream for it.
+        throw new ProtocolError(`undecodable message: ${(err as Error).message}`, { cause: err })
+      }
     },
     async write (message, codec, signal) {
       const encoded = codec.encode(message)

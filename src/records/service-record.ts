@@ -86,8 +86,8 @@ export function checkName (name: string, what = 'name'): void {
 
 /**
  * `metadata.name`, when present, is the record's `name`: a record served for one name must not describe itself as
- * another (an API user reads `metadata.name` as the service name). Not checked on a withdrawal, whose metadata is
- * never shown: nodes from before this rule withdraw a renamed record with its new name, and a registry that
+ * another (an API user reads `metadata.name` as the service name). Not checked on a withdrawal, which is never
+ * served as an instance: nodes from before this rule withdraw a renamed record with its new name, and a registry that
  * refused that tombstone would serve the old record until its lease ends (rolling upgrades).
  */
 function checkMetadataName (metadata: Metadata, name: string, withdrawn: boolean): void {

@@ -38,6 +38,11 @@ export interface PublishResult {
   refusals: Record<string, string>
   /** Registries that could not be reached: peer id → reason. */
   unreachable: Record<string, string>
+  /**
+   * One of the unreachable registries is closer to the key than the farthest that stored the record: it may have
+   * been only slow, and lacks the record (a registry farther out that a lookup hop could not reach does not count).
+   */
+  missedCloser: boolean
 }
 
 /** What this node's lookups cost since start (getStats()). */

@@ -220,7 +220,7 @@ export class Lease {
         ` (${Object.keys(outcome.refusals).length} refused, ${unreachable} unreachable)`, outcome.accepted.length, outcome.refusals)
     }
     const instance = copyInstance(toInstance({ ...fields, peerId: node.peerId.toString() }))
-    return { result: { instance, accepted: outcome.accepted.length, registries: outcome.accepted }, missed: Object.keys(outcome.unreachable).length > 0 }
+    return { result: { instance, accepted: outcome.accepted.length, registries: outcome.accepted }, missed: outcome.missedCloser }
   }
 
   private schedule (delay: number): void {

@@ -15,6 +15,8 @@ export type OfferResult = 'stored' | 'unchanged'
  * this many evictions.
  */
 export const EVICTION_POOL_SIZE = 64
+/** A pool older than this is scanned again: records that expired since go before any live one. */
+export const EVICTION_POOL_MAX_AGE_MS = 1000
 
 export interface RecordStoreInit {
   /** Records held in all; beyond it expired records go first, then the one with the longest lease left. @default 100000 */
@@ -55,6 +57,8 @@ export class RecordStore {
   private sinceScan: VerifiedRecord[] = []
   /** More than EVICTION_POOL_SIZE records were stored since the scan: the next eviction scans again. */
   private poolStale = true
+  /** When the pool was filled (ms since the epoch). */
+  private scannedAt = 0
   readonly counters: RecordStoreCounters = { evicted: 0, expired: 0 }
 
   constructor (init: RecordStoreInit = {}) {
@@ -162,11 +166,12 @@ export class RecordStore {
    * honest 60 s leases the longest, so they went first. A flood's instances are rarely ones that answer probes.
    *
    * One scan finds the EVICTION_POOL_SIZE worst records (and drops the expired ones); the evictions after it take
-   * the worst of that pool's head and the records stored since, until the pool runs out or too many were stored.
-   * A rank that changes between two scans counts from the next one.
+   * the worst of that pool's head and the records stored since, until the pool runs out, too many were stored, or
+   * it is EVICTION_POOL_MAX_AGE_MS old. A rank that changes, or a lease that ends, between two scans counts from
+   * the next one.
    */
   private makeRoom (): void {
-    let victim = this.poolStale ? undefined : this.nextVictim()
+    let victim = this.poolStale || Date.now() - this.scannedAt > EVICTION_POOL_MAX_AGE_MS ? undefined : this.nextVictim()
     if (victim === undefined) {
       if (this.scan()) return
       victim = this.nextVictim()
@@ -231,6 +236,7 @@ export class RecordStore {
     }
     this.pool = worst.map(w => w.record)
     this.poolStale = false
+    this.scannedAt = now
     return false
   }
 

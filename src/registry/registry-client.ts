@@ -13,7 +13,7 @@ import { compareRecords, isLive, openRecord } from '../records/service-record.js
 import { VerifyCache } from '../records/verify-cache.js'
 import { decodeHints } from '../routing/hints.js'
 import { HedgeDelay } from '../routing/hedge.js'
-import { peerPosition, servicePosition } from '../routing/position.js'
+import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
 import { RouteCache } from '../routing/route-cache.js'
 import { walk } from '../routing/walk.js'
 import { fresher, healthFromWire, unknownHealth } from '../health/model.js'
@@ -137,12 +137,16 @@ export class RegistryClient {
     if (relayed && !signal.aborted && (result.failures.size > 0 || result.closest.some(a => !a.value.ok) || result.closest.length < need)) {
       return this.publish(name, bytes, signal, false)
     }
-    const outcome: PublishResult = { accepted: [], refusals: {}, unreachable: {} }
+    const outcome: PublishResult = { accepted: [], refusals: {}, unreachable: {}, missedCloser: false }
     for (const answer of result.closest) {
       if (answer.value.ok) outcome.accepted.push(answer.id)
       else outcome.refusals[answer.id] = answer.value.refusal
     }
-    for (const [id, err] of result.failures) outcome.unreachable[id] = err.message
+    const farthest = result.closest.at(-1)?.id
+    for (const [id, err] of result.failures) {
+      outcome.unreachable[id] = err.message
+      if (farthest === undefined || result.closest.length < need || compareDistance(target, this.position(id), this.position(farthest)) < 0) outcome.missedCloser = true
+    }
     if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0 && result.closest.length === 0 && result.queries === 0) {
       throw new NoRegistryReachableError('No registry node is known: give registryNodes')
     }
