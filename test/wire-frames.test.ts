@@ -89,9 +89,14 @@ describe('wire frames', () => {
     await stream.close()
   })
 
-  for (const [name, server] of [['another netget node', netgetNode], ['a stock libp2p node', stockNode]] as const) {
-    it(`moves 4 MiB each way through one stream with ${name} (flow control intact)`, async () => {
-      const [a, b] = await Promise.all([netgetNode(), server()])
+  const pairs = [
+    ['from a netget node to another', netgetNode, netgetNode],
+    ['from a netget node to a stock libp2p node', netgetNode, stockNode],
+    ['from a stock libp2p node to a netget node', stockNode, netgetNode]
+  ] as const
+  for (const [name, client, server] of pairs) {
+    it(`moves 4 MiB each way through one stream ${name} (flow control intact)`, async () => {
+      const [a, b] = await Promise.all([client(), server()])
       await echo(b)
       const stream = await a.dialProtocol(b.getMultiaddrs()[0], PROTOCOL, { signal: AbortSignal.timeout(5000) })
       const bytes = randomBytes(4 * 1024 * 1024)
@@ -99,13 +104,4 @@ describe('wire frames', () => {
       await stream.close()
     })
   }
-
-  it('moves 4 MiB from a stock libp2p node to a netget node through one stream', async () => {
-    const [a, b] = await Promise.all([stockNode(), netgetNode()])
-    await echo(b)
-    const stream = await a.dialProtocol(b.getMultiaddrs()[0], PROTOCOL, { signal: AbortSignal.timeout(5000) })
-    const bytes = randomBytes(4 * 1024 * 1024)
-    assert.ok(await roundTrip(stream, bytes), 'the bytes came back unchanged')
-    await stream.close()
-  })
 })
