@@ -46,6 +46,25 @@ describe('a registry that restarts', () => {
     return { node, ...(restored !== undefined ? { restored } : {}) }
   }
 
+  /**
+   * Runs a registry on `store` (a data dir or a datastore) until it verified another registry, then stops it:
+   * identify verifies the other one, and the flush at stop saves it. Returns the other registry, still running.
+   */
+  const savedAnother = async (store: ConstructorParameters<typeof Netget>[0]): Promise<{ node: Netget }> => {
+    const other = await startRegistry()
+    const first = await startRegistry({ ...store, registryNodes: other.node.getMultiaddrs() })
+    await eventually(async () => first.node.getStats().verifiedRegistries >= 1 ? true : undefined, TIMEOUT)
+    await first.node.stop()
+    return other
+  }
+
+  /** A registry (not started) whose listen address another running registry holds: its start fails after the restore. */
+  const onTakenPort = async (options: ConstructorParameters<typeof Netget>[0]): Promise<Netget> => {
+    const blocker = await startRegistry()
+    const taken = blocker.node.getMultiaddrs()[0].replace(/\/p2p\/.*$/, '')
+    return track(new Netget({ nodeType: 'registry', listen: [taken], ...options }))
+  }
+
   it('serves the records it held from its data dir before any service republishes', async () => {
     const dataDir = await tempDir()
     const first = await startRegistry({ dataDir })
@@ -118,11 +137,7 @@ describe('a registry that restarts', () => {
 
   it('finds its way back into the network through the registries it knew, with none configured', async () => {
     const dataDir = await tempDir()
-    const other = await startRegistry()
-    const first = await startRegistry({ dataDir, registryNodes: other.node.getMultiaddrs() })
-    // Identify verifies the other registry; the flush at stop saves it.
-    await eventually(async () => first.node.getStats().verifiedRegistries >= 1 ? true : undefined, TIMEOUT)
-    await first.node.stop()
+    const other = await savedAnother({ dataDir })
     const restarted = await startRegistry({ dataDir })
     assert.equal(restarted.restored?.registries, 1)
     const connected = waitForEvent<string>(other.node, 'peer:connect', TIMEOUT, id => id === restarted.node.peerId)
@@ -132,20 +147,14 @@ describe('a registry that restarts', () => {
 
   it('keeps the registries it saved through a run in which none of them answered, and through a failed start', async () => {
     const datastore = new MemoryDatastore()
-    const other = await startRegistry()
-    const first = await startRegistry({ datastore, registryNodes: other.node.getMultiaddrs() })
-    await eventually(async () => first.node.getStats().verifiedRegistries >= 1 ? true : undefined, TIMEOUT)
-    await first.node.stop()
+    const other = await savedAnother({ datastore })
     await other.node.stop()
     // The registry it knew is down: this run verifies nobody, and its stop must not forget it.
     const lonely = await startRegistry({ datastore })
     assert.equal(lonely.restored?.registries, 1)
     await lonely.node.stop()
     // A start that fails after the restore (its port taken) must not forget it either.
-    const blocker = await startRegistry()
-    const taken = blocker.node.getMultiaddrs()[0].replace(/\/p2p\/.*$/, '')
-    const failing = track(new Netget({ nodeType: 'registry', datastore, listen: [taken] }))
-    await assert.rejects(failing.start(), StartError)
+    await assert.rejects((await onTakenPort({ datastore })).start(), StartError)
     const last = await startRegistry({ datastore })
     assert.equal(last.restored?.registries, 1)
   })
@@ -153,9 +162,7 @@ describe('a registry that restarts', () => {
   it('a start that fails after the restore says nothing was restored, and frees its data dir', async () => {
     const dataDir = await tempDir()
     await (await startRegistry({ dataDir })).node.stop()
-    const blocker = await startRegistry()
-    const taken = blocker.node.getMultiaddrs()[0].replace(/\/p2p\/.*$/, '')
-    const failing = track(new Netget({ nodeType: 'registry', dataDir, listen: [taken] }))
+    const failing = await onTakenPort({ dataDir })
     let restored = 0
     failing.addEventListener('restored', () => { restored++ })
     await assert.rejects(failing.start(), StartError)
