@@ -92,7 +92,9 @@ describe('churn', () => {
     await new Promise(resolve => setTimeout(resolve, 300))
 
     assert.ok(round > 5, `only ${round} rounds of churn`)
-    assert.ok(discoveries > 20, `only ${discoveries} discoveries`)
+    // Two passes over the names at least: one that probes the instances and one that does not. How many more fit
+    // in 5 s depends on the machine's load (CI ran 20 with four test files at once), not on netget.
+    assert.ok(discoveries >= 2 * NAMES.length, `only ${discoveries} discoveries`)
     assert.ok(found > 0)
     assert.deepEqual(rejections.map(r => (r as Error)?.stack ?? String(r)), [])
   })

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { createSocket } from 'node:dgram'
+import { Resolver } from 'node:dns/promises'
 import { createConnection } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import * as packet from 'dns-packet'
@@ -213,6 +214,18 @@ describe('DNS answers larger than 512 bytes: EDNS(0) over UDP, and TCP', () => {
     flood.write(Buffer.concat(Array.from({ length: 40 }, (_, i) => framed(query(100 + i, false)))))
     await closed
     assert.equal((await overTcp([framed(query(6, false))], 1))[0].answers?.length, INSTANCES)
+  })
+  it('a stock resolver (c-ares, the one in Node) gets every instance, and NXDOMAIN as "not found"', async () => {
+    // Not our encoder nor dns-packet: an independent client, whatever it does with EDNS(0) and with a cut UDP answer
+    // (c-ares retries over TCP on TC).
+    const resolver = new Resolver({ timeout: 2000, tries: 2 })
+    resolver.setServers([`127.0.0.1:${port}`])
+    const records = await resolver.resolveSrv('Many.development.netget')
+    assert.deepEqual(records.map(r => r.port).sort(), Array.from({ length: INSTANCES }, (_, i) => 9000 + i))
+    assert.ok(records.every(r => r.name.endsWith('.many.development.netget')), records.map(r => r.name).join(', '))
+    assert.deepEqual([...new Set(await resolver.resolve4(records[0].name))], ['127.0.0.1'])
+    await assert.rejects(resolver.resolveSrv('Nobody.development.netget'), { code: 'ENOTFOUND' })
+    await assert.rejects(resolver.resolveSrv('Many.production.netget'), { code: 'ENOTFOUND' })
   })
 })
 
