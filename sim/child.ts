@@ -78,6 +78,8 @@ async function startProfile (): Promise<Session> {
 
 // NETGET_SIM_HEAP_PROFILE_DIR=DIR: each child writes DIR/child-<pid>.heapprofile at shutdown, V8's sampling heap
 // profile of what is still live then (allocation stacks of the memory a process holds at the end).
+// NETGET_SIM_HEAP_PROFILE_AFTER_MS=T starts sampling T ms after the child starts, so that with
+// NETGET_SIM_HEAP_PROFILE_GARBAGE=1 a later phase's allocations (at rest, say) are not drowned by the warm-up's.
 const heapProfileDir = process.env.NETGET_SIM_HEAP_PROFILE_DIR
 const heapProfiler = heapProfileDir === undefined ? undefined : await startHeapProfile()
 
@@ -85,7 +87,13 @@ async function startHeapProfile (): Promise<Session> {
   const session = new Session()
   session.connect()
   await session.post('HeapProfiler.enable')
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1', includeObjectsCollectedByMinorGC: process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1' })
+  const garbage = process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1'
+  const start = async (): Promise<void> => {
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: garbage, includeObjectsCollectedByMinorGC: garbage })
+  }
+  const after = Number(process.env.NETGET_SIM_HEAP_PROFILE_AFTER_MS ?? 0)
+  if (after > 0) setTimeout(() => { void start() }, after).unref()
+  else await start()
   return session
 }
 
