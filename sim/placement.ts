@@ -57,6 +57,11 @@ export interface Placement {
   strayCopies: number
   /** Copies of live instances that their registry marks down (so does not serve). */
   markedDown: number
+  /**
+   * The registries that lacked the most closest-K slots (sim id, slots lacked), at most 3: one registry left out
+   * of the others' views (not verified there) shows as one id lacking about K / R of every name's slots.
+   */
+  mostLacking: Array<{ registry: string, slots: number }>
   registriesAnswered: number
   registriesLive: number
 }
@@ -94,6 +99,7 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
   let copies = 0
   let stray = 0
   let markedDown = 0
+  const lacking = new Map<string, number>()
   for (const i of settled) {
     let set = closestByName.get(i.name)
     if (set === undefined) {
@@ -102,6 +108,7 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
     }
     const h = holders.get(`${i.name}\n${i.peerId}`) ?? { up: new Set<string>(), down: new Set<string>() }
     const held = set.filter(r => h.up.has(r)).length
+    for (const r of set) if (!h.up.has(r)) lacking.set(r, (lacking.get(r) ?? 0) + 1)
     const expected = Math.min(k, set.length)
     shareSum += expected === 0 ? 1 : held / expected
     if (held === expected) full++
@@ -120,6 +127,7 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
     copies: n === 0 ? 0 : round(copies / n),
     strayCopies: n === 0 ? 0 : round(stray / n),
     markedDown,
+    mostLacking: [...lacking].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([peerId, slots]) => ({ registry: truth.registries.get(peerId)?.id ?? peerId, slots })),
     registriesAnswered: answered,
     registriesLive: live.length
   }
