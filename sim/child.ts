@@ -81,6 +81,8 @@ async function startProfile (): Promise<Session> {
 // NETGET_SIM_HEAP_PROFILE_AFTER_MS=T starts sampling T ms after the child starts, so that with
 // NETGET_SIM_HEAP_PROFILE_GARBAGE=1 a later phase's allocations (at rest, say) are not drowned by the warm-up's.
 const heapProfileDir = process.env.NETGET_SIM_HEAP_PROFILE_DIR
+/** False until sampling runs (a child stopped before NETGET_SIM_HEAP_PROFILE_AFTER_MS writes no heap profile). */
+let heapSamplingStarted = false
 const heapProfiler = heapProfileDir === undefined ? undefined : await startHeapProfile()
 
 async function startHeapProfile (): Promise<Session> {
@@ -92,8 +94,14 @@ async function startHeapProfile (): Promise<Session> {
     await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: garbage, includeObjectsCollectedByMinorGC: garbage })
   }
   const after = Number(process.env.NETGET_SIM_HEAP_PROFILE_AFTER_MS ?? 0)
-  if (after > 0) setTimeout(() => { void start() }, after).unref()
-  else await start()
+  if (after > 0) {
+    setTimeout(() => {
+      start().then(() => { heapSamplingStarted = true }, (err: unknown) => { problem('warning', err) })
+    }, after).unref()
+  } else {
+    await start()
+    heapSamplingStarted = true
+  }
   return session
 }
 
@@ -102,7 +110,7 @@ async function writeProfile (): Promise<void> {
     const { profile } = await profiler.post('Profiler.stop')
     await writeFile(join(profileDir, `child-${process.pid}.cpuprofile`), JSON.stringify({ ...profile, wallStart: profileWallStart }))
   }
-  if (heapProfiler !== undefined && heapProfileDir !== undefined) {
+  if (heapProfiler !== undefined && heapProfileDir !== undefined && heapSamplingStarted) {
     const { profile } = await heapProfiler.post('HeapProfiler.getSamplingProfile')
     await writeFile(join(heapProfileDir, `child-${process.pid}.heapprofile`), JSON.stringify(profile))
   }

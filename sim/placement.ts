@@ -58,8 +58,9 @@ export interface Placement {
   /** Copies of live instances that their registry marks down (so does not serve). */
   markedDown: number
   /**
-   * The registries that lacked the most closest-K slots (sim id, slots lacked), at most 3: one registry left out
-   * of the others' views (not verified there) shows as one id lacking about K / R of every name's slots.
+   * The registries that lacked the most closest-K slots (sim id, slots lacked), at most 3: a registry left out
+   * of the others' views (not verified there) lacks the slots of every instance whose closest K it is in, about
+   * K / R of all instances.
    */
   mostLacking: Array<{ registry: string, slots: number }>
   registriesAnswered: number

@@ -54,7 +54,9 @@ export class ConnectionPolicy implements Startable {
   /**
    * Connections found to lead to a registry. A registry's links to the others are idle and kept for ever, and
    * reading the peer store for each at every sweep decoded a whole peer record (60 registries a node, every 15 s:
-   * 14 % of what a registry process allocated at rest). A peer's protocols do not shrink within a connection.
+   * 14 % of what a registry process allocated at rest). Only a yes is remembered: a peer not identified yet is
+   * read again at the next sweep. A registry never stops serving kad-dht while it runs (netget's registries are
+   * always DHT servers), so the answer holds for the connection's life.
    */
   private readonly toRegistry = new Set<string>()
   /** The sweep, every idleTimeout / 4; a sweep that runs long delays the next rather than overlapping it. */

@@ -43,7 +43,7 @@ describe('churn', () => {
         for (const name of NAMES) {
           // A discovery may fail during churn (no registry answered in time): that is an answer, not a crash.
           // Every other pass probes the instances too: dials to instances that are going away.
-          found += await client.discoverServiceNode(name, { probe: discoveries % 2 === 0 }).then(r => r.length, (err: Error) => {
+          found += await client.discoverServiceNode(name, { probe: Math.floor(discoveries / NAMES.length) % 2 === 0 }).then(r => r.length, (err: Error) => {
             // A client that stopped (its start failed) fails every call at once: say why, rather than spin.
             if (err instanceof NotStartedError) throw new Error(`the client stopped during churn; earlier failures: ${[...failures].join('; ')}`)
             failures.add(`${err.name}: ${err.message}`.slice(0, 300))
