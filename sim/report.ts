@@ -16,6 +16,8 @@ interface ProcessUsage {
   cpuPercentPerNode: number
   rssMaxMB: number
   rssPerNodeMB: number
+  /** RSS of the process before its first node (Node, tsx and the code loaded): what "above the bare process" is above. */
+  rssBareMB: number
   eventLoopDelayMs: { p50: number, p99: number, max: number }
   killed: boolean
 }
@@ -72,7 +74,8 @@ export interface SimResult extends LookupSummary {
   killToGoneMs: WatchSummary
   stopToGoneMs: WatchSummary
   cpu: { perProcess: Array<Pick<ProcessUsage, 'process' | 'cpuPercent' | 'cpuSeconds' | 'cpuPercentPerNode' | 'killed'>>, totalCpuSeconds: number }
-  rss: { perProcess: Array<Pick<ProcessUsage, 'process' | 'rssMaxMB' | 'rssPerNodeMB'>>, totalMaxMB: number }
+  /** aboveBarePerNodeMB: (Σ largest RSS − Σ bare RSS) / Σ nodes, over the processes that had a bare sample. */
+  rss: { perProcess: Array<Pick<ProcessUsage, 'process' | 'rssMaxMB' | 'rssPerNodeMB' | 'rssBareMB'>>, totalMaxMB: number, aboveBarePerNodeMB: number }
   eventLoopDelay: { perProcess: Array<{ process: number, p50: number, p99: number, max: number }> }
   problems: { unhandledRejections: number, uncaughtExceptions: number, warnings: number, nodeErrorEvents: number, nodeErrors: Record<string, number>, first: string[] }
   /** Registries' `instance:down` marks of instances that were live (not stopping, not killed) at the time. */
@@ -93,6 +96,13 @@ interface WatchSummary extends Percentiles { n: number, timedOut: number, notMea
 
 const MB = 1024 * 1024
 
+/** (Σ largest RSS − Σ bare RSS) / Σ nodes, over the processes with a sample taken before their first node. */
+function aboveBare (processes: readonly ProcessUsage[]): number {
+  const measured = processes.filter(u => u.rssBareMB > 0)
+  const nodes = measured.reduce((a, u) => a + u.nodes.registry + u.nodes.service + u.nodes.client, 0)
+  return nodes === 0 ? 0 : round(measured.reduce((a, u) => a + u.rssMaxMB - u.rssBareMB, 0) / nodes, 2)
+}
+
 function usage (index: number, samples: readonly SampleReply[], killed: boolean): ProcessUsage {
   const first = samples[0]
   const last = samples.at(-1)
@@ -107,6 +117,7 @@ function usage (index: number, samples: readonly SampleReply[], killed: boolean)
   const wallMs = first === undefined || last === undefined ? 0 : last.at - first.at
   const cpuPercent = wallMs <= 0 ? 0 : cpuUs / 1000 / wallMs * 100
   const rssMax = Math.max(0, ...samples.map(s => s.rss))
+  const bare = samples.find(s => s.nodes.registry + s.nodes.service + s.nodes.client === 0)?.rss ?? 0
   // The first sample's delay covers the time since the child started: it is skipped as warm-up noise only if there are others.
   const eld = samples.length > 1 ? samples.slice(1) : samples
   return {
@@ -117,6 +128,7 @@ function usage (index: number, samples: readonly SampleReply[], killed: boolean)
     cpuPercentPerNode: round(cpuPercent / count, 2),
     rssMaxMB: round(rssMax / MB, 1),
     rssPerNodeMB: round(rssMax / MB / count, 2),
+    rssBareMB: round(bare / MB, 1),
     eventLoopDelayMs: {
       p50: round(percentiles(eld.map(s => s.eld.p50)).p50),
       p99: round(Math.max(0, ...eld.map(s => s.eld.p99))),
@@ -243,7 +255,7 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
     killToGoneMs: watchSummary(sim.watch.killToGone),
     stopToGoneMs: watchSummary(sim.watch.stopToGone),
     cpu: { perProcess: whole.map(u => ({ process: u.process, cpuPercent: u.cpuPercent, cpuSeconds: u.cpuSeconds, cpuPercentPerNode: u.cpuPercentPerNode, killed: u.killed })), totalCpuSeconds: round(whole.reduce((a, u) => a + u.cpuSeconds, 0), 1) },
-    rss: { perProcess: whole.map(u => ({ process: u.process, rssMaxMB: u.rssMaxMB, rssPerNodeMB: u.rssPerNodeMB })), totalMaxMB: round(whole.reduce((a, u) => a + u.rssMaxMB, 0), 1) },
+    rss: { perProcess: whole.map(u => ({ process: u.process, rssMaxMB: u.rssMaxMB, rssPerNodeMB: u.rssPerNodeMB, rssBareMB: u.rssBareMB })), totalMaxMB: round(whole.reduce((a, u) => a + u.rssMaxMB, 0), 1), aboveBarePerNodeMB: aboveBare(whole) },
     eventLoopDelay: { perProcess: whole.map(u => ({ process: u.process, ...u.eventLoopDelayMs })) },
     problems: {
       unhandledRejections: problemsOf('unhandledRejection'),
@@ -320,6 +332,7 @@ export function renderTable (r: SimResult): string {
     out.push(row([`p${c.process}${c.killed ? ' †' : ''}`, `${n.registry}/${n.service}/${n.client}`, c.cpuPercent.toFixed(0), c.cpuPercentPerNode.toFixed(2), r.rss.perProcess[i].rssMaxMB.toFixed(0), r.rss.perProcess[i].rssPerNodeMB.toFixed(1), ms(e.p50), ms(e.p99), ms(e.max)], pw))
   }
   out.push(`  († SIGKILLed; r/s/c = most registries/services/clients held at once; eld = event-loop delay; total CPU ${r.cpu.totalCpuSeconds} s)`)
+  out.push(`  RSS above the bare processes (each one's RSS before its first node): ${r.rss.aboveBarePerNodeMB} MB per node`)
   out.push('')
   const pr = r.problems
   out.push(`false down marks: ${r.falseDownMarks.count} (registries hid ${r.falseDownMarks.instances} live instances at some point)`)
