@@ -4,6 +4,8 @@
  * handler) or gets SIGINT/SIGTERM/SIGHUP; a child whose IPC channel closes exits by itself (sim/child.ts).
  */
 import { fork } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, Command, HealthMessage, NodeSettings, ProblemMessage, RenewalMessage, StartedMessage } from './protocol.js'
 import type { ChildProcess } from 'node:child_process'
@@ -50,6 +52,14 @@ export class SimChild {
     })
     this.proc.stderr?.setEncoding('utf8')
     this.proc.stderr?.on('data', (chunk: string) => { this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL) })
+    // NETGET_SIM_STDERR_DIR=DIR keeps each child's whole stderr in DIR/child-<index>.log: with DEBUG=netget:…, the
+    // library's debug log of every node in that process (it is otherwise only kept as a tail for error reports).
+    const stderrDir = process.env.NETGET_SIM_STDERR_DIR
+    if (stderrDir !== undefined && this.proc.stderr !== null) {
+      const file = createWriteStream(join(stderrDir, `child-${index}.log`), { flags: 'a' })
+      file.on('error', () => {})
+      this.proc.stderr.pipe(file)
+    }
     this.exited = new Promise(resolve => {
       this.proc.once('exit', (code, signal) => {
         this.alive = false

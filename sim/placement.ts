@@ -63,6 +63,12 @@ export interface Placement {
    * K / R of all instances.
    */
   mostLacking: Array<{ registry: string, slots: number }>
+  /**
+   * Up to 5 instances not fully placed: the true ranks (1 = closest live registry) of the closest-K registries
+   * that lack them and of the holders outside the closest K; ranks just around K mean views that disagree at the
+   * edge of the set, low ranks a registry that others do not know.
+   */
+  examples: string[]
   registriesAnswered: number
   registriesLive: number
 }
@@ -101,6 +107,8 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
   let stray = 0
   let markedDown = 0
   const lacking = new Map<string, number>()
+  const examples: string[] = []
+  const rankedByName = new Map<string, string[]>()
   for (const i of settled) {
     let set = closestByName.get(i.name)
     if (set === undefined) {
@@ -110,6 +118,16 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
     const h = holders.get(`${i.name}\n${i.peerId}`) ?? { up: new Set<string>(), down: new Set<string>() }
     const held = set.filter(r => h.up.has(r)).length
     for (const r of set) if (!h.up.has(r)) lacking.set(r, (lacking.get(r) ?? 0) + 1)
+    if (held < Math.min(k, set.length) && examples.length < 5) {
+      let ranked = rankedByName.get(i.name)
+      if (ranked === undefined) {
+        ranked = await closest(await keyPosition(network, i.name), live, live.length)
+        rankedByName.set(i.name, ranked)
+      }
+      const rank = (r: string): string => `${ranked.indexOf(r) + 1}`
+      const stray = [...h.up, ...h.down].filter(r => !set.includes(r))
+      examples.push(`${i.name}: lacks ranks ${set.filter(r => !h.up.has(r)).map(rank).join(',')}; held outside the ${k} at ranks ${stray.map(rank).join(',') || 'none'}`)
+    }
     const expected = Math.min(k, set.length)
     shareSum += expected === 0 ? 1 : held / expected
     if (held === expected) full++
@@ -128,6 +146,7 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
     copies: n === 0 ? 0 : round(copies / n),
     strayCopies: n === 0 ? 0 : round(stray / n),
     markedDown,
+    examples,
     mostLacking: [...lacking].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([peerId, slots]) => ({ registry: truth.registries.get(peerId)?.id ?? peerId, slots })),
     registriesAnswered: answered,
     registriesLive: live.length

@@ -321,6 +321,7 @@ export function renderTable (r: SimResult): string {
   if (r.placement !== undefined) {
     const p = r.placement
     out.push(`placement (end of steady)  ${pct(p.placement)} of closest-K slots filled; ${pct(p.fullyPlaced)} of ${p.instances} instances fully placed; ${pct(p.lost)} held nowhere; ${p.copies} copies each (${p.strayCopies} outside the K closest); ${p.markedDown} copies marked down${p.mostLacking.length > 0 ? `; slots lacked most by ${p.mostLacking.map(l => `${l.registry} (${l.slots})`).join(', ')}` : ''}`)
+    for (const example of p.examples) out.push(`  ${example}`)
   }
   out.push('')
   const pw = [8, 12, 7, 9, 9, 8, 9, 9, 9]
