@@ -364,7 +364,7 @@ function records (): RecordsReply {
   const out: RecordsReply = { registries: [] }
   for (const node of nodes.values()) {
     if (node.role !== 'registry' || !node.netget.isRunning()) continue
-    out.registries.push({ id: node.id, peerId: node.netget.peerId, records: node.netget.listRecords().map(r => ({ peerId: r.peerId, name: r.name, down: r.down })) })
+    out.registries.push({ id: node.id, peerId: node.netget.peerId, verified: node.netget.getStats().verifiedRegistries, known: node.netget.getStats().knownRegistries, records: node.netget.listRecords().map(r => ({ peerId: r.peerId, name: r.name, down: r.down })) })
   }
   return out
 }

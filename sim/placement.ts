@@ -69,6 +69,8 @@ export interface Placement {
    * edge of the set, low ranks a registry that others do not know.
    */
   examples: string[]
+  /** Fewest and median verified (and known) registries in the tables of the registries that answered (a full view is live − 1). */
+  tableSizes: { min: number, median: number, knownMedian: number }
   registriesAnswered: number
   registriesLive: number
 }
@@ -92,6 +94,12 @@ export function holdersOf (replies: readonly RecordsReply[]): Holders {
     }
   }
   return holders
+}
+
+function tableSizes (replies: readonly RecordsReply[]): { min: number, median: number, knownMedian: number } {
+  const sizes = replies.flatMap(r => r.registries.map(g => g.verified)).sort((a, b) => a - b)
+  const known = replies.flatMap(r => r.registries.map(g => g.known)).sort((a, b) => a - b)
+  return { min: sizes[0] ?? 0, median: sizes[Math.floor(sizes.length / 2)] ?? 0, knownMedian: known[Math.floor(known.length / 2)] ?? 0 }
 }
 
 export async function measurePlacement (truth: Truth, replies: readonly RecordsReply[], network: string, k: number, at: number): Promise<Placement> {
@@ -147,6 +155,7 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
     strayCopies: n === 0 ? 0 : round(stray / n),
     markedDown,
     examples,
+    tableSizes: tableSizes(replies),
     mostLacking: [...lacking].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([peerId, slots]) => ({ registry: truth.registries.get(peerId)?.id ?? peerId, slots })),
     registriesAnswered: answered,
     registriesLive: live.length

@@ -108,7 +108,8 @@ export interface SampleReply {
 }
 
 export interface RecordsReply {
-  registries: Array<{ id: string, peerId: string, records: Array<{ peerId: string, name: string, down: boolean }> }>
+  /** verified / known: the registries in this one's table, verified (its view of the network) and all. */
+  registries: Array<{ id: string, peerId: string, verified: number, known: number, records: Array<{ peerId: string, name: string, down: boolean }> }>
 }
 
 export interface ReplyMessage { kind: 'reply', seq: number, ok: boolean, value?: unknown, error?: string }

@@ -321,6 +321,7 @@ export function renderTable (r: SimResult): string {
   if (r.placement !== undefined) {
     const p = r.placement
     out.push(`placement (end of steady)  ${pct(p.placement)} of closest-K slots filled; ${pct(p.fullyPlaced)} of ${p.instances} instances fully placed; ${pct(p.lost)} held nowhere; ${p.copies} copies each (${p.strayCopies} outside the K closest); ${p.markedDown} copies marked down${p.mostLacking.length > 0 ? `; slots lacked most by ${p.mostLacking.map(l => `${l.registry} (${l.slots})`).join(', ')}` : ''}`)
+    out.push(`  registry tables: fewest ${p.tableSizes.min} verified registries, median ${p.tableSizes.median} (of ${p.registriesLive - 1} others live; known, verified or not: median ${p.tableSizes.knownMedian})`)
     for (const example of p.examples) out.push(`  ${example}`)
   }
   out.push('')
