@@ -134,7 +134,7 @@ export async function measurePlacement (truth: Truth, replies: readonly RecordsR
       }
       const rank = (r: string): string => `${ranked.indexOf(r) + 1}`
       const stray = [...h.up, ...h.down].filter(r => !set.includes(r))
-      examples.push(`${i.name}: lacks ranks ${set.filter(r => !h.up.has(r)).map(rank).join(',')}; held outside the ${k} at ranks ${stray.map(rank).join(',') || 'none'}`)
+      examples.push(`${i.name} …${i.peerId.slice(-6)}: lacks ranks ${set.filter(r => !h.up.has(r)).map(rank).join(',')}; held outside the ${k} at ranks ${stray.map(rank).join(',') || 'none'}`)
     }
     const expected = Math.min(k, set.length)
     shareSum += expected === 0 ? 1 : held / expected
