@@ -111,13 +111,6 @@ export const PROBING_HOLDERS = 3
 export const RELAY_DIRECT = PROBING_HOLDERS
 /** The largest `relay` a PUBLISH may ask for (the largest replicationFactor a registry relays for). */
 export const MAX_RELAY = 64
-/**
- * A holder relaying renewals walks for each key's closest set at most this often (ms), and remembers the last walk
- * of at most RELAY_VIEWS_MAX keys (registry-role.ts, relay). A walk costs about K requests; a renewal comes every
- * recordTtl / 3, so with the default recordTtl this is one walk per key for every three renewals.
- */
-export const RELAY_VIEW_REFRESH_MS = 60_000
-export const RELAY_VIEWS_MAX = 4096
 /** After a holder of a record disconnects, its instance republishes this soon (ms)… */
 export const HOLDER_LOST_DELAY_MS = 100
 /** …and at most this often for that reason (ms). */

@@ -99,8 +99,6 @@ export function assemble (init: AssemblyInit): Assembly {
     ...(guard !== undefined ? { guard } : {}),
     ...(o.authority !== undefined ? { authority: o.authority } : {})
   })
-  // A holder relaying renewals first walks for the key's closest set (its table alone is not complete).
-  registry?.setLookup(async (target, need, signal) => client.findClosest(target, need, signal))
   // Connections the idle-connection policy keeps open: a registry keeps those to the instances whose records
   // it holds (closing one would read as a crash to its prober and to the instance's early renewal).
   if (registry !== undefined) node.services.connections.keep(id => registry.store.hasPublisher(id))

@@ -11,10 +11,8 @@ import { RecordStore } from './record-store.js'
 import { RegistryServer, type RegistryServerComponents } from './registry-server.js'
 import { Replicator, type ReplicationReason, type ReplicatorComponents } from './replicator.js'
 import { WatchServer, type WatchServerComponents } from './watch-server.js'
-import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PERSIST_FLUSH_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT, RELAY_VIEW_REFRESH_MS, RELAY_VIEWS_MAX } from '../constants.js'
+import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PERSIST_FLUSH_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
-import { BoundedMap } from '../util/bounded-map.js'
-import { deadline } from '../util/deadline.js'
 import type { RegistryTable } from '../routing/registry-table.js'
 import type { InstanceHealth } from '../health/model.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
@@ -85,22 +83,11 @@ export class RegistryRole {
   private readonly startedAt = Date.now()
   private neighbourLeftAt = 0
   private readonly replicationFactor: number
-  /**
-   * Relaying a renewal to the rest of a K closest set, a holder sends to the set as its table shows it, and tables
-   * are not complete (a median of 46–51 verified registries of 59 in the 300-node simulation): a holder that does
-   * not know the 18th closest sent to the 21st. So a holder walks for a key it relays before relaying it, at most
-   * once per RELAY_VIEW_REFRESH_MS: the registries that answer enter its table verified. Service key → last walk.
-   */
-  private readonly relayViews = new BoundedMap<string, number>(RELAY_VIEWS_MAX)
-  private findClosest?: (target: Uint8Array, need: number, signal: AbortSignal) => Promise<unknown>
-  private walking?: AbortController
-  private readonly relayLog: Logger
 
   constructor (node: RegistryRoleComponents, options: ResolvedOptions, table: RegistryTable, guard: AdmissionGuard | undefined, events: RegistryRoleEvents, persistence?: RegistryPersistence) {
     const self = node.peerId.toString()
     this.options = options
     this.log = node.logger.forComponent('netget:persistence')
-    this.relayLog = node.logger.forComponent('netget:replicator')
     if (persistence !== undefined) this.persistence = persistence
     this.self = self
     this.selfPosition = peerPosition(self)
@@ -171,7 +158,7 @@ export class RegistryRole {
         this.counters.rejected[err.code] = (this.counters.rejected[err.code] ?? 0) + 1
         events.onRejected(err, from)
       },
-      onRelay: (record, k) => { this.relay(record, k) },
+      onRelay: (record, k) => { this.replicator.relay(record, k, RELAY_DIRECT) },
       onError: events.onError
     })
     this.watch = new WatchServer(node, {
@@ -256,7 +243,6 @@ export class RegistryRole {
   startProbing (watch?: (ids: Set<string>) => void): void {
     this.prober.start()
     this.replicator.start()
-    this.walking = new AbortController()
     if (this.persistence !== undefined) {
       this.flushTimer = setInterval(() => { void this.persist() }, PERSIST_FLUSH_INTERVAL_MS)
       this.flushTimer.unref()
@@ -267,36 +253,7 @@ export class RegistryRole {
     }
   }
 
-  /** How this registry walks the network for the registries closest to a target (its registry client's lookup). */
-  setLookup (findClosest: (target: Uint8Array, need: number, signal: AbortSignal) => Promise<unknown>): void {
-    this.findClosest = findClosest
-  }
-
-  /** Relays a publisher's renewal to the rest of its closest set, after a walk for the key when one is due. */
-  private relay (record: VerifiedRecord, k: number): void {
-    const need = Math.min(k, this.replicationFactor)
-    const key = `${record.network}/${record.name}`
-    const walked = this.relayViews.get(key)
-    const walking = this.walking
-    if (need <= RELAY_DIRECT || this.findClosest === undefined || walking === undefined || walking.signal.aborted ||
-      (walked !== undefined && Date.now() - walked < RELAY_VIEW_REFRESH_MS)) {
-      this.replicator.relay(record, k, RELAY_DIRECT)
-      return
-    }
-    this.relayViews.set(key, Date.now())
-    const limit = deadline(this.options.requestTimeout * 2, walking.signal)
-    void this.findClosest(servicePosition(record.network, record.name), need, limit.signal)
-      .catch((err: unknown) => { this.relayLog('walk for the closest set of "%s" failed: %e', record.name, err) })
-      .finally(() => {
-        limit.clear()
-        // Relayed from what the table knows now, walk or no walk (a failed walk still leaves the table's view).
-        if (!walking.signal.aborted) this.replicator.relay(record, k, RELAY_DIRECT)
-      })
-  }
-
   async stop (): Promise<void> {
-    this.walking?.abort()
-    this.walking = undefined
     clearInterval(this.neighbourTimer)
     this.neighbourTimer = undefined
     clearInterval(this.flushTimer)

@@ -80,38 +80,6 @@ describe(`relayed renewals (${REGISTRIES} registries, replicationFactor ${K})`, 
     }
   })
 
-  it('a relaying registry that does not know one of the closest set walks for the key, and relays to it', async () => {
-    const key = await generateKeyPair('Ed25519')
-    const node = await createNode({ privateKey: key, network: 'development', dhtServer: false, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
-    await node.start()
-    try {
-      const name = 'EdgeService'
-      const sorted = byDistance(registries, name)
-      // The K-th closest, and the direct registry whose share of the relays it is in (by its position's first byte).
-      const edge = sorted[K - 1]
-      const direct = sorted[peerPosition(edge.peerId)[0] % RELAY_DIRECT]
-      const table = (direct as unknown as { running: { table: { remove(id: string): void, isVerified(id: string): boolean } } }).running.table
-      await eventually(async () => direct.getStats().verifiedRegistries === REGISTRIES - 1 ? true : undefined, 5000)
-      const reg = peerIdFromString(direct.peerId)
-      await node.peerStore.merge(reg, { multiaddrs: [multiaddr(direct.getMultiaddrs()[0]).decapsulateCode(421)] })
-      const now = Date.now()
-      const record = await signRecord(key, { network: 'development', name, addresses: [], metadata: {}, sequence: 1n, issuedAt: now, expiresAt: now + 60_000 })
-      // Tables are not complete in a larger network (a median of 46–51 verified registries of 59 in the 300-node
-      // simulation). Here the relaying registry forgets the K-th closest just before the PUBLISH: relaying from its
-      // table alone, it would send that share to the (K+1)-th; a walk for the key shows it the K-th again.
-      table.remove(edge.peerId)
-      const answer = await request(node, reg, '/netget/development/registry/1.0.0',
-        { type: RegistryRequest.Type.PUBLISH, record: record as Uint8Array<ArrayBuffer>, name: '', id: 1, key: new Uint8Array(0), closer: 0, relay: K },
-        { request: RegistryRequest, response: RegistryResponse }, { signal: AbortSignal.timeout(5000), maxDataLength: 1 << 22 })
-      assert.equal(answer.status, RegistryResponse.Status.OK, answer.message)
-      await eventually(async () => edge.listRecords(name).some(r => r.peerId === node.peerId.toString()) ? true : undefined, 3000)
-      assert.ok(table.isVerified(edge.peerId), 'the walk put it back in the relaying registry\'s table')
-      for (const outside of sorted.slice(K)) assert.equal(outside.listRecords(name).length, 0, 'a registry outside the closest set got the relay')
-    } finally {
-      await node.stop()
-    }
-  })
-
   it('a replayed PUBLISH is not relayed again, and a REPLICATE never is', async () => {
     const key = await generateKeyPair('Ed25519')
     const node = await createNode({ privateKey: key, network: 'development', dhtServer: false, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
@@ -141,10 +109,8 @@ describe(`relayed renewals (${REGISTRIES} registries, replicationFactor ${K})`, 
       const relayed = (): number => registries.reduce((sum, r) => sum + r.getStats().relayed, 0)
       const before = relayed()
       const first = await sign(1n)
-      // The first relay of a key waits for the relaying registry's walk for that key's closest set; later ones are
-      // queued before the PUBLISH is answered, so the counts below are exact once the answers are in.
+      // A relay is queued before the PUBLISH is answered: the count is exact once the answer is in.
       assert.equal((await publish(first, 1)).status, RegistryResponse.Status.OK)
-      await eventually(async () => relayed() - before >= receivers.length ? true : undefined, 5000)
       assert.equal(relayed() - before, receivers.length)
       for (let i = 2; i < 6; i++) assert.equal((await publish(first, i)).status, RegistryResponse.Status.OK)
       assert.equal(relayed() - before, receivers.length, 'a replayed PUBLISH was relayed again')
