@@ -112,11 +112,8 @@ export class ConnectionPolicy implements Startable {
       }
       if (now - since >= this.idleTimeout) candidates.push(connection)
     }
-    for (const id of this.idleSince.keys()) {
-      if (!open.has(id)) this.idleSince.delete(id)
-    }
-    for (const id of this.toRegistry) {
-      if (!open.has(id)) this.toRegistry.delete(id)
+    for (const known of [this.idleSince, this.toRegistry]) {
+      for (const id of known.keys()) if (!open.has(id)) known.delete(id)
     }
     for (const connection of candidates) {
       if (await this.kept(connection)) continue
