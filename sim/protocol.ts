@@ -98,6 +98,11 @@ export interface SampleReply {
   cpuSystem: number
   rss: number
   heapUsed: number
+  /** V8's heap as reserved (heapUsed is what live and not yet collected objects fill of it). */
+  heapTotal: number
+  /** Memory of C++ objects bound to JS ones (buffers included), and of ArrayBuffers alone. */
+  external: number
+  arrayBuffers: number
   /** Event-loop delay since the previous sample, ms. */
   eld: { p50: number, p99: number, max: number, mean: number }
   nodes: Record<Role, number>

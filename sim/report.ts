@@ -81,7 +81,7 @@ export interface SimResult extends LookupSummary {
   /** Registries' `instance:down` marks of instances that were live (not stopping, not killed) at the time. */
   falseDownMarks: { count: number, instances: number, first: string[] }
   /** Every sample of every process: CPU since the previous sample, RSS, event-loop delay, open connections. */
-  processTimeline: Array<{ t: number, process: number, cpuPercent: number, rssMB: number, heapUsedMB: number, eldP99: number, eldMax: number, connections: number, nodes: number }>
+  processTimeline: Array<{ t: number, process: number, cpuPercent: number, rssMB: number, heapUsedMB: number, heapTotalMB: number, externalMB: number, eldP99: number, eldMax: number, connections: number, nodes: number }>
   unexpectedExits: string[]
   stopErrors: string[]
   partitions: Simulation['partitions']
@@ -228,7 +228,7 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
     list.forEach((s, j) => {
       const prev = list[j - 1]
       const cpu = prev === undefined || s.at <= prev.at ? 0 : ((s.cpuUser + s.cpuSystem) - (prev.cpuUser + prev.cpuSystem)) / 1000 / (s.at - prev.at) * 100
-      processTimeline.push({ t: t(s.at), process: index, cpuPercent: round(cpu, 1), rssMB: round(s.rss / MB, 1), heapUsedMB: round(s.heapUsed / MB, 1), eldP99: round(s.eld.p99), eldMax: round(s.eld.max), connections: s.connections, nodes: s.nodes.registry + s.nodes.service + s.nodes.client })
+      processTimeline.push({ t: t(s.at), process: index, cpuPercent: round(cpu, 1), rssMB: round(s.rss / MB, 1), heapUsedMB: round(s.heapUsed / MB, 1), heapTotalMB: round(s.heapTotal / MB, 1), externalMB: round(s.external / MB, 1), eldP99: round(s.eld.p99), eldMax: round(s.eld.max), connections: s.connections, nodes: s.nodes.registry + s.nodes.service + s.nodes.client })
     })
   }
   processTimeline.sort((a, b) => a.t - b.t || a.process - b.process)

@@ -9,7 +9,7 @@ import { copyInstance, toInstance } from '../records/instance.js'
 import { Lease } from '../registry/lease.js'
 import { RegistryClient } from '../registry/registry-client.js'
 import { RegistryRole } from '../registry/registry-role.js'
-import { TABLE_BUCKET_SIZE } from '../constants.js'
+import { siblingCount } from '../constants.js'
 import { Membership } from '../routing/membership.js'
 import { RegistryTable } from '../routing/registry-table.js'
 import type { Step } from './lifecycle.js'
@@ -74,7 +74,9 @@ export function assemble (init: AssemblyInit): Assembly {
   const guard = security.guard
   const onError = (err: Error): void => { dispatch('error', err) }
   // The registries this node knows; on a registry, a change of who is closest re-replicates records.
-  const table = new RegistryTable(node.peerId.toString(), TABLE_BUCKET_SIZE, {
+  // Buckets as large as the sibling list: near this node, where a bucket can hold more than 20 of the registries
+  // a closest set spans, a full bucket would drop one of them.
+  const table = new RegistryTable(node.peerId.toString(), siblingCount(o.replicationFactor), {
     onVerified: entry => { registry?.replicator.registryJoined(entry) },
     onRemoved: entry => {
       registry?.replicator.registryLeft(entry)
@@ -110,6 +112,7 @@ export function assemble (init: AssemblyInit): Assembly {
     client,
     registry: registry !== undefined,
     requestTimeout: o.requestTimeout,
+    siblings: siblingCount(o.replicationFactor),
     ...(guard !== undefined ? { guard } : {}),
     onError
   })

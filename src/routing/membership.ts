@@ -78,6 +78,8 @@ export interface MembershipInit {
   registry: boolean
   /** Deadline of one lookup or liveness check (ms). */
   requestTimeout: number
+  /** Registries closest to itself a registry's self-lookup finds (siblingCount(); default TABLE_BUCKET_SIZE). */
+  siblings?: number
   guard?: AdmissionGuard
   onError?: (err: Error) => void
 }
@@ -236,7 +238,8 @@ export class Membership {
     if (this.selfLookupRunning) return
     this.selfLookupRunning = true
     try {
-      const result = await this.lookup(peerPosition(this.node.peerId), TABLE_BUCKET_SIZE)
+      // One more than the siblings: this registry is the closest to its own position, and answers its own lookup.
+      const result = await this.lookup(peerPosition(this.node.peerId), (this.init.siblings ?? TABLE_BUCKET_SIZE) + 1)
       // Only other registries count (this one answers its own lookup), and nothing is armed once stopped.
       if (result !== undefined && result > 0 && !this.selfLookupDone && this.controller !== undefined) {
         this.selfLookupDone = true
