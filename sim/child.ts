@@ -89,9 +89,11 @@ async function startHeapProfile (): Promise<Session> {
   const session = new Session()
   session.connect()
   await session.post('HeapProfiler.enable')
-  const garbage = process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE === '1'
+  // `major`: what the young generation's collections freed is left out, so what was promoted to the old generation
+  // and died there shows (what makes the old generation, and RSS, grow between major collections).
+  const garbage = process.env.NETGET_SIM_HEAP_PROFILE_GARBAGE
   const start = async (): Promise<void> => {
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: garbage, includeObjectsCollectedByMinorGC: garbage })
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: garbage === '1' || garbage === 'major', includeObjectsCollectedByMinorGC: garbage === '1' })
   }
   const after = Number(process.env.NETGET_SIM_HEAP_PROFILE_AFTER_MS ?? 0)
   if (after > 0) {

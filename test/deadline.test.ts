@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { getEventListeners } from 'node:events'
 import { describe, it } from 'node:test'
-import { deadline, follow } from '../src/util/deadline.js'
+import { RearmableDeadline, deadline, follow } from '../src/util/deadline.js'
 
 describe('deadline', () => {
   it('aborts with a TimeoutError once its time has passed', async () => {
@@ -43,5 +43,37 @@ describe('deadline', () => {
     linked.abort(new Error('done'))
     assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0)
     assert.equal(lifetime.signal.aborted, false)
+  })
+})
+
+describe('RearmableDeadline', () => {
+  it('aborts only when an armed wait outlasts its time, however often it was armed before', async () => {
+    const hold = setTimeout(() => {}, 5000)
+    const limit = new RearmableDeadline(30)
+    // Armed and disarmed many times within its time, then left disarmed past it: never aborts.
+    for (let i = 0; i < 1000; i++) {
+      limit.arm()
+      limit.disarm()
+    }
+    await new Promise(resolve => setTimeout(resolve, 60))
+    assert.equal(limit.signal.aborted, false, 'a disarmed deadline aborted')
+    // Armed again after its timer fired (disarmed): it aborts once this wait outlasts 30 ms.
+    const started = Date.now()
+    limit.arm()
+    await new Promise(resolve => { limit.signal.addEventListener('abort', resolve) })
+    clearTimeout(hold)
+    assert.ok(Date.now() - started >= 25, `aborted after ${Date.now() - started} ms`)
+    assert.equal((limit.signal.reason as DOMException).name, 'TimeoutError')
+  })
+
+  it('does not abort after clear()', async () => {
+    const hold = setTimeout(() => {}, 5000)
+    const limit = new RearmableDeadline(10)
+    limit.arm()
+    limit.clear()
+    limit.arm()
+    await new Promise(resolve => setTimeout(resolve, 40))
+    clearTimeout(hold)
+    assert.equal(limit.signal.aborted, false)
   })
 })

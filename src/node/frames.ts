@@ -12,7 +12,7 @@ import { byteStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import * as varint from 'uint8-varint'
 import { ProtocolError } from '../errors.js'
-import { deadline } from '../util/deadline.js'
+import { RearmableDeadline, deadline } from '../util/deadline.js'
 import type { Codec } from './rpc.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -26,6 +26,8 @@ export interface FrameStream {
    */
   read: <T>(codec: Codec<T>, waitFor: AbortSignal, partialTimeout: number, stop?: AbortSignal) => Promise<T>
   write: <T>(message: T, codec: Codec<T>, signal: AbortSignal) => Promise<void>
+  /** Stops the timer of the messages' remainders (the stream is done with). */
+  done: () => void
 }
 
 export function frameStream (stream: Stream, maxDataLength: number): FrameStream {
@@ -33,10 +35,23 @@ export function frameStream (stream: Stream, maxDataLength: number): FrameStream
   // requests ahead of the answers (a burst of discoveries on one stream), so the bound is not one message.
   const bytes = byteStream(stream)
   const maxPrefix = varint.encodingLength(maxDataLength)
+  // The remainder's deadline, one for the stream's life when nothing else can stop a read (a session's requests):
+  // its expiry ends the stream anyway, and one per message cost a controller and a timer per request.
+  let remainder: { ms: number, deadline: RearmableDeadline } | undefined
+  const restOf = (partialTimeout: number, stop: AbortSignal | undefined): { signal: AbortSignal, clear: () => void } => {
+    if (stop !== undefined) return deadline(partialTimeout, stop)
+    if (remainder?.ms !== partialTimeout) {
+      remainder?.deadline.clear()
+      remainder = { ms: partialTimeout, deadline: new RearmableDeadline(partialTimeout) }
+    }
+    const rest = remainder.deadline
+    rest.arm()
+    return { signal: rest.signal, clear: () => { rest.disarm() } }
+  }
   return {
     async read (codec, waitFor, partialTimeout, stop) {
       const first = await bytes.read({ bytes: 1, signal: waitFor })
-      const rest = deadline(partialTimeout, stop)
+      const rest = restOf(partialTimeout, stop)
       let data: Uint8ArrayList
       try {
         let byte = first.get(0)
@@ -66,6 +81,9 @@ export function frameStream (stream: Stream, maxDataLength: number): FrameStream
     async write (message, codec, signal) {
       const encoded = codec.encode(message)
       await bytes.write(new Uint8ArrayList(varint.encode(encoded.byteLength), encoded), { signal })
+    },
+    done () {
+      remainder?.deadline.clear()
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError, TimeoutError } from '../errors.js'
-import { deadline } from '../util/deadline.js'
+import { RearmableDeadline, deadline } from '../util/deadline.js'
 import { frameStream } from './frames.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { NetgetLibp2p } from './create-node.js'
@@ -107,11 +107,13 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
 ): (stream: Stream, connection: Connection) => Promise<void> {
   return async (stream, connection) => {
     const frames = frameStream(stream, maxDataLength)
+    // One idle deadline for the session's life, armed at each wait: the wait between a prober's probes lasts
+    // seconds, and a deadline per wait lived long enough to die in the old generation (RearmableDeadline).
+    const idle = new RearmableDeadline(limits.idleTimeout)
     try {
       while (true) {
         let req: Req
-        // Clearable deadlines: a timer per request that outlives it would pile up on a busy registry.
-        const idle = deadline(limits.idleTimeout)
+        idle.arm()
         try {
           // Idle up to idleTimeout between requests; a request begun has `timeout` to arrive whole.
           req = await frames.read(codecs.request, idle.signal, limits.timeout)
@@ -123,8 +125,9 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
           if (ended) break
           throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
         } finally {
-          idle.clear()
+          idle.disarm()
         }
+        // Clearable: a timer per request that outlived it would pile up on a busy registry.
         const limit = deadline(limits.timeout)
         try {
           const res = await handler(req, connection, limit.signal)
@@ -139,6 +142,9 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
       const remoteGone = stream.status !== 'open' || REMOTE_GONE.has((err as Error).name)
       stream.abort(err as Error)
       if (!remoteGone) onError(err as Error)
+    } finally {
+      idle.clear()
+      frames.done()
     }
   }
 }

@@ -212,10 +212,21 @@ class Session<Req extends Identified, Res extends Identified> {
   }
 
   private armIdle (): void {
-    clearTimeout(this.idleTimer)
+    if (this.closed) return
+    // The same timer, re-armed: a new one per request lived until the next request (seconds) and died in the
+    // old generation.
+    if (this.idleTimer !== undefined) {
+      this.idleTimer.refresh()
+      return
+    }
     this.idleTimer = setTimeout(() => {
-      if (this.pending.length === 0) void this.expireIfIdle()
-      else this.armIdle()
+      if (this.pending.length === 0) {
+        void this.expireIfIdle()
+        return
+      }
+      // Fired: a new timer (rare: a request pending for a whole idleTimeout) rather than refresh() of a fired one.
+      this.idleTimer = undefined
+      this.armIdle()
     }, this.init.idleTimeout)
     this.idleTimer.unref()
   }
