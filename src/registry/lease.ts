@@ -209,7 +209,7 @@ export class Lease {
       if (err instanceof RecordValidationError) throw new InvalidOptionError('metadata', err.message)
       throw err
     }
-    const outcome = await this.init.client.publish(name, bytes, signal, relay)
+    const outcome = await this.init.client.publish(name, bytes, signal, relay ? (withdrawn ? 'withdrawal' : 'renewal') : false)
     if (outcome.accepted.length < minAcks) {
       if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0) {
         const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')

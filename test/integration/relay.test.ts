@@ -21,6 +21,9 @@ const REGISTRIES = 9
 const K = 6
 const NAME = 'RelayedService'
 
+interface Table { isVerified(id: string): boolean }
+const tableOf = (registry: Netget): Table => (registry as unknown as { running: { table: Table } }).running.table
+
 function byDistance (registries: Netget[], name: string): Netget[] {
   const target = servicePosition('development', name)
   return [...registries].sort((a, b) => compareDistance(target, peerPosition(a.peerId), peerPosition(b.peerId)))
@@ -62,19 +65,38 @@ describe(`relayed renewals (${REGISTRIES} registries, replicationFactor ${K})`, 
     await eventually(async () => closest.every(r => r.listRecords(NAME).length === 0) ? true : undefined, 2000)
   })
 
-  it('a renewal that a direct registry cannot take goes to all of the closest set', async () => {
+  it('after one of the nearest few died, a renewal goes to the nearest live few, which relay it to every live one of the K closest', async () => {
     const net2 = new TestNetwork()
     try {
       const { nodes, addrs: addrs2 } = await net2.registries(REGISTRIES, 'development', { replicationFactor: K })
       const service = await net2.service('FallbackService', [addrs2[0]], { replicationFactor: K, recordTtl: 9000 })
       const sorted = byDistance(nodes, 'FallbackService')
-      // One of the three nearest goes: the next renewal (early, as a holder was lost) meets its failure and
-      // publishes to every registry of the closest set itself rather than leave that one's share without a relay.
-      await sorted[1].stop()
+      const dead = sorted[1]
+      const live = sorted.filter(r => r !== dead)
+      await dead.stop()
+      // Once no registry counts the stopped one any more, a renewal's nearest live three relay it between them.
+      await eventually(async () => live.every(r => !tableOf(r).isVerified(dead.peerId)) ? true : undefined, 5000)
       const renewal = await waitForEvent<RegistrationResult>(service, 'republished', 10_000)
-      assert.ok(renewal.registries.length > RELAY_DIRECT, `renewed at ${renewal.registries.length} registries`)
-      const live = sorted.filter((_, i) => i !== 1).slice(0, K)
-      await eventually(async () => live.every(r => r.listRecords('FallbackService').some(x => x.sequence >= renewal.instance.sequence)) ? true : undefined, 3000)
+      assert.deepEqual(renewal.registries, live.slice(0, RELAY_DIRECT).map(r => r.peerId),
+        'the renewal went to the nearest live RELAY_DIRECT registries, not to all K from the service')
+      await eventually(async () => live.slice(0, K).every(r => r.listRecords('FallbackService').some(x => x.sequence >= renewal.instance.sequence)) ? true : undefined, 3000)
+    } finally {
+      await net2.stopAll()
+    }
+  })
+
+  it('a withdrawal reaches every live one of the K closest although one of the nearest few died', async () => {
+    const net2 = new TestNetwork()
+    try {
+      const { nodes, addrs: addrs2 } = await net2.registries(REGISTRIES, 'development', { replicationFactor: K })
+      const service = await net2.service('WithdrawnService', [addrs2[0]], { replicationFactor: K, recordTtl: 60_000 })
+      const sorted = byDistance(nodes, 'WithdrawnService')
+      const live = sorted.filter((_, i) => i !== 1)
+      await sorted[1].stop()
+      // At once: the service still counts the stopped registry among the nearest. The lease has ≥ 50 s left, so
+      // only the withdrawal explains records that go.
+      await service.stop()
+      await eventually(async () => live.slice(0, K).every(r => r.listRecords('WithdrawnService').length === 0) ? true : undefined, 3000)
     } finally {
       await net2.stopAll()
     }
