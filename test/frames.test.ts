@@ -10,6 +10,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import * as varint from 'uint8-varint'
 import { ProtocolError } from '../src/errors.js'
 import { frameStream } from '../src/node/frames.js'
+import { serveSession } from '../src/node/rpc.js'
 import type { Codec } from '../src/node/rpc.js'
 
 /** A codec of raw bytes, so that the framing alone is under test. */
@@ -128,3 +129,46 @@ describe('frameStream', () => {
     assert.deepEqual([...await reader.read(raw, never(), 1000)], [9, 8, 7])
   })
 })
+
+describe('serveSession', () => {
+  let hold: ReturnType<typeof setInterval>
+  before(() => { hold = setInterval(() => {}, 60_000) })
+  after(() => { clearInterval(hold) })
+
+  /** A request and its answer are their id, one byte. */
+  const ids: Codec<{ id: number }> = {
+    encode: message => new Uint8Array([message.id ?? 0]),
+    decode: bytes => ({ id: (bytes instanceof Uint8ArrayList ? bytes.subarray() : bytes)[0] ?? -1 })
+  }
+
+  it('keeps serving a session whose idle deadline passed while a request was arriving', async () => {
+    const [client, server] = await streamPair()
+    const answers: number[] = []
+    client.addEventListener('message', event => {
+      const data = event.data instanceof Uint8ArrayList ? event.data.subarray() : event.data
+      // Answers are 2 bytes: a length prefix (1) and the id.
+      for (let i = 0; i + 1 < data.length; i += 2) answers.push(data[i + 1] ?? -1)
+    })
+    const serving = serveSession<{ id: number }, { id: number }>({ request: ids, response: ids }, 16, { timeout: 2000, idleTimeout: 40 }, async () => ({}), () => {})(server, {} as never)
+    // The first byte of request 1, then the rest after the idle deadline (40 ms) passed: the request is whole in time.
+    client.send(new Uint8Array([1]))
+    await new Promise(resolve => setTimeout(resolve, 80))
+    client.send(new Uint8Array([1]))
+    await waitFor(() => answers.length === 1)
+    // Request 2 well within the idle deadline: still answered.
+    await new Promise(resolve => setTimeout(resolve, 10))
+    client.send(framed(new Uint8Array([2])))
+    await waitFor(() => answers.length === 2)
+    assert.deepEqual(answers, [1, 2])
+    await client.close()
+    await serving
+  })
+})
+
+async function waitFor (condition: () => boolean, timeout = 2000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}

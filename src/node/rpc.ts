@@ -109,7 +109,7 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
     const frames = frameStream(stream, maxDataLength)
     // One idle deadline for the session's life, armed at each wait: the wait between a prober's probes lasts
     // seconds, and a deadline per wait lived long enough to die in the old generation (RearmableDeadline).
-    const idle = new RearmableDeadline(limits.idleTimeout)
+    let idle = new RearmableDeadline(limits.idleTimeout)
     try {
       while (true) {
         let req: Req
@@ -126,6 +126,12 @@ export function serveSession<Req extends { id: number }, Res extends { id: numbe
           throw new ProtocolError(`unreadable request: ${(err as Error).message}`, { cause: err })
         } finally {
           idle.disarm()
+        }
+        // It expired while a message begun in time was still arriving (the message has its own deadline): its
+        // signal stays aborted, so the next wait gets a new one rather than ending a session in use.
+        if (idle.signal.aborted) {
+          idle.clear()
+          idle = new RearmableDeadline(limits.idleTimeout)
         }
         // Clearable: a timer per request that outlived it would pile up on a busy registry.
         const limit = deadline(limits.timeout)

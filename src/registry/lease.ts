@@ -209,7 +209,12 @@ export class Lease {
       if (err instanceof RecordValidationError) throw new InvalidOptionError('metadata', err.message)
       throw err
     }
-    const outcome = await this.init.client.publish(name, bytes, signal, relay ? (withdrawn ? 'withdrawal' : 'renewal') : false)
+    // A renewal past a failed registry is relayed by the nearest live ones (lenient), unless two renewals in a row
+    // already met one: a registry that fails for this node but not for the relayers (they still rank it, and the
+    // one that took its place relays nothing) would leave its share's copies to expire. Not at the first miss:
+    // after a registry died, the next renewal (1 s later) would meet it again and send to all K after all.
+    const strict = withdrawn || this.missStreak >= 2
+    const outcome = await this.init.client.publish(name, bytes, signal, relay ? (strict ? 'strict' : 'lenient') : false)
     if (outcome.accepted.length < minAcks) {
       if (outcome.accepted.length === 0 && Object.keys(outcome.refusals).length === 0) {
         const reasons = Object.entries(outcome.unreachable).map(([id, why]) => `${id}: ${why}`).join('; ')

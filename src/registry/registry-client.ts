@@ -118,13 +118,14 @@ export class RegistryClient {
    * With `relay` (renewals and withdrawals) it goes to the RELAY_DIRECT closest live registries only, which send
    * it on to the rest of the closest set (protocols/registry.md, "Relayed renewals"); `accepted` then lists those
    * few. It is published to all of the closest set after all when one of those few refused, or fewer answered;
-   * and a withdrawal also when a registry closer than them failed: the one that took a failed one's place may
-   * still rank it closer, and then relays nothing, so the failed one's share would keep serving a withdrawn
-   * instance. A renewal takes that chance: such a share keeps the previous, still live, copy until the next
-   * renewal, and a renewal to all K from every service that lost a holder made a third of the network dying
-   * cost ≈ 17 new connections per service at once (K = 20; docs/performance.md).
+   * and, when `strict`, also when a registry failed on the way: the one that took a failed one's place may still
+   * rank it closer, and then relays nothing, so the failed one's share would go without. Withdrawals are strict
+   * (such a share would keep serving a stopped instance); a renewal is `lenient` (the share keeps its previous,
+   * live, copy) until renewals keep meeting a failed registry (lease.ts): a renewal to all K from every service
+   * that lost a holder made a third of the network dying cost ≈ 17 new connections per service at once (K = 20;
+   * docs/performance.md).
    */
-  async publish (name: string, bytes: Uint8Array, signal: AbortSignal, relay: false | 'renewal' | 'withdrawal' = false): Promise<PublishResult> {
+  async publish (name: string, bytes: Uint8Array, signal: AbortSignal, relay: false | 'lenient' | 'strict' = false): Promise<PublishResult> {
     const target = servicePosition(this.init.network, name)
     const k = this.init.replicationFactor
     const relayed = relay !== false && k > RELAY_DIRECT
@@ -138,8 +139,8 @@ export class RegistryClient {
     // must reach a registry that joined near its key even while the route is fresh.
     const result = await this.lookup<PublishAnswer>(target, name, need, need, signal,
       async (candidate, closer, s) => this.publishTo(candidate, bytes, closer, relayed ? k : 0, s), true)
-    const closerFailed = relay === 'withdrawal' && result.failures.size > 0
-    if (relayed && !signal.aborted && (closerFailed || result.closest.some(a => !a.value.ok) || result.closest.length < need)) {
+    const failedOnTheWay = relay === 'strict' && result.failures.size > 0
+    if (relayed && !signal.aborted && (failedOnTheWay || result.closest.some(a => !a.value.ok) || result.closest.length < need)) {
       return this.publish(name, bytes, signal, false)
     }
     const outcome: PublishResult = { accepted: [], refusals: {}, unreachable: {}, missedCloser: false }

@@ -261,7 +261,7 @@ export class Membership {
    * The next periodic refresh, jittered (±20 %) so that registries started together do not refresh together. A
    * table whose membership did not move since the previous refresh started is refreshed half as often (down to
    * once per TABLE_REFRESH_MAX_INTERVAL_MS); any join or leave brings the period back to the minimum. A refresh
-   * costs a self-lookup of 20 registries and a bucket lookup: at rest, 60 registries refreshing every minute
+   * costs a self-lookup of max(20, K + 10) registries and a bucket lookup: at rest, 60 registries refreshing every minute
    * were the largest burst of a 300-node network's traffic.
    */
   private scheduleRefresh (): void {

@@ -95,7 +95,9 @@ describe(`relayed renewals (${REGISTRIES} registries, replicationFactor ${K})`, 
       await sorted[1].stop()
       // At once: the service still counts the stopped registry among the nearest. The lease has ≥ 50 s left, so
       // only the withdrawal explains records that go.
+      const withdrawn = waitForEvent<number>(service, 'withdrawn', 5000)
       await service.stop()
+      assert.ok(await withdrawn > RELAY_DIRECT, 'past the stopped registry, the service sent the withdrawal to all of the closest set itself')
       await eventually(async () => live.slice(0, K).every(r => r.listRecords('WithdrawnService').length === 0) ? true : undefined, 3000)
     } finally {
       await net2.stopAll()
