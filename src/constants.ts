@@ -64,8 +64,13 @@ export const SESSION_CLIENT_IDLE_TIMEOUT_MS = 45_000
 /** Registry protocol streams one connection may hold open at once. */
 export const MAX_REGISTRY_STREAMS_PER_CONNECTION = 8
 
-/** Closer registries one registry-protocol answer lists at most (a request's `closer` is capped to it). */
+/** Closer registries one registry-protocol answer lists at most (a request's `closer` is capped to it)… */
 export const MAX_HINTS = 20
+/**
+ * …except a FIND's: a registry's self-lookup looks for its sibling list (siblingCount(), K + 10), and with 20
+ * hints per answer, every answer names the same 20 closest: the 21st and farther were never found that way.
+ */
+export const MAX_FIND_HINTS = 64
 /** Registries a node keeps per k-bucket of its registry table (Kademlia's k), at least: see siblingCount(). */
 export const TABLE_BUCKET_SIZE = 20
 /**

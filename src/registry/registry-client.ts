@@ -6,7 +6,7 @@
  */
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
 import {
-  CONFIRMING_ANSWERS, LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, RELAY_DIRECT
+  CONFIRMING_ANSWERS, LOOKUP_ALPHA, LOOKUP_MAX_CANDIDATES, LOOKUP_MIN_QUERIES, LOOKUP_SPARE_SEEDS, MAX_FIND_HINTS, MAX_HINTS, MAX_RECORDS_PER_RESPONSE, RELAY_DIRECT
 } from '../constants.js'
 import { LimitExceededError, NetgetError, NoRegistryReachableError, RecordValidationError } from '../errors.js'
 import { compareRecords, isLive, openRecord } from '../records/service-record.js'
@@ -224,7 +224,7 @@ export class RegistryClient {
 
   /** The `need` registries closest to `target` that answer (a FIND lookup: nothing stored, nothing read). */
   async findClosest (target: Uint8Array, need: number, signal: AbortSignal, alpha = LOOKUP_ALPHA): Promise<WalkResult<undefined>> {
-    return this.lookup<undefined>(target, undefined, need, alpha, signal, async (candidate, _closer, s) => this.findFrom(candidate, target, s))
+    return this.lookup<undefined>(target, undefined, need, alpha, signal, async (candidate, _closer, s) => this.findFrom(candidate, target, need, s))
   }
 
   /** The `count` live registries closest to `name`'s service key, nearest first (this node too, if a registry). */
@@ -367,9 +367,11 @@ export class RegistryClient {
     return out
   }
 
-  private async findFrom (candidate: Candidate, target: Uint8Array, signal: AbortSignal): Promise<QueryAnswer<undefined>> {
+  private async findFrom (candidate: Candidate, target: Uint8Array, need: number, signal: AbortSignal): Promise<QueryAnswer<undefined>> {
     if (candidate.id === this.self && this.init.localRegistry !== undefined) return { value: undefined, closer: [] }
-    const response = await this.ask(candidate, { type: RegistryRequest.Type.FIND, key: target as Uint8Array<ArrayBuffer>, closer: MAX_HINTS }, signal)
+    // As many hints as the lookup needs registries (a sibling lookup needs more than 20).
+    const closer = Math.min(MAX_FIND_HINTS, Math.max(MAX_HINTS, need))
+    const response = await this.ask(candidate, { type: RegistryRequest.Type.FIND, key: target as Uint8Array<ArrayBuffer>, closer }, signal)
     if (response.status !== RegistryResponse.Status.OK) throw new Refusal(response.code, response.message)
     return { value: undefined, closer: this.hints(response) }
   }

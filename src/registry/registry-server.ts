@@ -7,7 +7,7 @@ import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { ServiceRecord, SignedServiceRecord } from '../../protocols/service-record.js'
 import { RegistryRequest, RegistryResponse } from '../../protocols/registry.js'
-import { MAX_HINTS, MAX_REGISTRY_REQUEST_BYTES, MAX_RELAY, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
+import { MAX_FIND_HINTS, MAX_HINTS, MAX_REGISTRY_REQUEST_BYTES, MAX_RELAY, MAX_RECORDS_PER_RESPONSE, MAX_REGISTRY_STREAMS_PER_CONNECTION, MAX_RESPONSE_RECORD_BYTES, SESSION_IDLE_TIMEOUT_MS, registryProtocol } from '../constants.js'
 import { LimitErrorCodes, LimitExceededError, NetgetError, RecordValidationError } from '../errors.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
 import type { RateLimiter } from '../security/rate-limiter.js'
@@ -72,7 +72,7 @@ export type RegistryRequestKind = 'publish' | 'replicate'
 /** What a client decodes of a registry's answer at most (protons limits on repeated fields). */
 export const REGISTRY_RESPONSE_LIMITS = {
   records: MAX_RECORDS_PER_RESPONSE,
-  closer: MAX_HINTS,
+  closer: MAX_FIND_HINTS,
   closer$: { addrs: 4 },
   health: MAX_RECORDS_PER_RESPONSE,
   health$: { checks: MAX_CHECKS },
@@ -198,7 +198,7 @@ export class RegistryServer {
           await this.init.guard?.require(from, ['service', 'registry', 'client'], signal)
           this.limit(this.init.discoverLimiter, from, 'lookups')
           if (req.key.byteLength !== POSITION_BYTES) return refusal('NETGET_ERR_PROTOCOL', `FIND needs a ${POSITION_BYTES}-byte key, got ${req.key.byteLength} bytes`)
-          return ok([], this.closer(req.key, req.closer, from))
+          return ok([], this.closer(req.key, req.closer, from, MAX_FIND_HINTS))
         default:
           // Unreachable today (protons refuses unknown enum values while decoding, which resets the stream);
           // kept so that a new request type added to the enum is refused until it is handled.
@@ -218,9 +218,9 @@ export class RegistryServer {
   }
 
   /** The verified registries closest to `target` that this node can tell how to dial, but not the asker. */
-  private closer (target: Uint8Array, count: number, asker: string): RegistryPeer[] {
+  private closer (target: Uint8Array, count: number, asker: string, cap = MAX_HINTS): RegistryPeer[] {
     if (count === 0) return []
-    return this.init.table.closest(target, Math.min(count, MAX_HINTS), e => e.verified && e.id !== asker && e.addrs.length > 0).map(encodeHint)
+    return this.init.table.closest(target, Math.min(count, cap), e => e.verified && e.id !== asker && e.addrs.length > 0).map(encodeHint)
   }
 }
 

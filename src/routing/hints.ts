@@ -5,7 +5,7 @@
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { MAX_HINTS } from '../constants.js'
+import { MAX_FIND_HINTS } from '../constants.js'
 import { MAX_ADDRS } from './registry-table.js'
 import { peerPosition } from './position.js'
 import { BoundedMap } from '../util/bounded-map.js'
@@ -44,7 +44,7 @@ const parsed = new BoundedMap<string, Hint | null>(MAX_PARSED)
 export function decodeHints (peers: RegistryPeer[], exclude: (id: string) => boolean): Hint[] {
   const out: Hint[] = []
   const seen = new Set<string>()
-  for (const peer of peers.slice(0, MAX_HINTS)) {
+  for (const peer of peers.slice(0, MAX_FIND_HINTS)) {
     // Only hints within the limits are remembered, so the memo stays small whatever a peer sends.
     const key = withinLimits(peer) ? bytesKey(peer) : undefined
     let hint = key === undefined ? undefined : parsed.get(key)
