@@ -327,7 +327,7 @@ export class RegistryClient {
       }
     }
     const response = await this.ask(candidate, { type: RegistryRequest.Type.PUBLISH, record: bytes as Uint8Array<ArrayBuffer>, closer, relay }, signal)
-    const hints = this.hints(response)
+    const hints = this.hints(response, MAX_HINTS)
     if (response.status !== RegistryResponse.Status.OK) return { value: { ok: false, refusal: `${response.code}: ${response.message}` }, closer: hints }
     return { value: { ok: true }, closer: hints }
   }
@@ -348,7 +348,7 @@ export class RegistryClient {
     this.hedge.record(performance.now() - sent)
     // A refusal (rate limit, admission) is not an answer about the name: the lookup asks the next registry.
     if (response.status !== RegistryResponse.Status.OK) throw new Refusal(response.code, response.message)
-    return { value: { held: await this.openHeld(response, name), settling: response.settling }, closer: this.hints(response) }
+    return { value: { held: await this.openHeld(response, name), settling: response.settling }, closer: this.hints(response, MAX_HINTS) }
   }
 
   /** The records of a DISCOVER or WATCH answer that verify, each with the health the registry gave it. */
@@ -373,13 +373,16 @@ export class RegistryClient {
     const closer = Math.min(MAX_FIND_HINTS, Math.max(MAX_HINTS, need))
     const response = await this.ask(candidate, { type: RegistryRequest.Type.FIND, key: target as Uint8Array<ArrayBuffer>, closer }, signal)
     if (response.status !== RegistryResponse.Status.OK) throw new Refusal(response.code, response.message)
-    return { value: undefined, closer: this.hints(response) }
+    return { value: undefined, closer: this.hints(response, closer) }
   }
 
-  /** Closer registries an answer named, remembered (unverified) in the table for later lookups. */
-  private hints (response: RegistryResponse): ReturnType<typeof decodeHints> {
+  /**
+   * Closer registries an answer named, remembered (unverified) in the table for later lookups: at most `max`, what
+   * the request could have asked for (only a FIND asks for more than MAX_HINTS), whatever the registry sent.
+   */
+  private hints (response: RegistryResponse, max: number): ReturnType<typeof decodeHints> {
     if (response.closer.length === 0) return []
-    const hints = decodeHints(response.closer, id => id === this.self || this.excluded.has(id))
+    const hints = decodeHints(response.closer.slice(0, max), id => id === this.self || this.excluded.has(id))
     for (const hint of hints) this.table.add(hint.id, hint.addrs)
     return hints
   }

@@ -17,9 +17,9 @@ import type { NetgetLibp2p } from '../../src/node/create-node.js'
 const PROTOCOL = '/netget/development/registry/1.0.0'
 const codecs = { request: RegistryRequest, response: RegistryResponse }
 
-/** 20 peers that do not exist, at an address that refuses connections. */
+/** 64 peers that do not exist (what a FIND answer may list; other answers only 20), at an address that refuses connections. */
 async function madeUpPeers (): Promise<RegistryResponse['closer']> {
-  return Promise.all(Array.from({ length: 20 }, async () => ({
+  return Promise.all(Array.from({ length: 64 }, async () => ({
     id: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes as Uint8Array<ArrayBuffer>,
     addrs: [multiaddr('/ip4/127.0.0.1/tcp/1').bytes as Uint8Array<ArrayBuffer>]
   })))
@@ -44,7 +44,7 @@ describe('lookups with a lying registry', () => {
     let key = await generateKeyPair('Ed25519')
     while (compareDistance(target, peerPosition(peerIdFromPrivateKey(key)), nearest) >= 0) key = await generateKeyPair('Ed25519')
     // A raw node that serves the registry protocol (so real registries take it for one), accepts every
-    // PUBLISH without storing it, and answers every request with no records and 20 made-up closer registries.
+    // PUBLISH without storing it, and answers every request with no records and 64 made-up closer registries.
     liar = await createNode({ privateKey: key, network: 'development', dhtServer: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrapList: [], dialTimeout: 5000 })
     await liar.handle(PROTOCOL, serveSession(codecs, 1 << 16, { timeout: 10_000, idleTimeout: 60_000 }, async () => {
       liarAnswers++
@@ -73,6 +73,8 @@ describe('lookups with a lying registry', () => {
     // The made-up registries never became verified registries of the client.
     const stats = client.getStats()
     assert.ok(stats.verifiedRegistries <= 7, `${stats.verifiedRegistries} verified`)
+    // A DISCOVER asks for at most 20 closer registries: the rest of the 64 are not even remembered.
+    assert.ok(stats.knownRegistries <= 7 + 20, `${stats.knownRegistries} known`)
   })
 
   it('a registry refuses a FIND whose key is not 32 bytes, and answers one that is', async () => {
