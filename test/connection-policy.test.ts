@@ -1,12 +1,11 @@
 /**
  * The idle-connection policy (src/node/connection-policy.ts; docs/architecture.md "Connections"), in process with
- * fake connections and a fake peer store: idle connections close after idleTimeout unless kept; a registry keeps
- * its links to other registries, and learns that a connection leads to a registry once, not at every sweep.
+ * fake connections and a fake peer store: idle connections close after idleTimeout unless kept by a claim, or
+ * tagged keep-alive (libp2p would redial them at once).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
-import { kadProtocol } from '../src/constants.js'
 import { ConnectionPolicy } from '../src/node/connection-policy.js'
 import type { ConnectionPolicyComponents } from '../src/node/connection-policy.js'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -17,7 +16,7 @@ const T0 = 1_700_000_000_000
 
 interface FakeConnection { id: string, peer: string, closed: boolean, streams: unknown[] }
 
-function harness (registries: Set<string>): { policy: ConnectionPolicy, connections: FakeConnection[], reads: string[], open: (id: string, peer: string) => FakeConnection } {
+function harness (keepAlive: Set<string>): { policy: ConnectionPolicy, connections: FakeConnection[], reads: string[], open: (id: string, peer: string) => FakeConnection } {
   const connections: FakeConnection[] = []
   const reads: string[] = []
   const asConnection = (c: FakeConnection): Connection => ({
@@ -34,12 +33,12 @@ function harness (registries: Set<string>): { policy: ConnectionPolicy, connecti
     peerStore: {
       get: async (peer: PeerId) => {
         reads.push(peer.toString())
-        return { protocols: registries.has(peer.toString()) ? [kadProtocol('development')] : ['/ipfs/id/1.0.0'] }
+        return { tags: new Map(keepAlive.has(peer.toString()) ? [['keep-alive-kad-dht', { value: 1 }]] : [['kad-close', { value: 50 }]]) }
       }
     } as unknown as ConnectionPolicyComponents['peerStore'],
     logger: defaultLogger()
   }
-  const policy = new ConnectionPolicy(components, { network: 'development', idleTimeout: IDLE })
+  const policy = new ConnectionPolicy(components, { idleTimeout: IDLE })
   const open = (id: string, peer: string): FakeConnection => {
     const c = { id, peer, closed: false, streams: [] }
     connections.push(c)
@@ -73,17 +72,19 @@ describe('connection policy', () => {
     assert.equal(policy.closed, 1)
   })
 
-  it('keeps a registry\'s idle links to other registries, reading the peer store once per connection, not per sweep', async () => {
-    const { policy, reads, open } = harness(new Set(['registry-1', 'registry-2']))
-    const links = [open('c1', 'registry-1'), open('c2', 'registry-2')]
-    const now = await sweeps(policy, T0, 40)
-    assert.ok(links.every(c => !c.closed), 'registry links are kept')
-    assert.deepEqual(reads.sort(), ['registry-1', 'registry-2'])
-    // A new connection to the same registry (a redial) is a new connection: read once more.
-    links[0].closed = true
-    open('c3', 'registry-1')
-    await sweeps(policy, now, 10)
-    assert.deepEqual(reads.sort(), ['registry-1', 'registry-1', 'registry-2'])
+  it('keeps an idle connection libp2p would redial (its peer tagged keep-alive), and reads the tags again each time', async () => {
+    const tagged = new Set(['registry-1'])
+    const { policy, reads, open } = harness(tagged)
+    const kept = open('c1', 'registry-1')
+    const other = open('c2', 'registry-2')
+    const now = await sweeps(policy, T0, 5)
+    assert.equal(kept.closed, false, 'closing it would cost a redial at once')
+    assert.equal(other.closed, true, 'an untagged, unclaimed registry link closes when idle')
+    // kad-dht moves its tags as its closest peers change: once untagged, the link goes.
+    tagged.delete('registry-1')
+    await policy.sweep(now)
+    assert.equal(kept.closed, true)
+    assert.ok(reads.filter(p => p === 'registry-1').length >= 2)
   })
 
   it('asks a keep() claim at every sweep: once released, the idle connection closes', async () => {

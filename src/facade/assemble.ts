@@ -12,6 +12,7 @@ import { RegistryRole } from '../registry/registry-role.js'
 import { siblingCount } from '../constants.js'
 import { Membership } from '../routing/membership.js'
 import { RegistryTable } from '../routing/registry-table.js'
+import type { TableEntry } from '../routing/registry-table.js'
 import type { Step } from './lifecycle.js'
 import type { NetgetEvents } from './types.js'
 import type { NodeMetrics } from '../metrics/node-metrics.js'
@@ -84,7 +85,8 @@ export function assemble (init: AssemblyInit): Assembly {
       if (!client.isExcluded(entry.id)) membership.registryLeft(entry)
     }
   })
-  const registry = o.nodeType === 'registry' ? registryRole(init, table) : undefined
+  // Answers name registries; the membership confirms those it has not heard from since their links closed.
+  const registry = o.nodeType === 'registry' ? registryRole(init, table, entries => { membership.confirmNamed(entries) }) : undefined
   const client = new RegistryClient(node, {
     network: o.network,
     table,
@@ -93,10 +95,9 @@ export function assemble (init: AssemblyInit): Assembly {
     queryFanout: o.queryFanout,
     requestTimeout: o.requestTimeout,
     routeCacheTtl: o.routeCacheTtl,
-    // A registry leaves its connections to registries to the connection policy, which keeps them all (a closed
-    // one is how a dead neighbour is noticed). Not only those in its table: one whose bucket is full is still a
-    // kad-dht contact, which libp2p redials at once (keep-alive), so closing it was a handshake every 45 s for
-    // most registry pairs. A service keeps those to its nearest record holders (for its early renewal).
+    // A registry leaves its connections to registries to the connection policy, which keeps its neighbourhood and
+    // those libp2p would redial (kad-dht's closest peers), and closes the rest when idle. A service keeps those to
+    // its nearest record holders (for its early renewal).
     keepConnection: id => registry !== undefined || lease.holds(id),
     ...(guard !== undefined ? { guard } : {}),
     ...(o.authority !== undefined ? { authority: o.authority } : {})
@@ -116,6 +117,9 @@ export function assemble (init: AssemblyInit): Assembly {
     ...(guard !== undefined ? { guard } : {}),
     onError
   })
+  // A registry's links to its neighbourhood stay open (a closed one is how a death there shows); the others close
+  // when idle, so what a registry holds open does not grow with the network (docs/architecture.md, "Connections").
+  if (registry !== undefined) node.services.connections.keep(id => membership.isNeighbour(id) || registry.sharesClosestSet(id))
   const health = new HealthService(node, {
     network: o.network,
     timeout: o.healthTimeout,
@@ -189,7 +193,7 @@ export function assemble (init: AssemblyInit): Assembly {
 }
 
 /** The registry side, its events forwarded as the node's. */
-function registryRole (init: AssemblyInit, table: RegistryTable): RegistryRole {
+function registryRole (init: AssemblyInit, table: RegistryTable, onNamed: (entries: TableEntry[]) => void): RegistryRole {
   const { dispatch, metrics } = init
   return new RegistryRole(init.node, init.options, table, init.security.guard, {
     onStored: (record, from) => {
@@ -209,6 +213,7 @@ function registryRole (init: AssemblyInit, table: RegistryTable): RegistryRole {
       dispatch('instance:up', { peerId })
     },
     onReplicated: (to, records, reason) => { dispatch('records:replicated', { to, records, reason }) },
+    onNamed,
     onError: err => { dispatch('error', err) }
   }, init.persistence)
 }

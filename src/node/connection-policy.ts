@@ -6,28 +6,21 @@
  * - A connection with an open stream is in use and is never closed (the registry client's sessions, kept-open
  *   replication streams, a request in flight).
  * - A connection with no stream for `idleTimeout` (60 s) is closed, unless its peer is kept:
- *   - other registries, on a registry (its neighbourhood: a closed connection is how a dead neighbour shows);
- *   - registries, on services and clients, while the registry client claims them (a session is open, or it is one
- *     to keep: `keepConnection`, registry-connections.ts); the client also closes a registry's connection as
- *     soon as its session idles out and nothing else uses it;
- *   - whatever a `keep()` predicate claims: the prober keeps the instances it probes (they would be re-dialled
- *     at the next round anyway).
+ *   - whatever a `keep()` predicate claims: on a registry, its neighbourhood (membership.ts: a closed link to a
+ *     sibling is how its death shows) and the instances whose records it holds (it probes them); on services and
+ *     clients, the registries their registry client still wants (a session is open, or it is one to keep:
+ *     `keepConnection`, registry-connections.ts);
+ *   - a peer tagged keep-alive in the peer store (kad-dht tags its closest peers): libp2p would redial it at once.
  * Activity is sampled every `idleTimeout / 4`: a connection counts as idle from the first sweep that finds it
  * without streams, so one used only by short streams (one-shot requests between sweeps) is closed at most
  * `idleTimeout × 1.25` after its last sweep-visible use and re-dialled (≈ 12 ms on loopback) if needed again.
  */
 import { repeatingTask } from '@libp2p/utils'
-import { kadProtocol } from '../constants.js'
+import { KEEP_ALIVE } from '@libp2p/interface'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
 import type { RepeatingTask } from '@libp2p/utils'
 
 export interface ConnectionPolicyInit {
-  network: string
-  /**
-   * Keep every connection to a registry (on registries: their neighbourhood). @default true. Services and
-   * clients pass false: their registry client claims (keep()) the registry connections it still wants.
-   */
-  keepRegistries?: boolean
   /** Close a connection that had no stream for this long (ms). @default 60000 */
   idleTimeout?: number
 }
@@ -46,19 +39,9 @@ export const IDLE_CONNECTION_TIMEOUT_MS = 60_000
 export class ConnectionPolicy implements Startable {
   private readonly components: ConnectionPolicyComponents
   private readonly idleTimeout: number
-  private readonly protocol: string
-  private readonly keepRegistries: boolean
   private readonly keepers = new Set<KeepPredicate>()
   /** Connection id → when a sweep first found it without streams. */
   private readonly idleSince = new Map<string, number>()
-  /**
-   * Connections found to lead to a registry. A registry's links to the others are idle and kept for ever, and
-   * reading the peer store for each at every sweep decoded a whole peer record (60 registries a node, every 15 s:
-   * 14 % of what a registry process allocated at rest). Only a yes is remembered: a peer not identified yet is
-   * read again at the next sweep. A registry never stops serving kad-dht while it runs (netget's registries are
-   * always DHT servers), so the answer holds for the connection's life.
-   */
-  private readonly toRegistry = new Set<string>()
   /** The sweep, every idleTimeout / 4; a sweep that runs long delays the next rather than overlapping it. */
   private readonly sweeper: RepeatingTask
   private readonly log: Logger
@@ -69,8 +52,6 @@ export class ConnectionPolicy implements Startable {
     this.components = components
     this.log = components.logger.forComponent('netget:connection-policy')
     this.idleTimeout = init.idleTimeout ?? IDLE_CONNECTION_TIMEOUT_MS
-    this.protocol = kadProtocol(init.network)
-    this.keepRegistries = init.keepRegistries ?? true
     this.sweeper = repeatingTask(async () => {
       await this.sweep().catch((err: unknown) => { this.log.error('idle connection sweep failed: %e', err) })
     }, Math.max(10, Math.floor(this.idleTimeout / 4)))
@@ -85,7 +66,6 @@ export class ConnectionPolicy implements Startable {
   stop (): void {
     this.sweeper.stop()
     this.idleSince.clear()
-    this.toRegistry.clear()
   }
 
   /** Keeps idle connections to the peers `predicate` claims, until the returned function is called. */
@@ -112,9 +92,7 @@ export class ConnectionPolicy implements Startable {
       }
       if (now - since >= this.idleTimeout) candidates.push(connection)
     }
-    for (const known of [this.idleSince, this.toRegistry]) {
-      for (const id of known.keys()) if (!open.has(id)) known.delete(id)
-    }
+    for (const id of this.idleSince.keys()) if (!open.has(id)) this.idleSince.delete(id)
     for (const connection of candidates) {
       if (await this.kept(connection)) continue
       // Re-check: a stream may have opened while the peer store answered.
@@ -135,18 +113,14 @@ export class ConnectionPolicy implements Startable {
         this.log.error('keep predicate failed for %s: %e', id, err)
       }
     }
-    // Registries: a registry keeps its neighbours; other nodes keep those their registry client claims (above). A
-    // registry is a peer that speaks the network's kad-dht protocol (only registries run kad-dht). Not the registry
-    // protocol: libp2p adds to a peer's protocols every protocol of a stream it opened, clients' DISCOVER streams included.
-    if (!this.keepRegistries) return false
-    if (this.toRegistry.has(connection.id)) return true
+    // Claimed by nobody: still kept if libp2p would redial it as soon as it closed (read only for the few
+    // connections idle long enough to close, and not cached: kad-dht moves its tags as its closest peers change).
     try {
       const info = await this.components.peerStore.get(connection.remotePeer)
-      const registry = info.protocols.includes(this.protocol)
-      if (registry) this.toRegistry.add(connection.id)
-      return registry
+      for (const tag of info.tags.keys()) if (tag.startsWith(KEEP_ALIVE)) return true
+      return false
     } catch {
-      // Not in the peer store (NotFoundError): nothing says it is a registry.
+      // Not in the peer store (NotFoundError): no tag.
       return false
     }
   }

@@ -52,6 +52,8 @@ export interface CreateNodeInit {
   metricsRegistry?: Registry
   /** libp2p's peer store (and kad-dht's records) are kept here: a registry that restarts knows its peers again. */
   datastore?: Datastore
+  /** Registries: how many closest registries kad-dht keeps connected (the sibling list). */
+  siblings?: number
 }
 
 /** Kernel keepalive probes after 30 s without traffic (Node then probes every second, 10 times). */
@@ -108,12 +110,13 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
       // Registries still identify every peer (that is how they meet other registries).
       identify: identify({ runOnConnectionOpen: init.dhtServer }),
       ping: ping(),
-      connections: connectionPolicy({ network: init.network, keepRegistries: init.dhtServer }),
+      connections: connectionPolicy({}),
       ...(init.dhtServer ? { dht: kadDHT({
         protocol: kadProtocol(init.network),
         clientMode: !init.dhtServer,
         // The default mapper drops private addresses, which leaves loopback/LAN routing tables empty forever.
-        peerInfoMapper: passthroughMapper
+        peerInfoMapper: passthroughMapper,
+        ...(init.siblings !== undefined ? { closestPeerSetSize: init.siblings } : {})
       }) } : {})
     }
   })

@@ -289,7 +289,9 @@ export class RegistryClient {
     for (const entry of this.table.closest(target, spare, e => !this.excluded.has(e.id) && !e.verified && !e.configured)) seeds.push(entry)
     if (this.init.localRegistry !== undefined) seeds.push({ id: this.self, position: this.selfPosition })
     this.counters.lookups++
-    const result = await walk<T>({
+    // Whether some registry named as many hints as it was asked for: it may know more than it said.
+    let namedInFull = false
+    const once = async (closer: number): Promise<WalkResult<T>> => walk<T>({
       target,
       seeds,
       need,
@@ -300,8 +302,21 @@ export class RegistryClient {
       accept: id => !this.excluded.has(id) && (id !== this.self || this.init.localRegistry !== undefined),
       // Discovery only: a record must reach the true closest set even when one of them is slow.
       ...(hedgeAfter !== undefined ? { hedgeAfter, hedgeWithin: this.init.replicationFactor } : {}),
-      query: async (candidate, s) => query(candidate, closer, s)
+      query: async (candidate, s) => {
+        const answer = await query(candidate, closer, s)
+        if (closer > 0 && answer.closer.length >= closer) namedInFull = true
+        return answer
+      }
     })
+    let result = await once(closer)
+    // Fewer answers than needed because registries failed, after an answer named all the hints it was asked for
+    // (DISCOVER and PUBLISH walks; a FIND asks for 20 already): they may all have been dead (a registry learns that
+    // one it has no link to died when it next names it). Asked again for MAX_HINTS, as Kademlia always asks for k:
+    // among that many some are alive, and lead to the registries around the key.
+    if (name !== undefined && closer < MAX_HINTS && namedInFull && result.closest.length < need && result.failures.size > 0 && !signal.aborted) {
+      this.log('a lookup met %d failed registries and too few answers: asked again for %d hints', result.failures.size, MAX_HINTS)
+      result = await once(MAX_HINTS)
+    }
     this.counters.hops += result.hops
     this.counters.hedges += result.hedges
     if (name !== undefined) {

@@ -13,7 +13,7 @@ import { Replicator, type ReplicationReason, type ReplicatorComponents } from '.
 import { WatchServer, type WatchServerComponents } from './watch-server.js'
 import { MAX_HINTS, NEIGHBOURHOOD_CHECK_INTERVAL_MS, PERSIST_FLUSH_INTERVAL_MS, PROBING_HOLDERS, RELAY_DIRECT } from '../constants.js'
 import { compareDistance, peerPosition, servicePosition } from '../routing/position.js'
-import type { RegistryTable } from '../routing/registry-table.js'
+import type { RegistryTable, TableEntry } from '../routing/registry-table.js'
 import type { InstanceHealth } from '../health/model.js'
 import type { LimitExceededError, RecordValidationError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
@@ -35,6 +35,8 @@ export interface RegistryRoleEvents {
   /** An instance's status or a check's verdict changed (watchers hear of it). */
   onHealthChange?: (peerId: string, health: InstanceHealth) => void
   onReplicated: (to: string, records: number, reason: ReplicationReason) => void
+  /** An answer named these registries as closer to a key (the membership confirms the unconfirmed ones). */
+  onNamed?: (entries: TableEntry[]) => void
   onError: (err: Error) => void
 }
 
@@ -65,6 +67,8 @@ export class RegistryRole {
   private readonly self: string
   private readonly selfPosition: Uint8Array
   private neighbourTimer?: ReturnType<typeof setInterval>
+  /** The registries sharing a closest set with this one, as of the last neighbourhood check. */
+  private closestSetPeers = new Set<string>()
   private flushTimer?: ReturnType<typeof setInterval>
   private readonly persistence?: RegistryPersistence
   private readonly options: ResolvedOptions
@@ -135,6 +139,7 @@ export class RegistryRole {
       outsideClosestSet: target => !this.amongClosest(target, options.replicationFactor),
       settling: () => Date.now() - Math.max(this.startedAt, table.firstVerifiedAt, this.neighbourLeftAt) < options.settlingTime,
       unaskedHints: Math.min(options.replicationFactor, MAX_HINTS),
+      ...(events.onNamed !== undefined ? { onNamed: events.onNamed } : {}),
       ...(guard !== undefined ? { guard } : {}),
       ...(options.authority !== undefined ? { authority: options.authority } : {}),
       publishLimiter: new RateLimiter({ rate: options.publishRate, burst: options.publishBurst }),
@@ -248,7 +253,10 @@ export class RegistryRole {
       this.flushTimer.unref()
     }
     if (watch !== undefined) {
-      this.neighbourTimer = setInterval(() => { watch(this.replicator.neighbours()) }, NEIGHBOURHOOD_CHECK_INTERVAL_MS)
+      this.neighbourTimer = setInterval(() => {
+        this.closestSetPeers = this.replicator.neighbours()
+        watch(this.closestSetPeers)
+      }, NEIGHBOURHOOD_CHECK_INTERVAL_MS)
       this.neighbourTimer.unref()
     }
   }
@@ -278,6 +286,14 @@ export class RegistryRole {
       if (keep.length > 0) persistence.registriesChanged(keep.map(entry => ({ id: entry.id, addrs: entry.addrs.map(a => a.toString()) })))
     }
     await persistence.flush()
+  }
+
+  /**
+   * Whether `id` shared a closest set with this registry at the last neighbourhood check (every
+   * NEIGHBOURHOOD_CHECK_INTERVAL_MS): its link is kept, as a sibling's is, since that check would dial it again.
+   */
+  sharesClosestSet (id: string): boolean {
+    return this.closestSetPeers.has(id)
   }
 
   /** A closed connection from an instance this registry probes is the earliest sign of a crash: probe it now. */

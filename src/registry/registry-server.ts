@@ -21,7 +21,7 @@ import type { InstanceHealth } from '../health/model.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { VerifiedRecord } from '../records/service-record.js'
 import type { RegistryPeer } from '../../protocols/registry.js'
-import type { RegistryTable } from '../routing/registry-table.js'
+import type { RegistryTable, TableEntry } from '../routing/registry-table.js'
 import type { Connection, PublicKey } from '@libp2p/interface'
 
 export type RegistryServerComponents = Pick<NetgetLibp2p, 'handle' | 'unhandle'>
@@ -43,6 +43,8 @@ export interface RegistryServerInit {
   settling?: () => boolean
   /** How many closer registries such an unasked answer names (the registry's own replicationFactor). */
   unaskedHints?: number
+  /** The registries an answer is about to name as closer (the membership checks those it has not heard from). */
+  onNamed?: (entries: TableEntry[]) => void
   /** Deadline for one inbound request and one outbound replication (ms). */
   requestTimeout: number
   /** Sweep period for expired records (ms). */
@@ -220,7 +222,9 @@ export class RegistryServer {
   /** The verified registries closest to `target` that this node can tell how to dial, but not the asker. */
   private closer (target: Uint8Array, count: number, asker: string, cap = MAX_HINTS): RegistryPeer[] {
     if (count === 0) return []
-    return this.init.table.closest(target, Math.min(count, cap), e => e.verified && e.id !== asker && e.addrs.length > 0).map(encodeHint)
+    const entries = this.init.table.closest(target, Math.min(count, cap), e => e.verified && e.id !== asker && e.addrs.length > 0)
+    if (entries.length > 0) this.init.onNamed?.(entries)
+    return entries.map(encodeHint)
   }
 }
 

@@ -28,7 +28,7 @@ import { BoundedMap } from '../util/bounded-map.js'
 import type { NetgetLibp2p } from '../node/create-node.js'
 import type { RegistryClient } from '../registry/registry-client.js'
 import type { AdmissionGuard } from '../security/admission-guard.js'
-import type { RegistryTable } from './registry-table.js'
+import type { RegistryTable, TableEntry } from './registry-table.js'
 import type { IdentifyResult, Logger, PeerId } from '@libp2p/interface'
 import type { RepeatingTask } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -36,6 +36,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** How often departed registries due for another try are looked at (ms), and how many are tried at once. */
 const RECONNECT_TICK_MS = 1000
 const MAX_RECONNECTS_IN_FLIGHT = 8
+/** Liveness checks of registries named in answers (confirmNamed()) under way at once, at most. */
+const MAX_CONFIRMATIONS_IN_FLIGHT = 8
 
 /** Buckets past this prefix length are not refreshed (2^20 registries would be needed to fill them). */
 const MAX_REFRESHED_BUCKET = 20
@@ -103,6 +105,7 @@ export class Membership {
   private readonly departed = new BoundedMap<string, Departed>(REGISTRY_RECONNECT_MAX_DEPARTED)
   private reconnector?: RepeatingTask
   private reconnecting = 0
+  private confirming = 0
 
   private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols, listenAddrs } = event.detail
@@ -119,7 +122,12 @@ export class Membership {
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
     const id = event.detail.toString()
-    if (this.init.table.isVerified(id)) void this.check(id)
+    if (!this.init.table.isVerified(id)) return
+    // A sibling's link is kept open by both ends (isNeighbour()): its close is news, checked now. Any other may
+    // close when idle (either end's connection policy), which says nothing, and checking it would only dial it
+    // again: it is checked when an answer of this registry next names it (confirmNamed()).
+    if (this.init.table.isSibling(id, this.siblings)) void this.check(id)
+    else this.init.table.linkClosed(id)
   }
 
   /** `netget:membership` (DEBUG=netget*): registries that left the table, and reconnection attempts. */
@@ -226,6 +234,15 @@ export class Membership {
     })
   }
 
+  /** Whether this registry keeps its link to registry `id` (and checks it when the link closes). */
+  isNeighbour (id: string): boolean {
+    return this.init.table.isNeighbour(id, this.siblings)
+  }
+
+  private get siblings (): number {
+    return this.init.siblings ?? TABLE_BUCKET_SIZE
+  }
+
   /** A registry given in registryNodes (or addRegistryNode): pinned in the table. */
   configure (address: string): void {
     const id = checkRegistryAddress(address)
@@ -322,12 +339,28 @@ export class Membership {
     }
   }
 
+  /**
+   * Registries an answer of this one just named as closer to a key: each that nothing was heard from since its link
+   * closed (it is no neighbour) is checked, so that one that died stops being named after an answer or two, and
+   * every registry's table sheds the dead, not only the tables of their neighbours. At most
+   * MAX_CONFIRMATIONS_IN_FLIGHT at once; one skipped is checked when it is named again.
+   */
+  confirmNamed (entries: Iterable<TableEntry>): void {
+    for (const entry of entries) {
+      if (this.confirming >= MAX_CONFIRMATIONS_IN_FLIGHT) return
+      if (!entry.verified || !this.init.table.isUnconfirmed(entry) || this.node.getConnections(entry.peerId).length > 0) continue
+      this.confirming++
+      // A link closed since the last check is news: checked even within LIVENESS_CHECK_MIN_INTERVAL_MS of it.
+      void this.check(entry.id, entry.linkClosedAt > (this.lastChecked.get(entry.id) ?? 0)).finally(() => { this.confirming-- })
+    }
+  }
+
   /** Is a registry whose connection closed still there? One request; if it fails, it leaves the table. */
-  private async check (id: string): Promise<void> {
+  private async check (id: string, news = false): Promise<void> {
     const signal = this.controller?.signal
     if (signal === undefined) return
     const now = Date.now()
-    if (now - (this.lastChecked.get(id) ?? 0) < LIVENESS_CHECK_MIN_INTERVAL_MS) return
+    if (!news && now - (this.lastChecked.get(id) ?? 0) < LIVENESS_CHECK_MIN_INTERVAL_MS) return
     if (this.lastChecked.size > 10_000) this.lastChecked.clear()
     this.lastChecked.set(id, now)
     const limit = deadline(this.init.requestTimeout, signal)

@@ -28,6 +28,11 @@ export interface TableEntry {
   failures: number
   /** Last time it answered or was identified (ms since the epoch); 0 if never. */
   lastSeen: number
+  /**
+   * When this node's last connection to it closed without a liveness check (ms since the epoch; 0: never): a
+   * registry that is no neighbour of this one may have died since (linkClosed()).
+   */
+  linkClosedAt: number
 }
 
 export interface TableEvents {
@@ -51,6 +56,10 @@ export class RegistryTable {
   private readonly events: TableEvents
   /** Counts verified registries joining and leaving: unchanged means the table's membership did not move. */
   generation = 0
+  private readonly neighbours = new Map<string, boolean>()
+  private readonly siblings = new Set<string>()
+  private neighbourGeneration = -1
+  private neighbourCount = 0
   /** When the first registry was verified (ms since the epoch; 0: never): when this node joined the network. */
   firstVerifiedAt = 0
 
@@ -104,7 +113,8 @@ export class RegistryTable {
       verified: false,
       configured: flags.configured === true,
       failures: 0,
-      lastSeen: 0
+      lastSeen: 0,
+      linkClosedAt: 0
     }
     const index = commonPrefixBits(this.self, entry.position)
     let bucket = this.buckets.get(index)
@@ -132,6 +142,20 @@ export class RegistryTable {
     if (entry === undefined) return
     entry.failures = 0
     this.verify(entry)
+  }
+
+  /**
+   * This node's connection to `id` closed and nobody checked whether it is still there (a registry keeps links only
+   * to its neighbours: the others close when idle, or when they die). Until it answers again it is unconfirmed.
+   */
+  linkClosed (id: string): void {
+    const entry = this.entries.get(id)
+    if (entry !== undefined) entry.linkClosedAt = Date.now()
+  }
+
+  /** Whether nothing was heard from `id` since its connection closed (see linkClosed()). */
+  isUnconfirmed (entry: TableEntry): boolean {
+    return entry.linkClosedAt !== 0 && entry.linkClosedAt >= entry.lastSeen
   }
 
   /**
@@ -172,6 +196,52 @@ export class RegistryTable {
     }
     out.sort((a, b) => compareDistance(target, a.position, b.position))
     return out.length > count ? out.slice(0, count) : out
+  }
+
+  /**
+   * Whether `id` is in this node's neighbourhood: among the `count` verified registries closest to this node, or
+   * this node among the `count` closest to it (as far as this table knows, which errs on the side of yes: a table
+   * knows fewer registries near a far one than that one does). Kademlia's distance is symmetric but ranks are
+   * not; judged both ways, the two ends of a link agree on keeping it.
+   */
+  isNeighbour (id: string, count: number): boolean {
+    this.judgeNeighbours(count)
+    const known = this.neighbours.get(id)
+    if (known !== undefined) return known
+    const entry = this.entries.get(id)
+    let closer = 0
+    if (entry !== undefined) {
+      for (const other of this.entries.values()) {
+        if (other === entry || !other.verified) continue
+        if (compareDistance(entry.position, other.position, this.self) < 0 && ++closer >= count) break
+      }
+    }
+    const near = entry !== undefined && closer < count
+    this.neighbours.set(id, near)
+    return near
+  }
+
+  /**
+   * Whether `id` is among the `count` verified registries closest to this node: its sibling list, the strict half of
+   * isNeighbour(). A table knows the registries around itself best, so a registry that is not this one's sibling
+   * by this count does not count this one among its siblings either, by its own table: it let the link go.
+   */
+  isSibling (id: string, count: number): boolean {
+    this.judgeNeighbours(count)
+    return this.siblings.has(id)
+  }
+
+  /** Judgements are kept while the verified membership does not change. */
+  private judgeNeighbours (count: number): void {
+    if (this.neighbourGeneration === this.generation && this.neighbourCount === count) return
+    this.neighbourGeneration = this.generation
+    this.neighbourCount = count
+    this.neighbours.clear()
+    this.siblings.clear()
+    for (const entry of this.closest(this.self, count, e => e.verified)) {
+      this.neighbours.set(entry.id, true)
+      this.siblings.add(entry.id)
+    }
   }
 
   /** Bucket indexes (common prefix bits with this node) that hold at least one registry. */
