@@ -75,7 +75,11 @@ export interface SimResult extends LookupSummary {
   stopToGoneMs: WatchSummary
   cpu: { perProcess: Array<Pick<ProcessUsage, 'process' | 'cpuPercent' | 'cpuSeconds' | 'cpuPercentPerNode' | 'killed'>>, totalCpuSeconds: number }
   /** aboveBarePerNodeMB: (Σ largest RSS − Σ bare RSS) / Σ nodes, over the processes that had a bare sample. */
-  rss: { perProcess: Array<Pick<ProcessUsage, 'process' | 'rssMaxMB' | 'rssPerNodeMB' | 'rssBareMB'>>, totalMaxMB: number, aboveBarePerNodeMB: number }
+  /**
+   * lastPhaseAboveBarePerNodeMB: the same with each process's median RSS over the last phase instead of its largest
+   * (the network at rest, in a run whose last phase has no fault), over the processes alive at the end.
+   */
+  rss: { perProcess: Array<Pick<ProcessUsage, 'process' | 'rssMaxMB' | 'rssPerNodeMB' | 'rssBareMB'> & { rssLastPhaseMB?: number }>, totalMaxMB: number, aboveBarePerNodeMB: number, lastPhaseAboveBarePerNodeMB: number }
   eventLoopDelay: { perProcess: Array<{ process: number, p50: number, p99: number, max: number }> }
   problems: { unhandledRejections: number, uncaughtExceptions: number, warnings: number, nodeErrorEvents: number, nodeErrors: Record<string, number>, first: string[] }
   /** Registries' `instance:down` marks of instances that were live (not stopping, not killed) at the time. */
@@ -101,6 +105,22 @@ function aboveBare (processes: readonly ProcessUsage[]): number {
   const measured = processes.filter(u => u.rssBareMB > 0)
   const nodes = measured.reduce((a, u) => a + u.nodes.registry + u.nodes.service + u.nodes.client, 0)
   return nodes === 0 ? 0 : round(measured.reduce((a, u) => a + u.rssMaxMB - u.rssBareMB, 0) / nodes, 2)
+}
+
+/** (Σ median RSS over the last phase − Σ bare RSS) / Σ nodes, over the processes alive then with a bare sample. */
+function lastPhaseAboveBare (processes: readonly ProcessUsage[], samples: (index: number) => readonly SampleReply[], from: number): { perProcess: Map<number, number>, aboveBare: number } {
+  const perProcess = new Map<number, number>()
+  let above = 0
+  let nodes = 0
+  for (const u of processes) {
+    const rss = samples(u.process).filter(s => s.at >= from).map(s => s.rss).sort((a, b) => a - b)
+    if (u.killed || u.rssBareMB <= 0 || rss.length === 0) continue
+    const median = rss[Math.floor(rss.length / 2)] / MB
+    perProcess.set(u.process, round(median, 1))
+    above += median - u.rssBareMB
+    nodes += u.nodes.registry + u.nodes.service + u.nodes.client
+  }
+  return { perProcess, aboveBare: nodes === 0 ? 0 : round(above / nodes, 2) }
 }
 
 function usage (index: number, samples: readonly SampleReply[], killed: boolean): ProcessUsage {
@@ -201,6 +221,7 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
   // The settle phase is reported, not judged: it lets clients warm and the network's start-up work pass.
   const inPhases = sim.lookups.filter(l => sim.phases.some(p => p.name !== 'settle' && l.start >= p.start && l.start < p.end))
   const whole = sim.children.map(c => usage(c.index, sim.samples.get(c.index) ?? [], c.killedAt !== undefined))
+  const atRest = lastPhaseAboveBare(whole, i => sim.samples.get(i) ?? [], sim.phases.at(-1)?.start ?? 0)
   const problemsOf = (what: string): number => sim.problems.filter(p => p.what === what).length
   const nodeErrors: Record<string, number> = {}
   for (const list of sim.samples.values()) {
@@ -255,7 +276,12 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
     killToGoneMs: watchSummary(sim.watch.killToGone),
     stopToGoneMs: watchSummary(sim.watch.stopToGone),
     cpu: { perProcess: whole.map(u => ({ process: u.process, cpuPercent: u.cpuPercent, cpuSeconds: u.cpuSeconds, cpuPercentPerNode: u.cpuPercentPerNode, killed: u.killed })), totalCpuSeconds: round(whole.reduce((a, u) => a + u.cpuSeconds, 0), 1) },
-    rss: { perProcess: whole.map(u => ({ process: u.process, rssMaxMB: u.rssMaxMB, rssPerNodeMB: u.rssPerNodeMB, rssBareMB: u.rssBareMB })), totalMaxMB: round(whole.reduce((a, u) => a + u.rssMaxMB, 0), 1), aboveBarePerNodeMB: aboveBare(whole) },
+    rss: {
+      perProcess: whole.map(u => ({ process: u.process, rssMaxMB: u.rssMaxMB, rssPerNodeMB: u.rssPerNodeMB, rssBareMB: u.rssBareMB, ...(atRest.perProcess.has(u.process) ? { rssLastPhaseMB: atRest.perProcess.get(u.process) } : {}) })),
+      totalMaxMB: round(whole.reduce((a, u) => a + u.rssMaxMB, 0), 1),
+      aboveBarePerNodeMB: aboveBare(whole),
+      lastPhaseAboveBarePerNodeMB: atRest.aboveBare
+    },
     eventLoopDelay: { perProcess: whole.map(u => ({ process: u.process, ...u.eventLoopDelayMs })) },
     problems: {
       unhandledRejections: problemsOf('unhandledRejection'),
@@ -334,7 +360,7 @@ export function renderTable (r: SimResult): string {
     out.push(row([`p${c.process}${c.killed ? ' †' : ''}`, `${n.registry}/${n.service}/${n.client}`, c.cpuPercent.toFixed(0), c.cpuPercentPerNode.toFixed(2), r.rss.perProcess[i].rssMaxMB.toFixed(0), r.rss.perProcess[i].rssPerNodeMB.toFixed(1), ms(e.p50), ms(e.p99), ms(e.max)], pw))
   }
   out.push(`  († SIGKILLed; r/s/c = most registries/services/clients held at once; eld = event-loop delay; total CPU ${r.cpu.totalCpuSeconds} s)`)
-  out.push(`  RSS above the bare processes (each one's RSS before its first node): ${r.rss.aboveBarePerNodeMB} MB per node`)
+  out.push(`  RSS above the bare processes (each one's RSS before its first node): ${r.rss.aboveBarePerNodeMB} MB per node at the largest; ${r.rss.lastPhaseAboveBarePerNodeMB} MB over the last phase (median; processes alive then)`)
   out.push('')
   const pr = r.problems
   out.push(`false down marks: ${r.falseDownMarks.count} (registries hid ${r.falseDownMarks.instances} live instances at some point)`)

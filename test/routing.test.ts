@@ -96,4 +96,38 @@ describe('registry table', () => {
     assert.deepEqual(closest.map(e => e.id), truth)
     assert.equal(closest[0].addrs[0].toString(), '/ip4/127.0.0.1/tcp/9')
   })
+
+  it('judges its neighbourhood both ways: its own closest, and those that count it among theirs', async () => {
+    const [self, ...others] = await ids(40)
+    const count = 8
+    const table = new RegistryTable(self, 64)
+    for (const id of others) table.add(id, [], { verified: true })
+    const byDistanceTo = (position: Uint8Array, list: string[]): string[] => [...list].sort((x, y) => compareDistance(position, peerPosition(x), peerPosition(y)))
+    const siblings = byDistanceTo(peerPosition(self), others).slice(0, count)
+    for (const id of others) {
+      assert.equal(table.isSibling(id, count), siblings.includes(id))
+      // What this table knows: fewer than `count` registries closer to `id` than this node is.
+      const countsSelf = byDistanceTo(peerPosition(id), [self, ...others.filter(o => o !== id)]).indexOf(self) < count
+      assert.equal(table.isNeighbour(id, count), siblings.includes(id) || countsSelf)
+    }
+    // A peer that is no verified registry is no neighbour (and is not remembered as one).
+    const [client] = await ids(1)
+    assert.equal(table.isNeighbour(client, count), false)
+    table.add(client, [])
+    assert.equal(table.isNeighbour(client, count), false)
+    // A sibling that leaves makes room for the next: judgements follow the table's membership.
+    table.failed(siblings[0], true)
+    assert.equal(table.isSibling(byDistanceTo(peerPosition(self), others)[count], count), true)
+  })
+
+  it('counts a registry unconfirmed from its link\'s close until it answers again', async () => {
+    const [self, other] = await ids(2)
+    const table = new RegistryTable(self, 20)
+    const entry = table.add(other, [], { verified: true })!
+    assert.equal(table.isUnconfirmed(entry), false, 'never linked and closed: nothing to confirm')
+    table.linkClosed(other)
+    assert.equal(table.isUnconfirmed(entry), true)
+    table.answered(other)
+    assert.equal(table.isUnconfirmed(entry), false)
+  })
 })

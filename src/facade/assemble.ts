@@ -114,6 +114,7 @@ export function assemble (init: AssemblyInit): Assembly {
     registry: registry !== undefined,
     requestTimeout: o.requestTimeout,
     siblings: siblingCount(o.replicationFactor),
+    ...(registry !== undefined ? { checkOnClose: (id: string) => registry.sharesClosestSet(id) } : {}),
     ...(guard !== undefined ? { guard } : {}),
     onError
   })

@@ -113,8 +113,9 @@ export class ConnectionPolicy implements Startable {
         this.log.error('keep predicate failed for %s: %e', id, err)
       }
     }
-    // Claimed by nobody: still kept if libp2p would redial it as soon as it closed (read only for the few
-    // connections idle long enough to close, and not cached: kad-dht moves its tags as its closest peers change).
+    // Claimed by nobody: still kept if libp2p would redial it as soon as it closed. Read for the connections idle
+    // long enough to close, not cached (kad-dht moves its tags as its closest peers change): on a registry, its
+    // keep-alive peers are nearly all its siblings, which the membership claims first.
     try {
       const info = await this.components.peerStore.get(connection.remotePeer)
       for (const tag of info.tags.keys()) if (tag.startsWith(KEEP_ALIVE)) return true

@@ -291,15 +291,15 @@ export class RegistryClient {
     this.counters.lookups++
     // Whether some registry named as many hints as it was asked for: it may know more than it said.
     let namedInFull = false
-    const once = async (closer: number): Promise<WalkResult<T>> => walk<T>({
+    const once = async (closer: number, skip?: Set<string>, from = seeds): Promise<WalkResult<T>> => walk<T>({
       target,
-      seeds,
+      seeds: from,
       need,
       alpha,
       maxQueries: Math.max(LOOKUP_MIN_QUERIES, 3 * need),
       maxCandidates: LOOKUP_MAX_CANDIDATES,
       signal,
-      accept: id => !this.excluded.has(id) && (id !== this.self || this.init.localRegistry !== undefined),
+      accept: id => !this.excluded.has(id) && skip?.has(id) !== true && (id !== this.self || this.init.localRegistry !== undefined),
       // Discovery only: a record must reach the true closest set even when one of them is slow.
       ...(hedgeAfter !== undefined ? { hedgeAfter, hedgeWithin: this.init.replicationFactor } : {}),
       query: async (candidate, s) => {
@@ -309,13 +309,25 @@ export class RegistryClient {
       }
     })
     let result = await once(closer)
+    const failed = [...result.failures].filter(([, err]) => !(err instanceof Refusal)).map(([id]) => id)
     // Fewer answers than needed because registries failed, after an answer named all the hints it was asked for
     // (DISCOVER and PUBLISH walks; a FIND asks for 20 already): they may all have been dead (a registry learns that
     // one it has no link to died when it next names it). Asked again for MAX_HINTS, as Kademlia always asks for k:
     // among that many some are alive, and lead to the registries around the key.
-    if (name !== undefined && closer < MAX_HINTS && namedInFull && result.closest.length < need && result.failures.size > 0 && !signal.aborted) {
-      this.log('a lookup met %d failed registries and too few answers: asked again for %d hints', result.failures.size, MAX_HINTS)
-      result = await once(MAX_HINTS)
+    // Registries that refused (over a rate) are alive: that is no reason to ask again. Those that failed are not
+    // asked again, and the second walk counts only if it did better than the first.
+    if (name !== undefined && closer < MAX_HINTS && namedInFull && result.closest.length < need && failed.length > 0 && !signal.aborted) {
+      this.log('a lookup met %d failed registries and too few answers: asked again for %d hints', failed.length, MAX_HINTS)
+      // From the registries that answered (they are alive, and know more than they said), then the first seeds.
+      const answered = result.answers.map(a => ({ id: a.id, position: this.position(a.id) }))
+      const wider = await once(MAX_HINTS, new Set(failed), [...answered, ...seeds])
+      // Hedges of the walk whose result is not returned (those of the returned one are counted below).
+      if (wider.closest.length >= result.closest.length) {
+        this.counters.hedges += result.hedges
+        result = { ...wider, failures: new Map([...result.failures, ...wider.failures]), queries: result.queries + wider.queries }
+      } else {
+        this.counters.hedges += wider.hedges
+      }
     }
     this.counters.hops += result.hops
     this.counters.hedges += result.hedges

@@ -8,9 +8,10 @@
  * Registries also keep their neighbourhood known, as Kademlia nodes do: a self-lookup as soon as they know
  * another registry (so the registries closest to them learn of them, and they of those), a refresh (a
  * self-lookup and a lookup of a random position) every TABLE_REFRESH_INTERVAL_MS while the table changes, less
- * often while it does not, and a liveness check of a
- * registry whose connection closed, so that one that died leaves the table (and its records are re-replicated)
- * within moments rather than at the next failed request.
+ * often while it does not, and a liveness check of a sibling (or closest-set partner) whose connection closed, so
+ * that one that died leaves the table (and its records are re-replicated) within moments rather than at the next
+ * failed request. Links to other registries close when idle (connection-policy.ts): those registries are checked
+ * when an answer of this registry names them (confirmNamed()).
  */
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -82,6 +83,8 @@ export interface MembershipInit {
   requestTimeout: number
   /** Registries closest to itself a registry's self-lookup finds (siblingCount(); default TABLE_BUCKET_SIZE). */
   siblings?: number
+  /** Registries besides its siblings whose closed link a registry checks at once (its closest-set partners). */
+  checkOnClose?: (id: string) => boolean
   guard?: AdmissionGuard
   onError?: (err: Error) => void
 }
@@ -123,10 +126,11 @@ export class Membership {
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
     const id = event.detail.toString()
     if (!this.init.table.isVerified(id)) return
-    // A sibling's link is kept open by both ends (isNeighbour()): its close is news, checked now. Any other may
-    // close when idle (either end's connection policy), which says nothing, and checking it would only dial it
-    // again: it is checked when an answer of this registry next names it (confirmNamed()).
-    if (this.init.table.isSibling(id, this.siblings)) void this.check(id)
+    // A sibling's link is kept by both ends (a registry that is not this one's sibling counts it among its own, as
+    // far as its table tells: RegistryTable.isNeighbour()), and so is a closest-set partner's as a rule: its close
+    // is news, checked now. Any other may close when idle (either end's connection policy), which says nothing,
+    // and checking it would only dial it again: it is checked when an answer of this registry next names it.
+    if (this.init.table.isSibling(id, this.siblings) || this.init.checkOnClose?.(id) === true) void this.check(id)
     else this.init.table.linkClosed(id)
   }
 
@@ -350,8 +354,11 @@ export class Membership {
       if (this.confirming >= MAX_CONFIRMATIONS_IN_FLIGHT) return
       if (!entry.verified || !this.init.table.isUnconfirmed(entry) || this.node.getConnections(entry.peerId).length > 0) continue
       this.confirming++
-      // A link closed since the last check is news: checked even within LIVENESS_CHECK_MIN_INTERVAL_MS of it.
-      void this.check(entry.id, entry.linkClosedAt > (this.lastChecked.get(entry.id) ?? 0)).finally(() => { this.confirming-- })
+      // A link closed since the last check is news: checked even within LIVENESS_CHECK_MIN_INTERVAL_MS of it (one
+      // check per link at most: a link that a check opened closes when idle, 60 s or more later).
+      void this.check(entry.id, entry.linkClosedAt > (this.lastChecked.get(entry.id) ?? 0))
+        .catch((err: unknown) => { this.log('checking registry %s failed: %e', entry.id, err) })
+        .finally(() => { this.confirming-- })
     }
   }
 

@@ -33,6 +33,8 @@ export interface TableEntry {
    * registry that is no neighbour of this one may have died since (linkClosed()).
    */
   linkClosedAt: number
+  /** Its link closed unchecked, and nothing was heard from it since (isUnconfirmed()). */
+  unconfirmed: boolean
 }
 
 export interface TableEvents {
@@ -114,7 +116,8 @@ export class RegistryTable {
       configured: flags.configured === true,
       failures: 0,
       lastSeen: 0,
-      linkClosedAt: 0
+      linkClosedAt: 0,
+      unconfirmed: false
     }
     const index = commonPrefixBits(this.self, entry.position)
     let bucket = this.buckets.get(index)
@@ -150,12 +153,14 @@ export class RegistryTable {
    */
   linkClosed (id: string): void {
     const entry = this.entries.get(id)
-    if (entry !== undefined) entry.linkClosedAt = Date.now()
+    if (entry === undefined) return
+    entry.linkClosedAt = Date.now()
+    entry.unconfirmed = true
   }
 
   /** Whether nothing was heard from `id` since its connection closed (see linkClosed()). */
   isUnconfirmed (entry: TableEntry): boolean {
-    return entry.linkClosedAt !== 0 && entry.linkClosedAt >= entry.lastSeen
+    return entry.unconfirmed
   }
 
   /**
@@ -171,6 +176,7 @@ export class RegistryTable {
     if (entry.configured) {
       if (!entry.verified) return false
       entry.verified = false
+      this.generation++
       this.events.onRemoved?.(entry)
       return true
     }
@@ -209,14 +215,14 @@ export class RegistryTable {
     const known = this.neighbours.get(id)
     if (known !== undefined) return known
     const entry = this.entries.get(id)
+    // Not a verified registry (a client, a service): no judgement to keep, so the cache holds registries only.
+    if (entry === undefined || !entry.verified) return false
     let closer = 0
-    if (entry !== undefined) {
-      for (const other of this.entries.values()) {
-        if (other === entry || !other.verified) continue
-        if (compareDistance(entry.position, other.position, this.self) < 0 && ++closer >= count) break
-      }
+    for (const other of this.entries.values()) {
+      if (other === entry || !other.verified) continue
+      if (compareDistance(entry.position, other.position, this.self) < 0 && ++closer >= count) break
     }
-    const near = entry !== undefined && closer < count
+    const near = closer < count
     this.neighbours.set(id, near)
     return near
   }
@@ -251,6 +257,7 @@ export class RegistryTable {
 
   private verify (entry: TableEntry): void {
     entry.lastSeen = Date.now()
+    entry.unconfirmed = false
     if (entry.verified) return
     entry.verified = true
     this.generation++
