@@ -331,12 +331,15 @@ export class Membership {
   }
 
   /**
-   * Registries this one shares closest sets with: each one that is not connected now is checked (at most every
-   * LIVENESS_CHECK_MIN_INTERVAL_MS), so that one that died without this node noticing (no connection to close)
-   * still leaves the table and its records are re-replicated. Connected ones need nothing: a close is noticed.
+   * Registries this one shares closest sets with, and its siblings: each one that is not connected now is checked
+   * (at most every LIVENESS_CHECK_MIN_INTERVAL_MS), so that one that died without this node noticing (no
+   * connection to close) still leaves the table and its records are re-replicated. Connected ones need nothing: a
+   * close is noticed. A registry that became a sibling while it had no link (the table grew, or a sibling left) is
+   * linked again this way, and kept from then on.
    */
   watch (ids: Iterable<string>): void {
-    for (const id of ids) {
+    const siblings = this.init.table.closest(peerPosition(this.node.peerId), this.siblings, e => e.verified).map(e => e.id)
+    for (const id of new Set([...ids, ...siblings])) {
       const entry = this.init.table.get(id)
       if (entry === undefined || !entry.verified) continue
       if (this.node.getConnections(entry.peerId).length === 0) void this.check(id)
