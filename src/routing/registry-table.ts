@@ -208,7 +208,9 @@ export class RegistryTable {
    * Whether `id` is in this node's neighbourhood: among the `count` verified registries closest to this node, or
    * this node among the `count` closest to it (as far as this table knows, which errs on the side of yes: a table
    * knows fewer registries near a far one than that one does). Kademlia's distance is symmetric but ranks are
-   * not; judged both ways, the two ends of a link agree on keeping it.
+   * not; judged both ways, the two ends of a link agree on keeping it once each knows the registries around
+   * itself. While a network forms they may not: the end that counts the other a sibling then checks it when the
+   * link closes, which links them again.
    */
   isNeighbour (id: string, count: number): boolean {
     this.judgeNeighbours(count)
@@ -230,7 +232,8 @@ export class RegistryTable {
   /**
    * Whether `id` is among the `count` verified registries closest to this node: its sibling list, the strict half of
    * isNeighbour(). A table knows the registries around itself best, so a registry that is not this one's sibling
-   * by this count does not count this one among its siblings either, by its own table: it let the link go.
+   * by this count does not, as a rule, count this one among its siblings either: a link between them that closes
+   * is no news.
    */
   isSibling (id: string, count: number): boolean {
     this.judgeNeighbours(count)
