@@ -124,10 +124,10 @@ describe('registry table', () => {
     const [self, other] = await ids(2)
     const table = new RegistryTable(self, 20)
     const entry = table.add(other, [], { verified: true })!
-    assert.equal(table.isUnconfirmed(entry), false, 'never linked and closed: nothing to confirm')
+    assert.equal(entry.unconfirmed, false, 'never linked and closed: nothing to confirm')
     table.linkClosed(other)
-    assert.equal(table.isUnconfirmed(entry), true)
+    assert.equal(entry.unconfirmed, true)
     table.answered(other)
-    assert.equal(table.isUnconfirmed(entry), false)
+    assert.equal(entry.unconfirmed, false)
   })
 })

@@ -338,8 +338,7 @@ export class Membership {
    * linked again this way, and kept from then on.
    */
   watch (ids: Iterable<string>): void {
-    const siblings = this.init.table.closest(peerPosition(this.node.peerId), this.siblings, e => e.verified).map(e => e.id)
-    for (const id of new Set([...ids, ...siblings])) {
+    for (const id of new Set([...ids, ...this.init.table.siblingIds(this.siblings)])) {
       const entry = this.init.table.get(id)
       if (entry === undefined || !entry.verified) continue
       if (this.node.getConnections(entry.peerId).length === 0) void this.check(id)
@@ -355,7 +354,7 @@ export class Membership {
   confirmNamed (entries: Iterable<TableEntry>): void {
     for (const entry of entries) {
       if (this.confirming >= MAX_CONFIRMATIONS_IN_FLIGHT) return
-      if (!entry.verified || !this.init.table.isUnconfirmed(entry) || this.node.getConnections(entry.peerId).length > 0) continue
+      if (!entry.verified || !entry.unconfirmed || this.node.getConnections(entry.peerId).length > 0) continue
       this.confirming++
       // A link closed since the last check is news: checked even within LIVENESS_CHECK_MIN_INTERVAL_MS of it (one
       // check per link at most: a link that a check opened closes when idle, 60 s or more later).

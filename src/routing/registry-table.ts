@@ -33,7 +33,7 @@ export interface TableEntry {
    * registry that is no neighbour of this one may have died since (linkClosed()).
    */
   linkClosedAt: number
-  /** Its link closed unchecked, and nothing was heard from it since (isUnconfirmed()). */
+  /** Its link closed unchecked, and nothing was heard from it since (linkClosed()). */
   unconfirmed: boolean
 }
 
@@ -158,11 +158,6 @@ export class RegistryTable {
     entry.unconfirmed = true
   }
 
-  /** Whether nothing was heard from `id` since its connection closed (see linkClosed()). */
-  isUnconfirmed (entry: TableEntry): boolean {
-    return entry.unconfirmed
-  }
-
   /**
    * A request to `id` failed. After MAX_FAILURES in a row (at once when `fatal`, e.g. a liveness check after its
    * connection closed) it leaves the table. A configured registry stays as a seed, unverified: it counts as
@@ -236,8 +231,13 @@ export class RegistryTable {
    * is no news.
    */
   isSibling (id: string, count: number): boolean {
+    return this.siblingIds(count).has(id)
+  }
+
+  /** The ids of the `count` verified registries closest to this node (kept while the membership does not change). */
+  siblingIds (count: number): ReadonlySet<string> {
     this.judgeNeighbours(count)
-    return this.siblings.has(id)
+    return this.siblings
   }
 
   /** Judgements are kept while the verified membership does not change. */
