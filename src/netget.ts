@@ -5,7 +5,6 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { InvalidOptionError, NetgetError, NoInstanceError, NoRegistryReachableError, NotAServiceError, NotStartedError, StartError } from './errors.js'
-import { siblingCount } from './constants.js'
 import { compileFilter, filterOf } from './discovery/filters.js'
 import { pickInstance } from './discovery/pick.js'
 import { assemble } from './facade/assemble.js'
@@ -513,7 +512,6 @@ export class Netget extends TypedEventEmitter<NetgetEvents> {
       listen: o.listen,
       bootstrapList: this.registries.addresses(),
       dialTimeout: o.dialTimeout,
-      siblings: siblingCount(o.replicationFactor),
       ...(stores !== undefined ? { datastore: stores.libp2p } : {}),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(this.metrics !== undefined ? { metricsRegistry: this.metrics.registry } : {}),

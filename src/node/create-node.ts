@@ -52,8 +52,6 @@ export interface CreateNodeInit {
   metricsRegistry?: Registry
   /** libp2p's peer store (and kad-dht's records) are kept here: a registry that restarts knows its peers again. */
   datastore?: Datastore
-  /** Registries: how many closest registries kad-dht keeps connected (the sibling list). */
-  siblings?: number
 }
 
 /** Kernel keepalive probes after 30 s without traffic (Node then probes every second, 10 times). */
@@ -115,8 +113,10 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
         protocol: kadProtocol(init.network),
         clientMode: !init.dhtServer,
         // The default mapper drops private addresses, which leaves loopback/LAN routing tables empty forever.
-        peerInfoMapper: passthroughMapper,
-        ...(init.siblings !== undefined ? { closestPeerSetSize: init.siblings } : {})
+        peerInfoMapper: passthroughMapper
+        // Its closest-peer set (20 peers, tagged keep-alive, recomputed every 5 s) cannot be sized: kadDHT() does
+        // not pass `closestPeerSetSize` on to its routing table (docs/upstream.md, item 12). netget keeps its own
+        // sibling list's links itself (membership.isNeighbour).
       }) } : {})
     }
   })
