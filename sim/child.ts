@@ -169,8 +169,11 @@ function errorText (err: unknown): string {
   return String(err).slice(0, 300)
 }
 
+/** peer:connect events over this process's nodes since it started (a connection to a peer not connected before). */
+let peerConnects = 0
+
 function track (node: SimNode): void {
-  node.netget.addEventListener('peer:connect', evt => { node.connections.add(evt.detail) })
+  node.netget.addEventListener('peer:connect', evt => { node.connections.add(evt.detail); peerConnects++ })
   node.netget.addEventListener('peer:disconnect', evt => { node.connections.delete(evt.detail) })
   if (node.role === 'registry') {
     // Lets the coordinator tell a failed lookup caused by a false "down" from one caused by routing.
@@ -355,6 +358,7 @@ function sample (): SampleReply {
     eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean) },
     nodes: { registry: 0, service: 0, client: 0 },
     connections: 0,
+    peerConnects,
     nodeErrors: { ...nodeErrors }
   }
   eld.reset()

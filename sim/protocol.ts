@@ -108,6 +108,8 @@ export interface SampleReply {
   nodes: Record<Role, number>
   /** Open connections summed over this process's nodes (as seen through peer:connect/peer:disconnect). */
   connections: number
+  /** peer:connect events over this process's nodes since it started (cumulative). */
+  peerConnects: number
   /** Cumulative count of `error` events of nodes, by message head. */
   nodeErrors: Record<string, number>
 }

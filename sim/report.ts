@@ -19,6 +19,8 @@ interface ProcessUsage {
   /** RSS of the process before its first node (Node, tsx and the code loaded): what "above the bare process" is above. */
   rssBareMB: number
   eventLoopDelayMs: { p50: number, p99: number, max: number }
+  /** peer:connect events per second over the process's nodes (a connection between two nodes counts at both ends). */
+  peerConnectsPerSec: number
   killed: boolean
 }
 
@@ -84,8 +86,8 @@ export interface SimResult extends LookupSummary {
   problems: { unhandledRejections: number, uncaughtExceptions: number, warnings: number, nodeErrorEvents: number, nodeErrors: Record<string, number>, first: string[] }
   /** Registries' `instance:down` marks of instances that were live (not stopping, not killed) at the time. */
   falseDownMarks: { count: number, instances: number, first: string[] }
-  /** Every sample of every process: CPU since the previous sample, RSS, event-loop delay, open connections. */
-  processTimeline: Array<{ t: number, process: number, cpuPercent: number, rssMB: number, heapUsedMB: number, heapTotalMB: number, externalMB: number, eldP99: number, eldMax: number, connections: number, nodes: number }>
+  /** Every sample of every process: CPU since the previous sample, RSS, event-loop delay, open connections, new peer connections per second since the previous sample. */
+  processTimeline: Array<{ t: number, process: number, cpuPercent: number, rssMB: number, heapUsedMB: number, heapTotalMB: number, externalMB: number, eldP99: number, eldMax: number, connections: number, connectsPerSec: number, nodes: number }>
   unexpectedExits: string[]
   stopErrors: string[]
   partitions: Simulation['partitions']
@@ -154,6 +156,7 @@ function usage (index: number, samples: readonly SampleReply[], killed: boolean)
       p99: round(Math.max(0, ...eld.map(s => s.eld.p99))),
       max: round(Math.max(0, ...eld.map(s => s.eld.max)))
     },
+    peerConnectsPerSec: wallMs <= 0 || first === undefined || last === undefined ? 0 : round((last.peerConnects - first.peerConnects) / (wallMs / 1000), 1),
     killed
   }
 }
@@ -249,7 +252,8 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
     list.forEach((s, j) => {
       const prev = list[j - 1]
       const cpu = prev === undefined || s.at <= prev.at ? 0 : ((s.cpuUser + s.cpuSystem) - (prev.cpuUser + prev.cpuSystem)) / 1000 / (s.at - prev.at) * 100
-      processTimeline.push({ t: t(s.at), process: index, cpuPercent: round(cpu, 1), rssMB: round(s.rss / MB, 1), heapUsedMB: round(s.heapUsed / MB, 1), heapTotalMB: round(s.heapTotal / MB, 1), externalMB: round(s.external / MB, 1), eldP99: round(s.eld.p99), eldMax: round(s.eld.max), connections: s.connections, nodes: s.nodes.registry + s.nodes.service + s.nodes.client })
+      const connectsPerSec = prev === undefined || s.at <= prev.at ? 0 : (s.peerConnects - prev.peerConnects) / ((s.at - prev.at) / 1000)
+      processTimeline.push({ t: t(s.at), process: index, cpuPercent: round(cpu, 1), rssMB: round(s.rss / MB, 1), heapUsedMB: round(s.heapUsed / MB, 1), heapTotalMB: round(s.heapTotal / MB, 1), externalMB: round(s.external / MB, 1), eldP99: round(s.eld.p99), eldMax: round(s.eld.max), connections: s.connections, connectsPerSec: round(connectsPerSec, 1), nodes: s.nodes.registry + s.nodes.service + s.nodes.client })
     })
   }
   processTimeline.sort((a, b) => a.t - b.t || a.process - b.process)
@@ -324,19 +328,20 @@ export function renderTable (r: SimResult): string {
   out.push(`netget simulation: ${r.nodes} nodes (${r.registries} registries, ${r.services} services, ${r.clients} clients), ${r.processes} processes, K=${r.replication}, seed ${r.seed}`)
   out.push(`success rule: required = registered ≥ ${r.rules.graceMs} ms before the lookup and live through it; forbidden = stopped ≥ ${r.rules.graceMs} ms before, or SIGKILLed > ${r.rules.detectionBoundMs} ms before`)
   out.push('')
-  const w = [16, 9, 8, 8, 6, 9, 9, 9, 7, 9, 10, 6]
-  out.push(row(['phase', 'time', 'lookups', 'success', 'errors', 'p50', 'p95', 'p99', 'req/lk', 'bytes/lk', 'placement', 'cpu%'], w))
+  const w = [16, 9, 8, 8, 6, 9, 9, 9, 7, 9, 10, 6, 7]
+  out.push(row(['phase', 'time', 'lookups', 'success', 'errors', 'p50', 'p95', 'p99', 'req/lk', 'bytes/lk', 'placement', 'cpu%', 'conn/s'], w))
   for (const p of r.phases) {
     out.push(row([
       `${p.name}${p.fault ? ' *' : ''}`, `${p.t[0].toFixed(0)}-${p.t[1].toFixed(0)}s`, p.lookups, p.lookups === 0 ? '-' : pct(p.lookupSuccess), p.errors,
       p.lookups === 0 ? '-' : ms(p.latencyMs.p50), p.lookups === 0 ? '-' : ms(p.latencyMs.p95), p.lookups === 0 ? '-' : ms(p.latencyMs.p99),
       opt(p.requestsPerLookup), opt(p.bytesPerLookup, v => v.toFixed(0)), p.placement === undefined ? '-' : pct(p.placement.placement),
-      p.processes.reduce((a, u) => a + u.cpuPercent, 0).toFixed(0)
+      p.processes.reduce((a, u) => a + u.cpuPercent, 0).toFixed(0),
+      p.processes.reduce((a, u) => a + u.peerConnectsPerSec, 0).toFixed(1)
     ], w))
   }
   out.push(row(['all', '', r.lookups, pct(r.lookupSuccess), r.errors, ms(r.latencyMs.p50), ms(r.latencyMs.p95), ms(r.latencyMs.p99), opt(r.requestsPerLookup), opt(r.bytesPerLookup, v => v.toFixed(0)), ''], w))
   out.push('  (* fault phase; placement = share of live settled instances held by their K closest live registries, at the phase end;')
-  out.push('   cpu% = CPU of all processes during the phase, % of one core)')
+  out.push('   cpu% = CPU of all processes during the phase, % of one core; conn/s = new peer connections per second, each counted at both ends)')
   out.push(`failed lookups: ${r.failed.error} with an error, ${r.failed.missing} missing a required instance, ${r.failed.extra} returning a forbidden one; lost to a kill ${r.lostLookups}; rate shortfall ticks ${r.skippedLookups}`)
   out.push('')
   const wsum = (label: string, s: WatchSummary): string => `${label.padEnd(24)} n=${s.n} p50=${ms(s.p50)} p95=${ms(s.p95)} max=${ms(s.max)} timed out ${s.timedOut}, not measured ${s.notMeasured}`
