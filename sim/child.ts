@@ -169,7 +169,7 @@ function errorText (err: unknown): string {
   return String(err).slice(0, 300)
 }
 
-/** peer:connect events over this process's nodes since it started (a connection to a peer not connected before). */
+/** peer:connect events over this process's nodes since it started (a first connection to a peer with none open). */
 let peerConnects = 0
 
 function track (node: SimNode): void {

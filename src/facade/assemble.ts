@@ -11,7 +11,6 @@ import { RegistryClient } from '../registry/registry-client.js'
 import { RegistryRole } from '../registry/registry-role.js'
 import { siblingCount } from '../constants.js'
 import { Membership } from '../routing/membership.js'
-import { slowClosestPeerTagger } from '../node/create-node.js'
 import { RegistryTable } from '../routing/registry-table.js'
 import type { TableEntry } from '../routing/registry-table.js'
 import type { Step } from './lifecycle.js'
@@ -183,7 +182,7 @@ export function assemble (init: AssemblyInit): Assembly {
   }
   // The node itself stops after every part (the facade's stop): its parts unhandle their protocols on a live node.
   assembly.steps.push(
-    { name: 'libp2p node', start: async () => { await node.start(); slowClosestPeerTagger(node) }, stop: none },
+    { name: 'libp2p node', start: async () => node.start(), stop: none },
     // Before membership in this list, so after it when stopping: a membership check under way would open a session again.
     { name: 'registry client', start: none, stop: () => { client.close() } },
     { name: 'membership', start: () => { membership.start(init.registryAddresses()) }, stop: () => { membership.stop() } },

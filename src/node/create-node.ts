@@ -114,9 +114,9 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
         clientMode: !init.dhtServer,
         // The default mapper drops private addresses, which leaves loopback/LAN routing tables empty forever.
         peerInfoMapper: passthroughMapper
-        // Its closest-peer set (20 peers, tagged keep-alive, recomputed every 5 s) cannot be sized: kadDHT() does
-        // not pass `closestPeerSetSize` on to its routing table (docs/upstream.md, item 12). netget keeps its own
-        // sibling list's links itself (membership.isNeighbour).
+        // Its closest-peer set (20 peers, tagged keep-alive, recomputed every 5 s) cannot be sized: `closestPeerSetSize`
+        // is no option of kadDHT(), which builds its routing table without it (docs/upstream.md, item 12). netget
+        // keeps its own sibling list's links itself (membership.isNeighbour).
       }) } : {})
     }
   })
@@ -131,30 +131,4 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
 export function cancelAddressUpdate (node: NetgetLibp2p): void {
   const manager = (node as unknown as { components?: { addressManager?: { _updatePeerStoreAddresses?: { stop?: () => void } } } }).components?.addressManager
   manager?._updatePeerStoreAddresses?.stop?.()
-}
-
-/** How often a registry's kad-dht re-tags its closest peers (kad-dht: every 5 s, changed or not). */
-export const CLOSEST_PEER_TAG_INTERVAL_MS = 60_000
-
-/**
- * kad-dht recomputes its closest-peer set every 5 s whether or not it changed, and each pass turns every peer id
- * back and forth between string and bytes: 9-12 % of everything a registry process allocates at rest, for tags
- * that change only when a closer registry appears (docs/upstream.md, item 12). Its interval is an option kadDHT()
- * does not pass on, so it is lengthened here on the running tagger; netget keeps its own neighbourhood's links
- * itself, so kad-dht's keep-alive tags following a change a minute late costs nothing. A no-op if the internals
- * change. Call after the node started (the tagger's timer starts with it).
- */
-export function slowClosestPeerTagger (node: NetgetLibp2p, intervalMs = CLOSEST_PEER_TAG_INTERVAL_MS): boolean {
-  interface Tagger { refreshInterval?: unknown, timeout?: ReturnType<typeof setInterval>, updatePeerTags?: () => Promise<void>, log?: { error?: (format: string, ...args: unknown[]) => void } }
-  const services = node.services as unknown as { dht?: { routingTable?: { closestPeerTagger?: Tagger } } }
-  const tagger = services.dht?.routingTable?.closestPeerTagger
-  if (tagger === undefined || typeof tagger.refreshInterval !== 'number' || tagger.timeout === undefined || typeof tagger.updatePeerTags !== 'function') return false
-  const update = tagger.updatePeerTags.bind(tagger)
-  clearInterval(tagger.timeout)
-  tagger.refreshInterval = intervalMs
-  // kad-dht's stop() clears `timeout`, this timer included.
-  tagger.timeout = setInterval(() => {
-    update().catch((err: unknown) => { tagger.log?.error?.('error updating peer tags - %e', err) })
-  }, intervalMs)
-  return true
 }

@@ -11,7 +11,6 @@ import { IDLE_CONNECTION_TIMEOUT_MS } from '../../src/node/connection-policy.js'
 import { compareDistance, peerPosition, servicePosition } from '../../src/routing/position.js'
 import { TestNetwork, eventually, waitForEvent, watchProbes } from '../helpers/network.js'
 import type { Netget, RegistrationResult } from '../../src/index.js'
-import { CLOSEST_PEER_TAG_INTERVAL_MS, slowClosestPeerTagger } from '../../src/node/create-node.js'
 import type { NetgetLibp2p } from '../../src/node/create-node.js'
 
 function libp2p (node: Netget): NetgetLibp2p {
@@ -79,23 +78,6 @@ describe('connections', () => {
       assert.ok(connectedTo(registry, service), 'a registry keeps the connection its publisher uses')
     }
     assert.equal((await client.discoverServiceNode('DatabaseService')).length, 1)
-  })
-
-  it('a registry\'s kad-dht re-tags its closest peers once a minute, and still tags them keep-alive', async () => {
-    const { nodes: registries } = await net.registries(2)
-    interface Tagger { refreshInterval: number, timeout: { _destroyed?: boolean } }
-    const tagger = (node: Netget): Tagger => (libp2p(node).services as unknown as { dht: { routingTable: { closestPeerTagger: Tagger } } }).dht.routingTable.closestPeerTagger
-    assert.equal(tagger(registries[0]).refreshInterval, CLOSEST_PEER_TAG_INTERVAL_MS)
-    const keepAlive = async (from: Netget, to: Netget): Promise<boolean> => {
-      const peer = await libp2p(from).peerStore.get(libp2p(to).peerId).catch(() => undefined)
-      return peer !== undefined && [...peer.tags.keys()].some(tag => tag.startsWith('keep-alive'))
-    }
-    // The replacement timer does the tagger's job: with a short interval, the other registry is tagged keep-alive.
-    assert.equal(slowClosestPeerTagger(libp2p(registries[1]), 50), true)
-    await eventually(async () => await keepAlive(registries[1], registries[0]) ? true : undefined, 10_000, 50)
-    const timer = tagger(registries[1]).timeout
-    await registries[1].stop()
-    assert.equal(timer._destroyed, true, 'kad-dht\'s stop() clears the replacement timer')
   })
 
   it('once its sessions idle, a service keeps only its nearest holders and a client no registry', async () => {
