@@ -128,8 +128,9 @@ export class Membership {
     if (!this.init.table.isVerified(id)) return
     // A sibling's link is kept by both ends as a rule (a registry that is not this one's sibling counts it among its
     // own, as far as its table tells: RegistryTable.isNeighbour()), and so is a closest-set partner's: its close is
-    // news, checked now (which links them again if it was only the other end's view that differed). Any other may close when idle (either end's connection policy), which says nothing,
-    // and checking it would only dial it again: it is checked when an answer of this registry next names it.
+    // news, checked now (which links them again if it was only the other end's view that differed). Any other may
+    // close when idle (either end's connection policy), which says nothing, and checking it would only dial it
+    // again: it is checked when an answer of this registry next names it.
     if (this.init.table.isSibling(id, this.siblings) || this.init.checkOnClose?.(id) === true) void this.check(id)
     else this.init.table.linkClosed(id)
   }
