@@ -1,9 +1,10 @@
 /**
  * `npm run bench:wire`: what one small request and its answer cost in CPU on a kept libp2p stream, with the
- * stock TCP transport and yamux muxer against netget's (`src/node/coalescing-tcp.ts`, `src/node/yamux-window.ts`),
- * each alone and both. Two processes (this one and a forked echo server); 20 kept streams; 2 000 exchanges of
- * 100 bytes a second for 10 s per run; the variants interleaved, `--rounds` times (3), so that the machine's
- * noise falls on all of them. CPU is user + system of both processes, per exchange.
+ * stock TCP transport, Noise and yamux against netget's components (`src/node/coalescing-tcp.ts`,
+ * `src/node/noise-framing.ts`, `src/node/yamux-window.ts`), each alone, the transport and muxer together, and all
+ * three. Two processes (this one and a forked echo server); 20 kept streams; 2 000 exchanges of 100 bytes a second
+ * for 10 s per run; the variants interleaved, `--rounds` times (3), so that the machine's noise falls on all of
+ * them (`--only 'a,b'`: those variants and stock). CPU is user + system of both processes, per exchange.
  * Prints a table and writes bench/results/wire.json (`--json FILE`).
  */
 import { fork } from 'node:child_process'
@@ -18,6 +19,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { coalescingTcp } from '../src/node/coalescing-tcp.js'
 import { quietLogger } from '../src/node/logger.js'
+import { cheapFramingNoise } from '../src/node/noise-framing.js'
 import { halfWindowYamux } from '../src/node/yamux-window.js'
 import { runEnvironment, summarize } from './stats.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
@@ -28,10 +30,12 @@ const RATE = 2000
 const SECONDS = 10
 const PAYLOAD = new Uint8Array(100)
 const VARIANTS = [
-  { name: 'stock', coalesce: false, halfWindow: false },
-  { name: 'coalescing-tcp', coalesce: true, halfWindow: false },
-  { name: 'yamux-window', coalesce: false, halfWindow: true },
-  { name: 'netget (both)', coalesce: true, halfWindow: true }
+  { name: 'stock', coalesce: false, halfWindow: false, framing: false },
+  { name: 'coalescing-tcp', coalesce: true, halfWindow: false, framing: false },
+  { name: 'yamux-window', coalesce: false, halfWindow: true, framing: false },
+  { name: 'noise-framing', coalesce: false, halfWindow: false, framing: true },
+  { name: 'tcp + yamux', coalesce: true, halfWindow: true, framing: false },
+  { name: 'netget (all)', coalesce: true, halfWindow: true, framing: true }
 ] as const
 type Variant = typeof VARIANTS[number]
 
@@ -40,7 +44,7 @@ async function node (variant: Variant): Promise<Libp2p> {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [variant.coalesce ? coalescingTcp(socket) : tcp(socket)],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [variant.framing ? cheapFramingNoise() : noise()],
     streamMuxers: [variant.halfWindow ? halfWindowYamux({ enableKeepAlive: false }) : yamux({ enableKeepAlive: false })],
     connectionMonitor: { enabled: false },
     logger: quietLogger()
@@ -105,7 +109,7 @@ async function run (variant: Variant): Promise<Run> {
   }
 }
 
-const { values } = parseArgs({ options: { server: { type: 'string' }, rounds: { type: 'string', default: '3' }, json: { type: 'string' } } })
+const { values } = parseArgs({ options: { server: { type: 'string' }, rounds: { type: 'string', default: '3' }, json: { type: 'string' }, only: { type: 'string' } } })
 if (values.server !== undefined) {
   const variant = VARIANTS.find(v => v.name === values.server)
   if (variant === undefined) throw new Error(`unknown variant ${values.server}`)
@@ -113,12 +117,15 @@ if (values.server !== undefined) {
 } else {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const environment = runEnvironment(root)
+  // --only 'stock,netget (all)': those variants alone (a closer comparison in the same time).
+  const wanted = values.only?.split(',').map(name => name.trim())
+  const variants = VARIANTS.filter(v => v.name === 'stock' || wanted === undefined || wanted.includes(v.name))
   const runs: Run[] = []
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const variant of VARIANTS) runs.push(await run(variant))
+    for (const variant of variants) runs.push(await run(variant))
   }
   const stock = summarize(runs.filter(r => r.variant === 'stock').map(r => r.cpuUsPerExchange))?.p50 ?? Number.NaN
-  const results = VARIANTS.map(v => {
+  const results = variants.map(v => {
     const mine = runs.filter(r => r.variant === v.name)
     const cpu = summarize(mine.map(r => r.cpuUsPerExchange))
     const system = summarize(mine.map(r => r.systemUsPerExchange))

@@ -4,7 +4,6 @@
  * they find registries through the registry protocol's own answers, and a DHT client's self-queries and table
  * refreshes doubled their connections (measured: 90 nodes in one process, 2634 → 1404 sockets).
  */
-import { noise } from '@chainsafe/libp2p-noise'
 import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
@@ -15,6 +14,7 @@ import { NODE_MAX_CONNECTIONS, REGISTRY_MAX_CONNECTIONS, kadProtocol } from '../
 import { coalescingTcp } from './coalescing-tcp.js'
 import { connectionPolicy } from './connection-policy.js'
 import { noiseCrypto } from './noise-crypto.js'
+import { cheapFramingNoise } from './noise-framing.js'
 import { quietLogger } from './logger.js'
 import { halfWindowYamux } from './yamux-window.js'
 import type { ConnectionPolicy } from './connection-policy.js'
@@ -78,8 +78,9 @@ export async function createNode (init: CreateNodeInit): Promise<NetgetLibp2p> {
     // connections are the connection policy's to close (connection-policy.ts).
     // One socket write per send, not one per chunk (coalescing-tcp.ts).
     transports: [coalescingTcp({ dialOpts: TCP_KEEPALIVE, listenOpts: TCP_KEEPALIVE, inboundSocketInactivityTimeout: 0, outboundSocketInactivityTimeout: 0 })],
-    // Noise with a key object per session key for large frames (noise-crypto.ts): the same cipher, fewer key imports.
-    connectionEncrypters: [noise({ crypto: noiseCrypto })],
+    // Noise with a key object per session key for large frames (noise-crypto.ts): the same cipher, fewer key imports;
+    // and a frame reader that builds no exception per socket read (noise-framing.ts).
+    connectionEncrypters: [cheapFramingNoise({ crypto: noiseCrypto })],
     // yamux pings every connection every 30 s by default, and libp2p's connection monitor pings each over a new
     // stream: idle, a 300-node network spent more CPU on these than on everything else (measured: 50 % of a core
     // → 20 %, docs/performance.md). Both are off; see `transports` for what finds dead peers instead.
