@@ -157,8 +157,12 @@ class Session<Req extends Identified, Res extends Identified> {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.idleTimer)
-    const failure = err ?? new ProtocolError('session closed')
-    for (const p of this.pending.splice(0)) p.reject(failure)
+    // Built only for requests still waiting: a session that expires idle (the common close) has none.
+    const waiting = this.pending.splice(0)
+    if (waiting.length > 0) {
+      const failure = err ?? new ProtocolError('session closed')
+      for (const p of waiting) p.reject(failure)
+    }
     const stream = this.stream
     this.stream = undefined
     this.pb = undefined
