@@ -24,6 +24,7 @@ export function frameLength (data: Uint8Array | Uint8ArrayList): number {
   return (data.get(0) << 8) | data.get(1)
 }
 
+/** `noise(init)`, whose connections read frame lengths with frameLength() once their handshake is done. */
 export function cheapFramingNoise (init: NoiseInit = {}): (components: NoiseComponents) => ConnectionEncrypter<NoiseExtensions> {
   const create = noise(init)
   return components => {
@@ -36,8 +37,12 @@ export function cheapFramingNoise (init: NoiseInit = {}): (components: NoiseComp
   }
 }
 
-/** Exported for tests. */
-export function withFrameLength<T extends SecuredConnection<NoiseExtensions>> (secured: T): T {
+/**
+ * From here on the connection's frames are read with frameLength(); any decoded before the handshake's promise
+ * settled were read by noise's own. Guarded: a noise whose stream has no such decoder is left as it is (and
+ * test/noise-framing.test.ts fails).
+ */
+function withFrameLength<T extends SecuredConnection<NoiseExtensions>> (secured: T): T {
   const decoder = (secured.connection as unknown as { decoder?: { lengthDecoder?: unknown } }).decoder
   if (typeof decoder?.lengthDecoder === 'function') decoder.lengthDecoder = frameLength
   return secured
