@@ -117,8 +117,12 @@ if (values.server !== undefined) {
 } else {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const environment = runEnvironment(root)
-  // --only 'stock,netget (all)': those variants alone (a closer comparison in the same time).
+  // --only 'tcp + yamux,netget (all)': those variants and stock alone (a closer comparison in the same time), written
+  // to --json only: bench/results/wire.json keeps a run of every variant.
   const wanted = values.only?.split(',').map(name => name.trim())
+  const unknown = wanted?.filter(name => !VARIANTS.some(v => v.name === name)) ?? []
+  if (unknown.length > 0) throw new Error(`--only: no variant ${unknown.map(n => `"${n}"`).join(', ')} (variants: ${VARIANTS.map(v => v.name).join(', ')})`)
+  if (wanted !== undefined && values.json === undefined) throw new Error('--only needs --json FILE: bench/results/wire.json keeps a run of every variant')
   const variants = VARIANTS.filter(v => v.name === 'stock' || wanted === undefined || wanted.includes(v.name))
   const runs: Run[] = []
   for (let round = 0; round < Number(values.rounds); round++) {

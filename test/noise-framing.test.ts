@@ -10,15 +10,12 @@ import { LengthPrefixedDecoder } from '@libp2p/utils'
 import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { createNode } from '../src/node/create-node.js'
+import { uint16BEDecode } from '../node_modules/@chainsafe/libp2p-noise/dist/src/encoder.js'
 import { frameLength } from '../src/node/noise-framing.js'
 import type { Libp2p } from '@libp2p/interface'
 
-/** Stock noise's reader (`@chainsafe/libp2p-noise`, encoder.ts), which the package does not export. */
-function stockFrameLength (data: Uint8Array | Uint8ArrayList): number {
-  if (data.length < 2) throw RangeError('Could not decode int16BE')
-  if (data instanceof Uint8Array) return (data[0] << 8) + data[1]
-  return data.getUint16(0)
-}
+/** Noise's own reader, by path (the package's exports do not include it; its Uint8ArrayList is its own copy's type). */
+const stockFrameLength = uint16BEDecode as unknown as typeof frameLength
 
 /** The frames a noise connection's decoder yields for `chunks`, read with `lengthDecoder`. */
 function frames (chunks: Uint8Array[], lengthDecoder: typeof frameLength): number[][] {
@@ -84,12 +81,17 @@ describe('noise frame reader', () => {
     const made = await countRangeErrors(async () => {
       for (let i = 0; i < EXCHANGES; i++) {
         const message = randomBytes(100)
+        let timer: ReturnType<typeof setTimeout> | undefined
         const answered = new Promise<Uint8Array>((resolve, reject) => {
-          const timer = setTimeout(() => { reject(new Error('no echo within 5 s')) }, 5000)
-          stream.addEventListener('message', event => { clearTimeout(timer); resolve(event.data.subarray()) }, { once: true })
+          timer = setTimeout(() => { reject(new Error('no echo within 5 s')) }, 5000)
+          stream.addEventListener('message', event => { resolve(event.data.subarray()) }, { once: true })
         })
-        stream.send(message)
-        assert.deepEqual(Buffer.from(await answered), message)
+        try {
+          stream.send(message)
+          assert.deepEqual(Buffer.from(await answered), message)
+        } finally {
+          clearTimeout(timer)
+        }
       }
     })
     // Stock noise builds one per chunk read at each end: at least 2 × EXCHANGES here.
