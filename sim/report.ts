@@ -251,8 +251,10 @@ export async function buildResult (sim: Simulation, timeline: Bucket[]): Promise
   for (const [index, list] of sim.samples) {
     list.forEach((s, j) => {
       const prev = list[j - 1]
-      const cpu = prev === undefined || s.at <= prev.at ? 0 : ((s.cpuUser + s.cpuSystem) - (prev.cpuUser + prev.cpuSystem)) / 1000 / (s.at - prev.at) * 100
-      const connectsPerSec = prev === undefined || s.at <= prev.at ? 0 : (s.peerConnects - prev.peerConnects) / ((s.at - prev.at) / 1000)
+      // Seconds since the previous sample (0 for the first, or one taken at the same instant: no rate then).
+      const dt = prev === undefined || s.at <= prev.at ? 0 : (s.at - prev.at) / 1000
+      const cpu = dt === 0 ? 0 : ((s.cpuUser + s.cpuSystem) - (prev.cpuUser + prev.cpuSystem)) / 1e6 / dt * 100
+      const connectsPerSec = dt === 0 ? 0 : (s.peerConnects - prev.peerConnects) / dt
       processTimeline.push({ t: t(s.at), process: index, cpuPercent: round(cpu, 1), rssMB: round(s.rss / MB, 1), heapUsedMB: round(s.heapUsed / MB, 1), heapTotalMB: round(s.heapTotal / MB, 1), externalMB: round(s.external / MB, 1), eldP99: round(s.eld.p99), eldMax: round(s.eld.max), connections: s.connections, connectsPerSec: round(connectsPerSec, 1), nodes: s.nodes.registry + s.nodes.service + s.nodes.client })
     })
   }
